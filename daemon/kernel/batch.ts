@@ -1,0 +1,71 @@
+/**
+ * Small helpers shared by every tool folder (ipvs, ipset, iptables, ip, sysctl, conntrack): splitting
+ * tool output into lines, joining batch lines, and running one batch through a Runner with an error
+ * that shows which part of the batch failed.
+ */
+import type { Runner } from './runner.js';
+import { ToolError } from './tool-error.js';
+
+/** Non-empty lines of tool output, trailing whitespace removed. */
+export const textLines = (text: string): string[] =>
+  text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+
+/** Batch text: one line each, newline-terminated; '' when there are no lines. */
+export const joinLines = (lines: readonly string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+
+/** The first `count` lines of a batch, numbered. */
+export function headOf(batch: string, count = 20): string {
+  const lines = batch.split('\n').filter((l) => l !== '');
+  const shown = lines.slice(0, count).map((l, i) => `  ${i + 1}: ${l}`);
+  const more = lines.length > count ? [`  ... (${lines.length - count} more lines)`] : [];
+  return ['batch:', ...shown, ...more].join('\n');
+}
+
+/** Line `lineNo` (1-based) of a batch with `radius` lines around it, numbered, the line itself marked. */
+export function excerptAround(batch: string, lineNo: number, radius = 2): string {
+  const lines = batch.replace(/\n$/, '').split('\n');
+  const from = Math.max(1, lineNo - radius);
+  const to = Math.min(lines.length, lineNo + radius);
+  const shown: string[] = [];
+  for (let n = from; n <= to; n++) shown.push(`${n === lineNo ? '>' : ' '} ${n}: ${lines[n - 1] ?? ''}`);
+  return [`batch line ${lineNo}:`, ...shown].join('\n');
+}
+
+/** How to point at the failing part of a batch, from the tool's stderr. */
+export type Explain = (stderr: string, batch: string) => string;
+
+/** Explains with the line number the tool prints (first capture group of `pattern`), else the batch head. */
+export const explainAtLine = (pattern: RegExp): Explain => (stderr, batch) => {
+  const n = Number(pattern.exec(stderr)?.[1]);
+  return Number.isInteger(n) && n > 0 ? excerptAround(batch, n) : headOf(batch);
+};
+
+/** For tools that do not say which line failed. */
+export const explainWithHead: Explain = (_stderr, batch) => headOf(batch);
+
+/** A failed batch: still a ToolError (so isBusy / isNotExist work on it), its message shows the batch. */
+export class BatchError extends ToolError {
+  readonly batch: string;
+
+  constructor(cause: ToolError, batch: string, explanation: string) {
+    super({ argv: cause.argv, exitCode: cause.exitCode, stderr: cause.stderr, durationMs: cause.durationMs, timedOut: cause.timedOut });
+    this.name = 'BatchError';
+    this.batch = batch;
+    this.message = `${cause.message}\nstderr:\n${cause.stderr.trimEnd()}\n${explanation}`;
+  }
+}
+
+/**
+ * Runs one batch on stdin. Nothing is spawned for an empty batch (returns 0); otherwise returns the
+ * number of lines sent. A ToolError becomes a BatchError explained by `explain`.
+ */
+export async function runBatch(runner: Runner, argv: readonly string[], batch: string, explain: Explain): Promise<number> {
+  if (batch === '') return 0;
+  try {
+    await runner.run(argv, { input: batch });
+  } catch (e) {
+    if (e instanceof ToolError) throw new BatchError(e, batch, explain(e.stderr, batch));
+    throw e;
+  }
+  return batch.split('\n').filter((l) => l !== '').length;
+}

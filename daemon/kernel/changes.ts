@@ -1,0 +1,37 @@
+/**
+ * One change to the kernel, as the pure diff produces it and the adapters apply it. A converged node
+ * has an empty list. Each adapter applies only the kinds it knows, as one batch.
+ */
+import type { Address, Chain, IpSet, JumpRule, Link, RealServer, Route, Sysctl, VirtualService } from './types.js';
+
+export type Change =
+  | { readonly kind: 'sysctl-set'; readonly sysctl: Sysctl; readonly from: string | undefined }
+  | { readonly kind: 'link-add'; readonly link: Link }
+  | { readonly kind: 'link-set'; readonly link: Link }
+  | { readonly kind: 'link-del'; readonly link: Link }
+  | { readonly kind: 'address-add'; readonly address: Address }
+  | { readonly kind: 'address-del'; readonly address: Address }
+  | { readonly kind: 'route-add'; readonly route: Route }
+  | { readonly kind: 'route-del'; readonly route: Route }
+  | { readonly kind: 'ipset-create'; readonly set: IpSet }
+  /** Contents replaced atomically: a temporary set is filled, swapped in, destroyed. */
+  | { readonly kind: 'ipset-update'; readonly set: IpSet; readonly from: IpSet }
+  | { readonly kind: 'ipset-destroy'; readonly set: IpSet }
+  /** Create the chain, or replace all its rules when it exists (`from`). */
+  | { readonly kind: 'chain-write'; readonly chain: Chain; readonly from?: Chain }
+  | { readonly kind: 'chain-delete'; readonly chain: Chain }
+  | { readonly kind: 'jump-add'; readonly jump: JumpRule }
+  | { readonly kind: 'jump-del'; readonly jump: JumpRule }
+  /** A new virtual service; its real servers come as separate rs-add changes. */
+  | { readonly kind: 'vs-add'; readonly service: VirtualService }
+  | { readonly kind: 'vs-edit'; readonly service: VirtualService; readonly from: VirtualService }
+  /** Deleting a service deletes its real servers with it (no rs-del is emitted for them). */
+  | { readonly kind: 'vs-del'; readonly service: VirtualService }
+  | { readonly kind: 'rs-add'; readonly service: VirtualService; readonly real: RealServer }
+  | { readonly kind: 'rs-edit'; readonly service: VirtualService; readonly real: RealServer; readonly from: RealServer }
+  | { readonly kind: 'rs-del'; readonly service: VirtualService; readonly real: RealServer };
+
+export type ChangeKind = Change['kind'];
+
+export const ofKind = <K extends ChangeKind>(changes: readonly Change[], ...kinds: K[]): Extract<Change, { kind: K }>[] =>
+  changes.filter((c): c is Extract<Change, { kind: K }> => (kinds as string[]).includes(c.kind));

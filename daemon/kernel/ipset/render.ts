@@ -1,0 +1,30 @@
+/** Changes → an `ipset restore` batch, in two phases. Pure. */
+import { ofKind, type Change } from '../changes.js';
+import type { IpSet } from '../types.js';
+import { joinLines } from '../batch.js';
+
+/**
+ * 'prepare' creates and refills sets (before the rules that match them are written); 'destroy'
+ * removes sets (after the rules that referenced them are gone).
+ */
+export type IpsetPhase = 'prepare' | 'destroy';
+
+/** The temporary set an update fills before swapping it in (names are ≤ 28 chars, ipset allows 31). */
+export const tempSetName = (name: string): string => `${name}-t`;
+
+const options = (set: IpSet): string =>
+  Object.entries(set.options).map(([k, v]) => (v === '' ? ` ${k}` : ` ${k} ${v}`)).join('');
+const createLine = (name: string, set: IpSet): string => `create ${name} ${set.type}${options(set)}`;
+const addLines = (name: string, set: IpSet): string[] => set.entries.map((e) => `add ${name} ${e}`);
+
+function prepareLines(change: Extract<Change, { kind: 'ipset-create' | 'ipset-update' }>): string[] {
+  const { set } = change;
+  if (change.kind === 'ipset-create') return [createLine(set.name, set), ...addLines(set.name, set)];
+  const tmp = tempSetName(set.name);
+  return [createLine(tmp, set), `flush ${tmp}`, ...addLines(tmp, set), `swap ${tmp} ${set.name}`, `destroy ${tmp}`];
+}
+
+export function renderIpsetRestore(changes: readonly Change[], phase: IpsetPhase): string {
+  if (phase === 'destroy') return joinLines(ofKind(changes, 'ipset-destroy').map((c) => `destroy ${c.set.name}`));
+  return joinLines(ofKind(changes, 'ipset-create', 'ipset-update').flatMap(prepareLines));
+}

@@ -1,0 +1,44 @@
+/** iptables through iptables-save / iptables-restore --noflush, one batch per table. */
+import type { Change } from '../changes.js';
+import type { Runner } from '../runner.js';
+import type { Chain, IptablesTable, JumpRule } from '../types.js';
+import { explainAtLine, runBatch } from '../batch.js';
+import { ownedFromTables, parseIptablesSave, type ParsedTable } from './parse.js';
+import { renderIptablesRestore, tableOf } from './render.js';
+
+export interface IptablesAdapter {
+  /** Owned chains and the jumps into them, from one `iptables-save -t T` per table. */
+  observe(prefix: string, tables: readonly IptablesTable[]): Promise<{ chains: Chain[]; jumps: JumpRule[] }>;
+  /** One `iptables-restore --noflush` per table with changes; returns the batch lines sent (0: nothing ran). */
+  apply(changes: readonly Change[]): Promise<number>;
+}
+
+const save = async (runner: Runner, table: IptablesTable, counters = false): Promise<ParsedTable[]> => {
+  const { stdout } = await runner.run(['iptables-save', ...(counters ? ['-c'] : []), '-t', table]);
+  return parseIptablesSave(stdout).filter((t) => t.name === table);
+};
+
+// iptables-restore says "Error occurred at line: N" (N counts from the batch's first line).
+const explain = explainAtLine(/Error occurred at line: (\d+)/);
+
+export function iptablesAdapter(runner: Runner): IptablesAdapter {
+  return {
+    async observe(prefix, tables) {
+      const parsed = await Promise.all(tables.map((t) => save(runner, t)));
+      return ownedFromTables(parsed.flat(), prefix);
+    },
+    async apply(changes) {
+      const tables = [...new Set(changes.map(tableOf).filter((t) => t !== undefined))];
+      let lines = 0;
+      for (const table of tables) {
+        lines += await runBatch(runner, ['iptables-restore', '--noflush', '-w', '10'], renderIptablesRestore(table, changes), explain);
+      }
+      return lines;
+    },
+  };
+}
+
+/** `iptables-save -c -t TABLE`, parsed with per-rule counters (for tracing); undefined when empty. */
+export async function observeCounters(runner: Runner, table: IptablesTable): Promise<ParsedTable | undefined> {
+  return (await save(runner, table, true))[0];
+}

@@ -1,0 +1,25 @@
+/** IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch. */
+import type { Change } from '../changes.js';
+import type { Runner } from '../runner.js';
+import type { VirtualService } from '../types.js';
+import { explainWithHead, runBatch } from '../batch.js';
+import { parseIpvsSave } from './parse.js';
+import { renderIpvsRestore } from './render.js';
+
+export interface IpvsAdapter {
+  /** The services whose virtual address is one of `ownedAddresses`. */
+  observe(ownedAddresses: ReadonlySet<string>): Promise<VirtualService[]>;
+  /** Applies the vs-* / rs-* changes; returns the number of batch lines sent (0: nothing ran). */
+  apply(changes: readonly Change[]): Promise<number>;
+}
+
+export function ipvsAdapter(runner: Runner): IpvsAdapter {
+  return {
+    async observe(ownedAddresses) {
+      const { stdout } = await runner.run(['ipvsadm', '-S', '-n']);
+      return parseIpvsSave(stdout).filter((s) => ownedAddresses.has(s.address));
+    },
+    // ipvsadm -R does not say which line failed: the error shows the head of the batch.
+    apply: (changes) => runBatch(runner, ['ipvsadm', '-R'], renderIpvsRestore(changes), explainWithHead),
+  };
+}

@@ -1,0 +1,3 @@
+export { parseIpvsSave } from './parse.js';
+export { renderIpvsRestore } from './render.js';
+export { ipvsAdapter, type IpvsAdapter } from './adapter.js';

@@ -1,0 +1,107 @@
+/**
+ * The one place that starts programs: argv arrays only (never a shell string), a timeout on every run,
+ * and a debug log line with the duration. Everything else gets a Runner injected.
+ */
+import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { ToolError } from './tool-error.js';
+
+export interface RunOptions {
+  /** Text written to the program's stdin (a batch for `ipvsadm -R`, `ipset restore`, ...). */
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  /** Exit codes that are not failures for this call (e.g. `conntrack -D` exits 1 when nothing matched). */
+  readonly okExitCodes?: readonly number[];
+}
+
+export interface RunResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly durationMs: number;
+}
+
+export interface Runner {
+  run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** The network namespace every command runs in, or undefined for the current one. */
+  readonly netns: string | undefined;
+}
+
+export interface RunnerOptions {
+  readonly log: Logger;
+  readonly defaultTimeoutMs?: number;
+  /** Run every command inside this named network namespace (`ip netns exec NAME ...`). */
+  readonly netns?: string;
+}
+
+export function createRunner(options: RunnerOptions): Runner {
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? 30_000;
+  const prefix = options.netns ? ['ip', 'netns', 'exec', options.netns] : [];
+  return {
+    netns: options.netns,
+    async run(argv, runOptions = {}) {
+      if (argv.length === 0) throw new Error('runner: empty argv');
+      const full = [...prefix, ...argv];
+      const [file, ...args] = full as [string, ...string[]];
+      const started = performance.now();
+      const result = await execa(file, args, {
+        input: runOptions.input ?? '',
+        timeout: runOptions.timeoutMs ?? defaultTimeoutMs,
+        reject: false,
+        stripFinalNewline: false,
+        env: { LC_ALL: 'C' },
+      });
+      const durationMs = Math.round(performance.now() - started);
+      const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
+      const stdout = typeof result.stdout === 'string' ? result.stdout : '';
+      const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+      options.log.debug({ argv: full, exitCode, durationMs, inputBytes: runOptions.input?.length ?? 0 }, 'ran');
+      const ok = exitCode === 0 || (exitCode !== undefined && (runOptions.okExitCodes ?? []).includes(exitCode));
+      if (result.timedOut || !ok) {
+        throw new ToolError({
+          argv: full,
+          exitCode: result.timedOut ? undefined : exitCode,
+          stderr,
+          durationMs,
+          timedOut: Boolean(result.timedOut),
+          detail: exitCode === undefined && !result.timedOut ? (result.shortMessage ?? stderr) : undefined,
+        });
+      }
+      return { argv: full, exitCode: exitCode ?? 0, stdout, stderr, durationMs };
+    },
+  };
+}
+
+/**
+ * Start a long-running program detached from this process (a node's daemon), its output appended
+ * to logFile. Returns its pid. The one other way this module starts programs.
+ */
+export function startDetached(argv: readonly string[], logFile: string, log: Logger): number {
+  const [file, ...args] = argv as [string, ...string[]];
+  const fd = openSync(logFile, 'a');
+  try {
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${argv.join(' ')}`);
+    log.debug({ argv, pid: child.pid, logFile }, 'started detached');
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Run a program with this process's stdin/stdout/stderr (its output streams to the user), with a
+ * timeout. Returns its exit code. Used to hand a whole command to the micro-VM.
+ */
+export async function runAttached(argv: readonly string[], timeoutMs: number, log: Logger): Promise<number> {
+  const [file, ...args] = argv as [string, ...string[]];
+  const started = performance.now();
+  const result = await execa(file, args, { stdio: 'inherit', timeout: timeoutMs, reject: false });
+  log.debug({ argv, exitCode: result.exitCode, durationMs: Math.round(performance.now() - started) }, 'ran attached');
+  if (result.timedOut) throw new ToolError({ argv, exitCode: undefined, stderr: '', durationMs: timeoutMs, timedOut: true });
+  return typeof result.exitCode === 'number' ? result.exitCode : 1;
+}

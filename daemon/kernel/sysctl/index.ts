@@ -1,0 +1,3 @@
+export { parseSysctlOutput } from './parse.js';
+export { renderSysctlWrite } from './render.js';
+export { sysctlAdapter, type SysctlAdapter } from './adapter.js';

@@ -1,0 +1,98 @@
+/**
+ * Kernel objects as plain readonly records. Each kind has an identity key; equality is decided by
+ * `same*` functions over the fields that matter, never by comparing tool output as text.
+ */
+import type { Forwarding, Protocol } from '../config/types.js';
+
+export interface RealServer {
+  readonly address: string;
+  readonly port: number;
+  readonly forwarding: Forwarding;
+  readonly weight: number;
+}
+
+export interface VirtualService {
+  readonly protocol: Protocol;
+  readonly address: string;
+  readonly port: number;
+  readonly scheduler: string;
+  /** Persistence timeout in seconds; absent when not persistent. */
+  readonly persistence?: number;
+  readonly realServers: readonly RealServer[];
+}
+
+export type IptablesTable = 'filter' | 'nat' | 'mangle' | 'raw';
+
+/** A user-defined chain that lvslab owns entirely. Rules are in iptables-save's normal form without "-A CHAIN ". */
+export interface Chain {
+  readonly table: IptablesTable;
+  readonly name: string;
+  readonly rules: readonly string[];
+}
+
+/** A rule in a built-in chain that jumps to an owned chain (normal form without "-A CHAIN "). */
+export interface JumpRule {
+  readonly table: IptablesTable;
+  readonly chain: string;
+  readonly rule: string;
+}
+
+export interface IpSet {
+  readonly name: string;
+  /** e.g. "hash:ip", "hash:ip,port", "bitmap:port". */
+  readonly type: string;
+  /** Create options that matter, as `ipset save` prints them ("family" → "inet", "range" → "0-65535"). */
+  readonly options: Readonly<Record<string, string>>;
+  /** Members as `ipset save` prints them: "10.0.0.1", "10.108.113.237,tcp:80", "30080". */
+  readonly entries: readonly string[];
+}
+
+export interface Sysctl {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** A dummy link lvslab owns (the VIP holder). */
+export interface Link {
+  readonly name: string;
+  readonly up: boolean;
+}
+
+/** An address on an owned link, as "10.10.0.1/32". */
+export interface Address {
+  readonly dev: string;
+  readonly cidr: string;
+}
+
+/** A route lvslab owns (marked with its route protocol number). */
+export interface Route {
+  readonly dst: string;
+  readonly via: string;
+}
+
+/** Everything lvslab owns on one node: what the plan wants, or what observation found. */
+export interface KernelState {
+  readonly sysctls: readonly Sysctl[];
+  readonly links: readonly Link[];
+  readonly addresses: readonly Address[];
+  readonly routes: readonly Route[];
+  readonly ipsets: readonly IpSet[];
+  readonly chains: readonly Chain[];
+  readonly jumps: readonly JumpRule[];
+  readonly ipvs: readonly VirtualService[];
+}
+
+export const emptyState: KernelState = {
+  sysctls: [], links: [], addresses: [], routes: [], ipsets: [], chains: [], jumps: [], ipvs: [],
+};
+
+/** The route protocol number that marks lvslab's routes (`ip route show proto 241`). */
+export const LVSLAB_ROUTE_PROTO = 241;
+
+export const virtualServiceKey = (s: Pick<VirtualService, 'protocol' | 'address' | 'port'>): string =>
+  `${s.protocol}:${s.address}:${s.port}`;
+export const realServerKey = (r: Pick<RealServer, 'address' | 'port'>): string => `${r.address}:${r.port}`;
+export const chainKey = (c: Pick<Chain, 'table' | 'name'>): string => `${c.table}/${c.name}`;
+export const jumpKey = (j: JumpRule): string => `${j.table}/${j.chain}/${j.rule}`;
+export const addressKey = (a: Address): string => `${a.dev}/${a.cidr}`;
+export const routeKey = (r: Route): string => `${r.dst} via ${r.via}`;

@@ -1,0 +1,109 @@
+import test from 'ava';
+import type { Change } from '../../../daemon/kernel/changes.js';
+import { ToolError } from '../../../daemon/kernel/tool-error.js';
+import type { RealServer, VirtualService } from '../../../daemon/kernel/types.js';
+import { ipvsAdapter, parseIpvsSave, renderIpvsRestore } from '../../../daemon/kernel/ipvs/index.js';
+import { fakeRunner, fixture, replayFailure } from './helpers.js';
+
+const saved = () => parseIpvsSave(fixture('ipvsadm-S-n.txt'));
+const find = (services: VirtualService[], address: string, port: number) =>
+  services.find((s) => s.address === address && s.port === port);
+const real = (address: string, port: number, forwarding: RealServer['forwarding'], weight: number): RealServer => ({ address, port, forwarding, weight });
+
+test('parseIpvsSave: the five services of the captured director', (t) => {
+  const services = saved();
+  t.deepEqual(services.map((s) => `${s.protocol}:${s.address}:${s.port} ${s.scheduler}`), [
+    'tcp:192.168.113.101:9999 lc', 'tcp:10.10.0.1:8410 rr', 'tcp:10.10.0.2:80 wrr', 'tcp:10.10.0.2:443 wlc', 'udp:10.10.0.2:53 sh',
+  ]);
+});
+
+test('parseIpvsSave: the seed service has two nat reals of weight 1', (t) => {
+  t.deepEqual(find(saved(), '10.10.0.1', 8410), {
+    protocol: 'tcp', address: '10.10.0.1', port: 8410, scheduler: 'rr',
+    realServers: [real('192.168.113.98', 8080, 'nat', 1), real('192.168.113.99', 8080, 'nat', 1)],
+  });
+});
+
+test('parseIpvsSave: persistence, weight 0, dr and tun (with --tun-type ipip), udp, no reals', (t) => {
+  const services = saved();
+  const web80 = find(services, '10.10.0.2', 80);
+  t.is(web80?.persistence, 300);
+  t.deepEqual(web80?.realServers, [real('192.168.113.98', 8080, 'nat', 0), real('192.168.113.99', 8080, 'nat', 3)]);
+  t.deepEqual(find(services, '10.10.0.2', 443)?.realServers, [real('192.168.113.98', 443, 'tun', 1), real('192.168.113.99', 443, 'dr', 2)]);
+  t.deepEqual(find(services, '10.10.0.2', 53)?.realServers, [real('192.168.113.99', 5353, 'nat', 1)]);
+  t.is(find(services, '10.10.0.2', 53)?.protocol, 'udp');
+  t.deepEqual(find(services, '192.168.113.101', 9999)?.realServers, []);
+  t.false('persistence' in (find(services, '10.10.0.1', 8410) ?? {}));
+});
+
+test('parseIpvsSave: empty output, unknown flag, foreign fwmark service', (t) => {
+  t.deepEqual(parseIpvsSave(fixture('ipvsadm-S-n-empty.txt')), []);
+  const err = t.throws(() => parseIpvsSave('-A -t 10.0.0.1:80 -s rr --frobnicate\n'));
+  t.regex(err?.message ?? '', /--frobnicate.*-A -t 10\.0\.0\.1:80 -s rr --frobnicate/);
+  t.throws(() => parseIpvsSave('-a -t 10.0.0.1:80 -r 10.0.0.2:80 -m -w 1\n'), { message: /before its service/ });
+  t.deepEqual(parseIpvsSave('-A -f 1 -s rr\n-a -f 1 -r 10.0.0.2:0 -g -w 1\n'), []);
+  t.deepEqual(parseIpvsSave('-A -t [fd00::1]:80 -s rr\n')[0]?.address, 'fd00::1');
+});
+
+const seed = (): VirtualService => find(saved(), '10.10.0.1', 8410) as VirtualService;
+
+test('renderIpvsRestore: every kind, in order rs-del, vs-del, vs-add, vs-edit, rs-add, rs-edit', (t) => {
+  const s = seed();
+  const [r98, r99] = s.realServers as [RealServer, RealServer];
+  const dns: VirtualService = { protocol: 'udp', address: '10.10.0.2', port: 53, scheduler: 'sh', realServers: [] };
+  const changes: Change[] = [
+    { kind: 'rs-edit', service: s, real: { ...r99, weight: 5 }, from: r99 },
+    { kind: 'rs-add', service: dns, real: real('192.168.113.99', 5353, 'dr', 1) },
+    { kind: 'vs-edit', service: { ...s, scheduler: 'wrr', persistence: 60 }, from: s },
+    { kind: 'vs-add', service: dns },
+    { kind: 'vs-del', service: { ...dns, port: 54 } },
+    { kind: 'rs-del', service: s, real: r98 },
+    { kind: 'sysctl-set', sysctl: { key: 'net.ipv4.ip_forward', value: '1' }, from: '0' },
+  ];
+  t.is(renderIpvsRestore(changes), [
+    '-d -t 10.10.0.1:8410 -r 192.168.113.98:8080',
+    '-D -u 10.10.0.2:54',
+    '-A -u 10.10.0.2:53 -s sh',
+    '-E -t 10.10.0.1:8410 -s wrr -p 60',
+    '-a -u 10.10.0.2:53 -r 192.168.113.99:5353 -g -w 1',
+    '-e -t 10.10.0.1:8410 -r 192.168.113.99:8080 -m -w 5',
+    '',
+  ].join('\n'));
+  t.is(renderIpvsRestore([changes[6] as Change]), '');
+});
+
+test('renderIpvsRestore → parseIpvsSave rebuilds every captured service', (t) => {
+  const services = saved();
+  const adds: Change[] = services.flatMap((service): Change[] => [
+    { kind: 'vs-add', service },
+    ...service.realServers.map((r): Change => ({ kind: 'rs-add', service, real: r })),
+  ]);
+  t.deepEqual(parseIpvsSave(renderIpvsRestore(adds)), services);
+});
+
+test('ipvsAdapter.observe: one ipvsadm -S -n, only owned addresses', async (t) => {
+  const { runner, calls } = fakeRunner(() => ({ stdout: fixture('ipvsadm-S-n.txt') }));
+  const services = await ipvsAdapter(runner).observe(new Set(['10.10.0.1']));
+  t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-S', '-n']]);
+  t.deepEqual(services.map((s) => `${s.address}:${s.port}`), ['10.10.0.1:8410']);
+});
+
+test('ipvsAdapter.apply: one ipvsadm -R with the batch; nothing spawned when empty', async (t) => {
+  const { runner, calls } = fakeRunner();
+  const ipvs = ipvsAdapter(runner);
+  t.is(await ipvs.apply([]), 0);
+  t.is(calls.length, 0);
+  const s = seed();
+  t.is(await ipvs.apply([{ kind: 'vs-add', service: s }, { kind: 'rs-add', service: s, real: s.realServers[0] as RealServer }]), 2);
+  t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-R']]);
+  t.is(calls[0]?.options?.input, '-A -t 10.10.0.1:8410 -s rr\n-a -t 10.10.0.1:8410 -r 192.168.113.98:8080 -m -w 1\n');
+});
+
+test('ipvsAdapter.apply: a failed batch shows stderr and the batch, still a ToolError', async (t) => {
+  const { runner } = fakeRunner(() => replayFailure('err-ipvsadm-R-bad-line.txt'));
+  const bad: VirtualService = { protocol: 'tcp', address: '10.10.0.9', port: 81, scheduler: 'nosuchsched', realServers: [] };
+  const err = await t.throwsAsync(ipvsAdapter(runner).apply([{ kind: 'vs-add', service: bad }]));
+  t.true(err instanceof ToolError);
+  t.regex(err?.message ?? '', /Scheduler or persistence engine not found/);
+  t.regex(err?.message ?? '', /1: -A -t 10\.10\.0\.9:81 -s nosuchsched/);
+});
