@@ -1,0 +1,131 @@
+/**
+ * diff: desired vs observed state of one node → the minimal ordered list of changes (pure).
+ * Everything is a set difference by identity key; an object present on both sides changes only when
+ * a field that matters differs. A converged node gives [].
+ */
+import type { Change } from '../kernel/changes.js';
+import {
+  addressKey, chainKey, jumpKey, realServerKey, routeKey, virtualServiceKey,
+  type IpSet, type KernelState, type RealServer, type VirtualService,
+} from '../kernel/types.js';
+
+/** Observed sysctls are a map (only the keys the plan asked about). */
+export interface Observed extends Omit<KernelState, 'sysctls'> {
+  readonly sysctls: ReadonlyMap<string, string>;
+}
+
+export function diff(desired: KernelState, observed: Observed): Change[] {
+  return [
+    ...diffSysctls(desired, observed),
+    ...diffLinks(desired, observed),
+    ...setDiff(desired.addresses, observed.addresses, addressKey).map(
+      ([kind, address]): Change => (kind === 'add' ? { kind: 'address-add', address } : { kind: 'address-del', address }),
+    ),
+    ...setDiff(desired.routes, observed.routes, routeKey).map(
+      ([kind, route]): Change => (kind === 'add' ? { kind: 'route-add', route } : { kind: 'route-del', route }),
+    ),
+    ...diffIpsets(desired.ipsets, observed.ipsets),
+    ...diffChains(desired, observed),
+    ...setDiff(desired.jumps, observed.jumps, jumpKey).map(
+      ([kind, jump]): Change => (kind === 'add' ? { kind: 'jump-add', jump } : { kind: 'jump-del', jump }),
+    ),
+    ...diffIpvs(desired.ipvs, observed.ipvs),
+  ];
+}
+
+/** Items only in `want` ('add') and only in `have` ('del'), by key. */
+function setDiff<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): ['add' | 'del', T][] {
+  const haveKeys = new Set(have.map(key));
+  const wantKeys = new Set(want.map(key));
+  return [
+    ...have.filter((h) => !wantKeys.has(key(h))).map((h): ['del', T] => ['del', h]),
+    ...want.filter((w) => !haveKeys.has(key(w))).map((w): ['add', T] => ['add', w]),
+  ];
+}
+
+/** Pairs present on both sides, by key. */
+function common<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): [T, T][] {
+  const byKey = new Map(have.map((h) => [key(h), h]));
+  return want.flatMap((w): [T, T][] => {
+    const h = byKey.get(key(w));
+    return h === undefined ? [] : [[w, h]];
+  });
+}
+
+function diffSysctls(desired: KernelState, observed: Observed): Change[] {
+  return desired.sysctls
+    .filter((s) => observed.sysctls.get(s.key) !== s.value)
+    .map((sysctl) => ({ kind: 'sysctl-set', sysctl, from: observed.sysctls.get(sysctl.key) }));
+}
+
+function diffLinks(desired: KernelState, observed: Observed): Change[] {
+  const changes: Change[] = [];
+  for (const [kind, link] of setDiff(desired.links, observed.links, (l) => l.name)) {
+    changes.push(kind === 'add' ? { kind: 'link-add', link } : { kind: 'link-del', link });
+    if (kind === 'add' && link.up) changes.push({ kind: 'link-set', link });
+  }
+  for (const [want, have] of common(desired.links, observed.links, (l) => l.name)) {
+    if (want.up !== have.up) changes.push({ kind: 'link-set', link: want });
+  }
+  return changes;
+}
+
+const sameEntries = (a: readonly string[], b: readonly string[]): boolean => {
+  const set = new Set(b);
+  return a.length === b.length && a.every((e) => set.has(e));
+};
+
+const sameDefinition = (want: IpSet, have: IpSet): boolean =>
+  want.type === have.type && Object.entries(want.options).every(([k, v]) => have.options[k] === v);
+
+/**
+ * A set whose members or definition changed is replaced by swap (atomic for the rules matching it).
+ * The kernel swaps sets of the same family and match dimensions, so hash:ip ↔ hash:net (the blocklist
+ * types) swap fine; a change of dimensions would change the matching rule too, and swap refuses it
+ * with "The sets cannot be swapped: their type does not match", which the result reports.
+ */
+function diffIpsets(want: readonly IpSet[], have: readonly IpSet[]): Change[] {
+  const changes: Change[] = setDiff(want, have, (s) => s.name).map(
+    ([kind, set]): Change => (kind === 'add' ? { kind: 'ipset-create', set } : { kind: 'ipset-destroy', set }),
+  );
+  for (const [w, h] of common(want, have, (s) => s.name)) {
+    if (!sameDefinition(w, h) || !sameEntries(w.entries, h.entries)) changes.push({ kind: 'ipset-update', set: w, from: h });
+  }
+  return changes;
+}
+
+function diffChains(desired: KernelState, observed: Observed): Change[] {
+  const changes: Change[] = setDiff(desired.chains, observed.chains, chainKey).map(
+    ([kind, chain]): Change => (kind === 'add' ? { kind: 'chain-write', chain } : { kind: 'chain-delete', chain }),
+  );
+  for (const [w, h] of common(desired.chains, observed.chains, chainKey)) {
+    const same = w.rules.length === h.rules.length && w.rules.every((r, i) => r === h.rules[i]);
+    if (!same) changes.push({ kind: 'chain-write', chain: w, from: h });
+  }
+  return changes;
+}
+
+const sameService = (a: VirtualService, b: VirtualService): boolean =>
+  a.scheduler === b.scheduler && a.persistence === b.persistence;
+const sameReal = (a: RealServer, b: RealServer): boolean => a.forwarding === b.forwarding && a.weight === b.weight;
+
+function diffIpvs(want: readonly VirtualService[], have: readonly VirtualService[]): Change[] {
+  const changes: Change[] = [];
+  for (const [kind, service] of setDiff(want, have, virtualServiceKey)) {
+    if (kind === 'del') changes.push({ kind: 'vs-del', service });
+    else {
+      changes.push({ kind: 'vs-add', service });
+      for (const real of service.realServers) changes.push({ kind: 'rs-add', service, real });
+    }
+  }
+  for (const [w, h] of common(want, have, virtualServiceKey)) {
+    if (!sameService(w, h)) changes.push({ kind: 'vs-edit', service: w, from: h });
+    for (const [kind, real] of setDiff(w.realServers, h.realServers, realServerKey)) {
+      changes.push(kind === 'add' ? { kind: 'rs-add', service: w, real } : { kind: 'rs-del', service: w, real });
+    }
+    for (const [wr, hr] of common(w.realServers, h.realServers, realServerKey)) {
+      if (!sameReal(wr, hr)) changes.push({ kind: 'rs-edit', service: w, real: wr, from: hr });
+    }
+  }
+  return changes;
+}

@@ -1,0 +1,186 @@
+/**
+ * plan: the lab definition and one node's name → everything that node's kernel must hold (pure).
+ * Rules are written in iptables-save's normal form so that a converged node diffs to nothing.
+ */
+import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types.js';
+import { emptyState, type Chain, type IpSet, type JumpRule, type KernelState, type Route, type Sysctl, type VirtualService } from '../kernel/types.js';
+import { blocklistSetName, chainNames, hexMark, jumpComment } from './names.js';
+
+/** A service the daemon itself runs on this node (the real servers' built-in backend). */
+export interface Backend {
+  readonly protocol: 'tcp' | 'udp';
+  readonly port: number;
+}
+
+export interface NodePlan {
+  readonly node: NodeConfig;
+  readonly desired: KernelState;
+  readonly backends: readonly Backend[];
+  /** Kernel modules the node needs before its state can be written. */
+  readonly modules: readonly string[];
+}
+
+export const DIRECTOR_SYSCTLS: readonly Sysctl[] = [
+  { key: 'net.ipv4.ip_forward', value: '1' },
+  { key: 'net.ipv4.vs.conntrack', value: '1' },
+  { key: 'net.ipv4.vs.expire_nodest_conn', value: '1' },
+  { key: 'net.ipv4.vs.expire_quiescent_template', value: '1' },
+];
+
+export function findNode(lab: LabConfig, name: string): NodeConfig {
+  const node = lab.nodes.find((n) => n.name === name);
+  if (!node) throw new Error(`node '${name}' is not in lab '${lab.lab}' (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`);
+  return node;
+}
+
+export const directorOf = (lab: LabConfig): NodeConfig => {
+  const director = lab.nodes.find((n) => n.role === 'director');
+  if (!director) throw new Error(`lab '${lab.lab}' has no director`);
+  return director;
+};
+
+export function planNode(lab: LabConfig, nodeName: string): NodePlan {
+  const node = findNode(lab, nodeName);
+  switch (node.role) {
+    case 'director':
+      return { node, desired: planDirector(lab), backends: [], modules: ['ip_vs'] };
+    case 'real-server':
+      return { node, desired: planRealServer(lab, node), backends: backendsOf(lab, node), modules: [] };
+    case 'client':
+      return { node, desired: planClient(lab), backends: [], modules: [] };
+  }
+}
+
+function planDirector(lab: LabConfig): KernelState {
+  const names = chainNames(lab);
+  const comment = jumpComment(lab);
+  const snatServers = lab.virtualServers.filter((vs) => vs.snat);
+  const chains: Chain[] = [];
+  const jumps: JumpRule[] = [];
+  if (snatServers.length > 0) {
+    const mark = hexMark(lab.masqueradeMark);
+    chains.push(
+      { table: 'nat', name: names.services, rules: snatServers.map((vs) => snatRule(vs, names.markMasq)) },
+      { table: 'nat', name: names.markMasq, rules: [`-j MARK --set-xmark ${mark}/${mark}`] },
+      {
+        table: 'nat',
+        name: names.postrouting,
+        rules: [
+          `-m mark ! --mark ${mark}/${mark} -j RETURN`,
+          `-j MARK --set-xmark ${mark}/0x0`,
+          '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE',
+        ],
+      },
+    );
+    jumps.push(
+      { table: 'nat', chain: 'PREROUTING', rule: `-m comment --comment ${comment} -j ${names.services}` },
+      { table: 'nat', chain: 'OUTPUT', rule: `-m comment --comment ${comment} -j ${names.services}` },
+      { table: 'nat', chain: 'POSTROUTING', rule: `-m comment --comment ${comment} -j ${names.postrouting}` },
+    );
+  }
+  const ipsets: IpSet[] = lab.blocklists.map((b) => ({
+    name: blocklistSetName(lab, b.name),
+    type: b.type,
+    options: { family: 'inet' },
+    entries: b.entries.map((e) => (b.type === 'hash:net' ? e.replace(/\/32$/, '') : e)),
+  }));
+  if (ipsets.length > 0) {
+    chains.push({
+      table: 'filter',
+      name: names.input,
+      rules: lab.blocklists.map((b) => {
+        const port = b.protocol ? `-p ${b.protocol} ` + (b.port ? `-m ${b.protocol} --dport ${b.port} ` : '') : '';
+        return `${port}-m set --match-set ${blocklistSetName(lab, b.name)} ${b.match} -m comment --comment "lvslab: blocklist ${b.name}" -j DROP`;
+      }),
+    });
+    jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${comment} -j ${names.input}` });
+  }
+  return {
+    sysctls: DIRECTOR_SYSCTLS,
+    links: [{ name: lab.interface, up: false }],
+    addresses: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dev: lab.interface, cidr: `${vip}/32` })),
+    routes: [],
+    ipsets,
+    chains,
+    jumps,
+    ipvs: lab.virtualServers.map((vs) => virtualService(lab, vs)),
+  };
+}
+
+const snatRule = (vs: VirtualServerConfig, target: string): string =>
+  `-d ${vs.vip}/32 -p ${vs.protocol} -m ${vs.protocol} --dport ${vs.port} -m comment --comment "lvslab: ${vs.name} needs SNAT" -j ${target}`;
+
+function virtualService(lab: LabConfig, vs: VirtualServerConfig): VirtualService {
+  const byName = new Map(lab.nodes.map((n) => [n.name, n]));
+  return {
+    protocol: vs.protocol,
+    address: vs.vip,
+    port: vs.port,
+    scheduler: vs.scheduler,
+    ...(vs.persistence !== undefined ? { persistence: vs.persistence } : {}),
+    realServers: vs.realServers.map((rs) => ({
+      address: byName.get(rs.node)!.ip,
+      port: rs.port,
+      forwarding: vs.forwarding,
+      weight: rs.weight,
+    })),
+  };
+}
+
+function servedBy(lab: LabConfig, node: NodeConfig): VirtualServerConfig[] {
+  return lab.virtualServers.filter((vs) => vs.realServers.some((rs) => rs.node === node.name));
+}
+
+function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
+  const director = directorOf(lab);
+  const clients = lab.nodes.filter((n) => n.role === 'client');
+  const served = servedBy(lab, node);
+  // Gateway mode: without SNAT a NAT real server must answer the client through the director.
+  const needsGateway = served.some((vs) => vs.forwarding === 'nat' && !vs.snat);
+  const routes: Route[] = needsGateway ? clients.map((c) => ({ dst: `${c.ip}/32`, via: director.ip })) : [];
+  // Direct routing: the real server accepts the VIP locally but must never answer ARP for it.
+  const drVips = unique(served.filter((vs) => vs.forwarding === 'dr').map((vs) => vs.vip));
+  const dr = drVips.length > 0;
+  return {
+    ...emptyState,
+    sysctls: dr
+      ? [{ key: 'net.ipv4.conf.all.arp_ignore', value: '1' }, { key: 'net.ipv4.conf.all.arp_announce', value: '2' }]
+      : [],
+    links: dr ? [{ name: lab.interface, up: true }] : [],
+    addresses: drVips.map((vip) => ({ dev: lab.interface, cidr: `${vip}/32` })),
+    routes,
+  };
+}
+
+function backendsOf(lab: LabConfig, node: NodeConfig): Backend[] {
+  const seen = new Set<string>();
+  const backends: Backend[] = [];
+  for (const vs of servedBy(lab, node)) {
+    for (const rs of vs.realServers.filter((r) => r.node === node.name)) {
+      const key = `${vs.protocol}/${rs.port}`;
+      if (!seen.has(key)) backends.push({ protocol: vs.protocol, port: rs.port });
+      seen.add(key);
+    }
+  }
+  return backends;
+}
+
+function planClient(lab: LabConfig): KernelState {
+  const director = directorOf(lab);
+  const names = chainNames(lab);
+  return {
+    ...emptyState,
+    routes: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dst: `${vip}/32`, via: director.ip })),
+    // A namespace keeps no conntrack entries until something uses conntrack: this rule does.
+    chains: [
+      {
+        table: 'filter',
+        name: names.conntrack,
+        rules: ['-m conntrack --ctstate NEW -m comment --comment "lvslab: keep conntrack on so flows show in conntrack -L" -j RETURN'],
+      },
+    ],
+    jumps: [{ table: 'filter', chain: 'OUTPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${names.conntrack}` }],
+  };
+}
+
+const unique = <T>(values: readonly T[]): T[] => [...new Set(values)];

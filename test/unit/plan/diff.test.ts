@@ -1,0 +1,74 @@
+import test from 'ava';
+import { diff, type Observed } from '../../../daemon/plan/diff.js';
+import { planNode } from '../../../daemon/plan/plan.js';
+import { emptyState, type KernelState } from '../../../daemon/kernel/types.js';
+import { labFrom } from './helpers.js';
+
+const desired = planNode(labFrom('labs/seed.yaml'), 'ds').desired;
+const asObserved = (s: KernelState): Observed => ({ ...s, sysctls: new Map(s.sysctls.map((x) => [x.key, x.value])) });
+const kinds = (changes: { kind: string }[]) => changes.map((c) => c.kind);
+
+test('a converged node diffs to nothing', (t) => {
+  t.deepEqual(diff(desired, asObserved(desired)), []);
+});
+
+test('from nothing, everything is created (services before their real servers)', (t) => {
+  const changes = diff(desired, asObserved(emptyState));
+  t.deepEqual(kinds(changes), [
+    'sysctl-set', 'sysctl-set', 'sysctl-set', 'sysctl-set', 'link-add', 'address-add', 'ipset-create',
+    'chain-write', 'chain-write', 'chain-write', 'chain-write', 'jump-add', 'jump-add', 'jump-add', 'jump-add',
+    'vs-add', 'rs-add', 'rs-add',
+  ]);
+});
+
+test('cleanup (desired empty) removes exactly what is owned, and leaves sysctls alone', (t) => {
+  const changes = diff(emptyState, asObserved(desired));
+  t.deepEqual(kinds(changes).sort(), [
+    'address-del', 'chain-delete', 'chain-delete', 'chain-delete', 'chain-delete', 'ipset-destroy',
+    'jump-del', 'jump-del', 'jump-del', 'jump-del', 'link-del', 'vs-del',
+  ]);
+  t.false(changes.some((c) => c.kind === 'rs-del'), 'deleting a service deletes its real servers: no rs-del');
+});
+
+test('a changed weight is one rs-edit; a changed scheduler one vs-edit', (t) => {
+  const [vs] = desired.ipvs;
+  const drifted = asObserved({
+    ...desired,
+    ipvs: [{ ...vs!, scheduler: 'wlc', realServers: vs!.realServers.map((r, i) => (i === 0 ? { ...r, weight: 0 } : r)) }],
+  });
+  const changes = diff(desired, drifted);
+  t.deepEqual(kinds(changes), ['vs-edit', 'rs-edit']);
+});
+
+test('a foreign-looking extra real server is deleted; a missing one added', (t) => {
+  const [vs] = desired.ipvs;
+  const drifted = asObserved({
+    ...desired,
+    ipvs: [{ ...vs!, realServers: [vs!.realServers[0]!, { address: '192.168.113.50', port: 8080, forwarding: 'nat', weight: 1 }] }],
+  });
+  const changes = diff(desired, drifted);
+  t.deepEqual(kinds(changes), ['rs-del', 'rs-add']);
+});
+
+test('changed set members are one atomic ipset-update; member order does not matter', (t) => {
+  const set = desired.ipsets[0]!;
+  t.deepEqual(diff({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.1', '10.0.0.2'] }] },
+    asObserved({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.2', '10.0.0.1'] }] })), []);
+  const changes = diff(desired, asObserved({ ...desired, ipsets: [{ ...set, entries: ['1.1.1.1'] }] }));
+  t.deepEqual(kinds(changes), ['ipset-update']);
+  // extra options the kernel reports (hashsize...) do not count as a difference
+  t.deepEqual(diff(desired, asObserved({ ...desired, ipsets: [{ ...set, options: { family: 'inet', hashsize: '1024' } }] })), []);
+});
+
+test('a flushed chain is rewritten whole; a wrong sysctl is set with its old value', (t) => {
+  const chains = desired.chains.map((c) => (c.name === 'LVSLAB-SERVICES' ? { ...c, rules: [] } : c));
+  const changes = diff(desired, { ...asObserved({ ...desired, chains }), sysctls: new Map([...asObserved(desired).sysctls, ['net.ipv4.vs.conntrack', '0']]) });
+  t.deepEqual(changes.map((c) => (c.kind === 'chain-write' ? `${c.kind} ${c.chain.name} from ${c.from?.rules.length}` : c.kind === 'sysctl-set' ? `${c.sysctl.key} ${c.from}→${c.sysctl.value}` : c.kind)), [
+    'net.ipv4.vs.conntrack 0→1',
+    'chain-write LVSLAB-SERVICES from 0',
+  ]);
+});
+
+test('a link that is up while it should be down is set down, not recreated', (t) => {
+  t.deepEqual(kinds(diff(desired, asObserved({ ...desired, links: [{ name: 'lvslab0', up: true }] }))), ['link-set']);
+});

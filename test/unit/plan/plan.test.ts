@@ -1,0 +1,87 @@
+import test from 'ava';
+import { ownedFromTables, parseIptablesSave } from '../../../daemon/kernel/iptables/index.js';
+import { parseIpvsSave } from '../../../daemon/kernel/ipvs/index.js';
+import { DIRECTOR_SYSCTLS, planNode } from '../../../daemon/plan/plan.js';
+import { labFrom, tool } from './helpers.js';
+
+const seed = labFrom('labs/seed.yaml');
+
+test('the director holds the VIP on a dummy link kept down, the IPVS service and the IPVS sysctls', (t) => {
+  const { desired, modules, backends } = planNode(seed, 'ds');
+  t.deepEqual(desired.links, [{ name: 'lvslab0', up: false }]);
+  t.deepEqual(desired.addresses, [{ dev: 'lvslab0', cidr: '10.10.0.1/32' }]);
+  t.deepEqual(desired.sysctls, DIRECTOR_SYSCTLS);
+  t.deepEqual(modules, ['ip_vs']);
+  t.deepEqual(backends, []);
+  t.deepEqual(desired.ipvs, [{
+    protocol: 'tcp', address: '10.10.0.1', port: 8410, scheduler: 'rr',
+    realServers: [
+      { address: '192.168.113.99', port: 8080, forwarding: 'nat', weight: 1 },
+      { address: '192.168.113.98', port: 8080, forwarding: 'nat', weight: 1 },
+    ],
+  }]);
+});
+
+test("the director's planned rules are exactly what iptables-save printed for the hand-built lab", (t) => {
+  // The fixture was built by hand in the micro-VM with the rules lvslab means to write; iptables-save
+  // printed them in its normal form. The plan must produce that normal form, or the diff never settles.
+  const { desired } = planNode(seed, 'ds');
+  const real = ownedFromTables([...parseIptablesSave(tool('iptables-save-nat-ds.txt')), ...parseIptablesSave(tool('iptables-save-filter-ds.txt'))], 'LVSLAB-');
+  const realChain = (table: string, name: string) => real.chains.find((c) => c.table === table && c.name === name);
+  for (const chain of desired.chains) {
+    const observed = realChain(chain.table, chain.name);
+    t.truthy(observed, `${chain.table}/${chain.name} not in the fixture`);
+    // the fixture holds one more SNAT rule and blocklist (for other services); the planned ones come first
+    t.deepEqual(observed!.rules.slice(0, chain.rules.length), chain.rules, `${chain.table}/${chain.name}`);
+  }
+  for (const jump of desired.jumps) t.true(real.jumps.some((j) => j.table === jump.table && j.chain === jump.chain && j.rule === jump.rule), jump.rule);
+});
+
+test("the director's planned IPVS service is what ipvsadm -S -n printed for it", (t) => {
+  const real = parseIpvsSave(tool('ipvsadm-S-n.txt')).find((s) => s.address === '10.10.0.1')!;
+  const planned = planNode(seed, 'ds').desired.ipvs[0]!;
+  const byAddress = (a: { address: string }, b: { address: string }) => a.address.localeCompare(b.address);
+  t.deepEqual({ ...real, realServers: [...real.realServers].sort(byAddress) }, { ...planned, realServers: [...planned.realServers].sort(byAddress) });
+});
+
+test('the blocklist becomes one set and one DROP rule', (t) => {
+  const { desired } = planNode(seed, 'ds');
+  t.deepEqual(desired.ipsets, [{ name: 'LVSLAB-blacklist', type: 'hash:ip', options: { family: 'inet' }, entries: ['192.168.113.100'] }]);
+  t.deepEqual(desired.chains.find((c) => c.name === 'LVSLAB-INPUT')?.rules, [
+    '-p tcp -m tcp --dport 8410 -m set --match-set LVSLAB-blacklist src -m comment --comment "lvslab: blocklist blacklist" -j DROP',
+  ]);
+});
+
+test('without snat the director writes no nat chains, and NAT real servers route clients back through it', (t) => {
+  const lab = labFrom('labs/seed.yaml', (s) => s.replace('snat: true', 'snat: false'));
+  t.false(planNode(lab, 'ds').desired.chains.some((c) => c.table === 'nat'));
+  t.deepEqual(planNode(lab, 'rs1').desired.routes, [{ dst: '192.168.113.102/32', via: '192.168.113.101' }]);
+  t.deepEqual(planNode(seed, 'rs1').desired.routes, [], 'with SNAT the real server needs no route');
+});
+
+test('the client routes each VIP via the director and keeps conntrack on', (t) => {
+  const { desired } = planNode(seed, 'client');
+  t.deepEqual(desired.routes, [{ dst: '10.10.0.1/32', via: '192.168.113.101' }]);
+  const real = ownedFromTables(parseIptablesSave(tool('iptables-save-filter-client.txt')), 'LVSLAB-');
+  t.deepEqual(desired.chains, real.chains);
+  t.deepEqual(desired.jumps, real.jumps);
+});
+
+test('real servers run a backend on each port they serve, once per protocol and port', (t) => {
+  const wrr = labFrom('labs/wrr.yaml');
+  t.deepEqual(planNode(wrr, 'web1').backends, [{ protocol: 'tcp', port: 8081 }]);
+  t.deepEqual(planNode(wrr, 'web2').backends, [{ protocol: 'tcp', port: 8082 }]);
+  t.deepEqual(planNode(wrr, 'lb').desired.ipvs[0]!.realServers.map((r) => r.weight), [3, 1]);
+});
+
+test('direct routing: the real server holds the VIP without answering ARP for it', (t) => {
+  const lab = labFrom('labs/seed.yaml', (s) => s.replace('forwarding: nat', 'forwarding: dr').replace('snat: true', 'snat: false').replaceAll('port: 8080', 'port: 8410'));
+  const { desired } = planNode(lab, 'rs1');
+  t.deepEqual(desired.addresses, [{ dev: 'lvslab0', cidr: '10.10.0.1/32' }]);
+  t.deepEqual(desired.sysctls.map((s) => `${s.key}=${s.value}`), ['net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
+  t.deepEqual(desired.routes, []);
+});
+
+test('an unknown node is an error that names the known ones', (t) => {
+  t.throws(() => planNode(seed, 'rs9'), { message: /node 'rs9' is not in lab 'seed' \(nodes: ds, client, rs1, rs2\)/ });
+});
