@@ -1,0 +1,100 @@
+/**
+ * Reads, when a virtual server fails, what `diagnose` needs: the client's route to the VIP, the
+ * director's sysctls, nat table and IPVS table, a curl from the director to each backend, and each real
+ * server's next hop toward the client. What cannot be read becomes a note, never a guessed fact.
+ */
+import type { LabConfig, VirtualServerConfig } from '../config/types.js';
+import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
+import { parseSysctlOutput } from '../kernel/sysctl/index.js';
+import { ToolError } from '../kernel/tool-error.js';
+import { directorOf, findNode } from '../plan/plan.js';
+import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
+import { clientOf } from './flows.js';
+import { ipvsServiceListed, isNoRoute, nextHop, parseRouteGet, snatRulesPresent } from './read.js';
+import type { Facts } from './types.js';
+
+export interface NodeAccess {
+  runnerFor(node: string): Runner;
+}
+
+export const DIRECTOR_SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv4.vs.conntrack'] as const;
+/** Seconds the director gives each backend to answer. */
+export const BACKEND_TIMEOUT_S = 2;
+/** sysctl exits non-zero for a missing key (net.ipv4.vs.* without ip_vs) yet prints the others. */
+const SYSCTL_MISSING_KEY_EXITS = [1, 255];
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Runs argv and reads its output with `use`; a failure of either is returned, not thrown. */
+async function attempt<T>(runner: Runner, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: use(await runner.run(argv, options)) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export class FactGatherer {
+  readonly notes: string[] = [];
+
+  constructor(private readonly lab: LabConfig, private readonly access: NodeAccess) {}
+
+  /** Runs one read on a node; a failure becomes a note and `undefined`. */
+  private async read<T>(node: string, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<T | undefined> {
+    const outcome = await attempt(this.access.runnerFor(node), argv, use, options);
+    if (outcome.ok) return outcome.value;
+    this.notes.push(`could not read \`${argv.join(' ')}\` on ${node}: ${message(outcome.error)}`);
+    return undefined;
+  }
+
+  private async clientRoute(vs: VirtualServerConfig): Promise<Facts['clientRouteToVip']> {
+    const client = clientOf(this.lab).name;
+    const argv = ['ip', '-j', 'route', 'get', vs.vip];
+    const outcome = await attempt(this.access.runnerFor(client), argv, (r) => parseRouteGet(r.stdout) ?? 'none');
+    if (outcome.ok) return outcome.value;
+    if (outcome.error instanceof ToolError && isNoRoute(outcome.error.stderr)) return 'none';
+    this.notes.push(`could not read \`${argv.join(' ')}\` on ${client}: ${message(outcome.error)}`);
+    return undefined;
+  }
+
+  /** One curl from the director to each real server's backend: node → error, or undefined when it answered. */
+  private async backends(vs: VirtualServerConfig): Promise<Map<string, string | undefined>> {
+    const director = directorOf(this.lab).name;
+    const results = new Map<string, string | undefined>();
+    for (const rs of vs.realServers) {
+      const argv = curlArgv(findNode(this.lab, rs.node).ip, rs.port, BACKEND_TIMEOUT_S);
+      const options = { okExitCodes: CURL_EXIT_CODES, timeoutMs: (BACKEND_TIMEOUT_S + 5) * 1000 };
+      const probe = await this.read(director, argv, (r) => parseCurl(r.stdout, r.exitCode, r.stderr), options);
+      if (probe !== undefined && !results.get(rs.node)) results.set(rs.node, probe.ok ? undefined : probe.error);
+    }
+    return results;
+  }
+
+  async gather(vs: VirtualServerConfig): Promise<Facts> {
+    const director = directorOf(this.lab).name;
+    const clientIp = clientOf(this.lab).ip;
+    const clientRouteToVip = await this.clientRoute(vs);
+    const sysctls = await this.read(director, ['sysctl', ...DIRECTOR_SYSCTL_KEYS], (r) => parseSysctlOutput(r.stdout), {
+      okExitCodes: SYSCTL_MISSING_KEY_EXITS,
+    });
+    const snat = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => snatRulesPresent(r.stdout, this.lab, vs));
+    const ipvs = await this.read(director, ['ipvsadm', '-S', '-n'], (r) => ipvsServiceListed(r.stdout, vs));
+    const backends = await this.backends(vs);
+    const gateways: Record<string, string | undefined> = {};
+    for (const node of new Set(vs.realServers.map((rs) => rs.node))) {
+      gateways[node] = await this.read(node, ['ip', '-j', 'route', 'get', clientIp], (r) => nextHop(r.stdout, clientIp));
+    }
+    const errors = [...backends].filter((e): e is [string, string] => e[1] !== undefined);
+    return {
+      ...(clientRouteToVip !== undefined ? { clientRouteToVip } : {}),
+      directorSysctls: Object.fromEntries(DIRECTOR_SYSCTL_KEYS.map((k) => [k, sysctls?.get(k)])),
+      snatRulePresent: snat,
+      ipvsServicePresent: ipvs,
+      realServerBackends: Object.fromEntries([...backends].map(([node, error]) => [node, error === undefined])),
+      realServerBackendErrors: Object.fromEntries(errors),
+      realServerGateways: gateways,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Each probe's connection in the conntrack tables, read as the article reads it: matched by the client's
+ * source port and VIP:port; on the director the reply tuple says which real server IPVS chose (reply
+ * src = RIP, DNAT) and whether masquerade made the director the source (reply dst = DIP, SNAT) or the
+ * real server answers the client itself (reply dst = CIP, no SNAT). Pure.
+ */
+import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types.js';
+import type { ConntrackFlow } from '../kernel/conntrack/index.js';
+import { directorOf } from '../plan/plan.js';
+import { NO_SNAT, type FlowExplanation, type Probe } from './types.js';
+
+export interface FlowsResult {
+  readonly flows: FlowExplanation[];
+  readonly clientFlowsMatched: number;
+  readonly directorFlowsMatched: number;
+}
+
+/** The first client node of the lab: where verify's probes come from. */
+export const clientOf = (lab: LabConfig): NodeConfig => {
+  const client = lab.nodes.find((n) => n.role === 'client');
+  if (!client) throw new Error(`lab '${lab.lab}' has no client`);
+  return client;
+};
+
+const hostPort = (address: string, port: number | undefined): string => `${address}:${port ?? '?'}`;
+
+/** The flow of the connection from client:port to the VIP (original direction). */
+const flowOf = (flows: readonly ConntrackFlow[], vs: VirtualServerConfig, clientIp: string, port: number) =>
+  flows.find(
+    (f) => f.protocol === vs.protocol && f.original.src === clientIp && f.original.sport === port &&
+      f.original.dst === vs.vip && f.original.dport === vs.port,
+  );
+
+function explainOne(lab: LabConfig, vs: VirtualServerConfig, probe: Probe, port: number,
+  onClient: ConntrackFlow | undefined, onDirector: ConntrackFlow | undefined): FlowExplanation {
+  const client = clientOf(lab);
+  const director = directorOf(lab);
+  const from = hostPort(client.ip, port);
+  const to = hostPort(vs.vip, vs.port);
+  const head = `client ${from} → VIP ${to}`;
+  const base = { seq: probe.seq, client: from, virtual: to, seenOnClient: onClient !== undefined, seenOnDirector: onDirector !== undefined };
+  const state = (onDirector ?? onClient)?.state;
+  const withState = state !== undefined ? { state } : {};
+  if (onDirector === undefined) {
+    const text = `${head}: the director keeps no conntrack entry for it, so neither its DNAT nor a SNAT can be read`;
+    return { ...base, ...withState, snat: 'unknown: no conntrack entry on the director', text };
+  }
+  const rip = onDirector.reply.src;
+  const node = lab.nodes.find((n) => n.ip === rip)?.name;
+  const rs = node ?? `the unknown server ${rip}`;
+  const dnat = hostPort(rip, onDirector.reply.sport);
+  const chose = `${head}: IPVS chose ${rs} (DNAT to ${dnat})`;
+  const known = { ...base, ...withState, dnat, ...(node !== undefined ? { realServer: node } : {}) };
+  const unreplied = onDirector.unreplied ? `; the director saw no reply [UNREPLIED]` : '';
+  const outcome = onDirector.unreplied ? `but the director saw no reply from ${rs} [UNREPLIED]` : `so ${rs} answers the director and the reply maps back to the client`;
+  if (onDirector.reply.dst === client.ip) {
+    const text = `${chose}, no SNAT: ${rs} answers the client ${client.ip} directly, so its reply must route back through the director to be un-DNATed${unreplied}`;
+    return { ...known, snat: NO_SNAT, text };
+  }
+  const source = onDirector.reply.dst === director.ip ? `the director ${director.ip}` : `${onDirector.reply.dst}`;
+  const text = `${chose}, masquerade made ${source} the source (SNAT), ${outcome}`;
+  return { ...known, snat: hostPort(onDirector.reply.dst, onDirector.reply.dport), text };
+}
+
+export function explainFlows(probes: readonly Probe[], clientFlows: readonly ConntrackFlow[], directorFlows: readonly ConntrackFlow[],
+  lab: LabConfig, vs: VirtualServerConfig): FlowsResult {
+  const clientIp = clientOf(lab).ip;
+  const flows: FlowExplanation[] = [];
+  let clientFlowsMatched = 0;
+  let directorFlowsMatched = 0;
+  for (const probe of probes) {
+    if (probe.localPort === undefined) continue;
+    const onClient = flowOf(clientFlows, vs, clientIp, probe.localPort);
+    const onDirector = flowOf(directorFlows, vs, clientIp, probe.localPort);
+    if (onClient) clientFlowsMatched++;
+    if (onDirector) directorFlowsMatched++;
+    if (onClient || onDirector) flows.push(explainOne(lab, vs, probe, probe.localPort, onClient, onDirector));
+  }
+  return { flows, clientFlowsMatched, directorFlowsMatched };
+}

@@ -1,0 +1,100 @@
+/**
+ * `lvslab verify`: for each TCP virtual server, curl the VIP from the client `requests` times, read the
+ * conntrack flows those requests left on the client and the director, explain them, check the
+ * distribution against the scheduler, and when something is off read the facts and diagnose. The only
+ * impure part of daemon/verify besides facts.ts.
+ */
+import type { LabConfig, VirtualServerConfig } from '../config/types.js';
+import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
+import type { Runner } from '../kernel/runner.js';
+import { directorOf } from '../plan/plan.js';
+import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
+import { diagnose } from './diagnose.js';
+import { checkDistribution } from './distribution.js';
+import { FactGatherer, type NodeAccess } from './facts.js';
+import { clientOf, explainFlows } from './flows.js';
+import type { Probe, VerifyReport, VirtualServerReport } from './types.js';
+
+export interface VerifyOptions {
+  readonly requests: number;
+  /** curl --max-time of each probe, in seconds (default 3). */
+  readonly timeoutS?: number;
+}
+
+export const DEFAULT_TIMEOUT_S = 3;
+export const UDP_NOTE = 'udp: not probed by verify';
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, seq: number): Promise<Probe> {
+  try {
+    const argv = curlArgv(vs.vip, vs.port, timeoutS);
+    const r = await runner.run(argv, { okExitCodes: CURL_EXIT_CODES, timeoutMs: (timeoutS + 5) * 1000 });
+    return { seq, ...parseCurl(r.stdout, r.exitCode, r.stderr) };
+  } catch (e) {
+    return { seq, ok: false, error: errorText(e) };
+  }
+}
+
+/** This service's TCP flows on one node; a failed read is a note, not a failed verify. */
+async function flowsOn(runner: Runner, node: string, vs: VirtualServerConfig, notes: string[]): Promise<ConntrackFlow[]> {
+  try {
+    return await conntrackAdapter(runner).list({ protocol: 'tcp', dport: vs.port });
+  } catch (e) {
+    notes.push(`conntrack on ${node} not read: ${errorText(e)}`);
+    return [];
+  }
+}
+
+function udpReport(vs: VirtualServerConfig): VirtualServerReport {
+  return {
+    name: vs.name, vip: vs.vip, port: vs.port, protocol: vs.protocol, scheduler: vs.scheduler,
+    requests: 0, succeeded: 0, distribution: {}, distributionOk: true, distributionRule: UDP_NOTE,
+    probes: [], flows: [], clientFlowsMatched: 0, directorFlowsMatched: 0, causes: [], notes: [UDP_NOTE], ok: true,
+  };
+}
+
+async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerConfig, options: VerifyOptions): Promise<VirtualServerReport> {
+  const client = clientOf(lab).name;
+  const director = directorOf(lab).name;
+  const timeoutS = options.timeoutS ?? DEFAULT_TIMEOUT_S;
+  const probes: Probe[] = [];
+  for (let seq = 1; seq <= options.requests; seq++) probes.push(await probe(access.runnerFor(client), vs, timeoutS, seq));
+  const notes: string[] = [];
+  const clientFlows = await flowsOn(access.runnerFor(client), client, vs, notes);
+  const directorFlows = await flowsOn(access.runnerFor(director), director, vs, notes);
+  const explained = explainFlows(probes, clientFlows, directorFlows, lab, vs);
+  const answers = probes.flatMap((p) => (p.ok && p.realServer !== undefined ? [p.realServer] : []));
+  const dist = checkDistribution(vs, answers);
+  const succeeded = probes.filter((p) => p.ok).length;
+  const ok = succeeded === options.requests && dist.ok;
+  let causes: VirtualServerReport['causes'] = [];
+  if (!ok) {
+    const gatherer = new FactGatherer(lab, access);
+    causes = diagnose(await gatherer.gather(vs), lab, vs);
+    notes.push(...gatherer.notes);
+  }
+  return {
+    name: vs.name, vip: vs.vip, port: vs.port, protocol: vs.protocol, scheduler: vs.scheduler,
+    requests: options.requests, succeeded,
+    distribution: dist.distribution, distributionOk: dist.ok, distributionRule: dist.rule,
+    probes, ...explained, causes, notes, ok,
+  };
+}
+
+export async function runVerify(lab: LabConfig, access: NodeAccess, options: VerifyOptions): Promise<VerifyReport> {
+  const started = performance.now();
+  if (!Number.isInteger(options.requests) || options.requests < 1) throw new Error(`verify: requests must be a whole number ≥ 1, got ${options.requests}`);
+  const virtualServers: VirtualServerReport[] = [];
+  for (const vs of lab.virtualServers) {
+    virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options) : udpReport(vs));
+  }
+  return {
+    lab: lab.lab,
+    client: clientOf(lab).name,
+    director: directorOf(lab).name,
+    ok: virtualServers.every((v) => v.ok),
+    virtualServers,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

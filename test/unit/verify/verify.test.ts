@@ -1,0 +1,59 @@
+import test from 'ava';
+import { UDP_NOTE, runVerify } from '../../../daemon/verify/verify.js';
+import { lab, scriptedAccess, web } from './helpers.js';
+import { conntrackKey, probeKey, vsConntrackOffLab, workingLab } from './scripts.js';
+
+test('runVerify: the working lab passes, flows explained from the captured conntrack tables', async (t) => {
+  const fake = scriptedAccess(t, workingLab);
+  const report = await runVerify(lab, fake.access, { requests: 4 });
+  t.like(report, { lab: 'seed', client: 'client', director: 'ds', ok: true });
+  const [vs] = report.virtualServers;
+  t.like(vs, {
+    name: 'web', requests: 4, succeeded: 4, distribution: { rs1: 2, rs2: 2 }, distributionOk: true,
+    clientFlowsMatched: 4, directorFlowsMatched: 4, causes: [], notes: [], ok: true,
+  });
+  t.like(vs?.flows[0], { realServer: 'rs2', dnat: '192.168.113.98:8080', snat: '192.168.113.101:55122' });
+  t.is(fake.count('client', probeKey), 4);
+  t.deepEqual(fake.unused(), []);
+});
+
+test('runVerify: timeouts with vs.conntrack = 0 fail and name vs-conntrack-off', async (t) => {
+  const fake = scriptedAccess(t, vsConntrackOffLab);
+  const report = await runVerify(lab, fake.access, { requests: 3 });
+  t.false(report.ok);
+  const [vs] = report.virtualServers;
+  t.like(vs, { succeeded: 0, ok: false, clientFlowsMatched: 0, directorFlowsMatched: 0 });
+  t.deepEqual(vs?.probes.map((p) => p.curlExit), [28, 28, 28]);
+  t.deepEqual(vs?.causes.map((c) => c.code), ['vs-conntrack-off']);
+  t.is(vs?.causes[0]?.evidence, 'net.ipv4.vs.conntrack = 0 on ds; masquerade rules for 10.10.0.1:8410 present in its nat table');
+  t.deepEqual(vs?.notes, []);
+  t.deepEqual(fake.unused(), [], 'every fact was read');
+});
+
+test('runVerify: a tool that cannot be read is a note, not a guessed cause', async (t) => {
+  const script = { ...vsConntrackOffLab, ds: { ...vsConntrackOffLab.ds, 'ipvsadm -S -n': { stderr: "Can't initialize ipvs", exitCode: 2 } } };
+  const report = await runVerify(lab, scriptedAccess(t, script).access, { requests: 1 });
+  const [vs] = report.virtualServers;
+  t.deepEqual(vs?.causes.map((c) => c.code), ['vs-conntrack-off']);
+  t.is(vs?.notes.length, 1);
+  t.regex(vs?.notes[0] ?? '', /could not read `ipvsadm -S -n` on ds/);
+});
+
+test('runVerify: udp services are not probed and say so', async (t) => {
+  const dns = { ...web, name: 'dns', vip: '10.10.0.2', port: 53, protocol: 'udp' as const, scheduler: 'sh' as const };
+  const report = await runVerify({ ...lab, virtualServers: [dns] }, scriptedAccess(t, {}).access, { requests: 4 });
+  t.true(report.ok);
+  t.like(report.virtualServers[0], { name: 'dns', requests: 0, ok: true, causes: [], notes: [UDP_NOTE] });
+});
+
+test('runVerify: conntrack that cannot be read leaves a note and the probes decide', async (t) => {
+  const script = { ...workingLab, ds: { [conntrackKey]: { stderr: 'conntrack: not found', exitCode: 127 } } };
+  const report = await runVerify(lab, scriptedAccess(t, script).access, { requests: 4 });
+  t.true(report.ok);
+  t.like(report.virtualServers[0], { directorFlowsMatched: 0, clientFlowsMatched: 4 });
+  t.regex(report.virtualServers[0]?.notes[0] ?? '', /^conntrack on ds not read/);
+});
+
+test('runVerify: refuses a request count below 1', async (t) => {
+  await t.throwsAsync(runVerify(lab, scriptedAccess(t, {}).access, { requests: 0 }), { message: /requests must be/ });
+});
