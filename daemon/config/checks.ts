@@ -1,0 +1,200 @@
+/**
+ * Checks that need more than one field (unique addresses and names, one director, real servers on
+ * real-server nodes, ...). They run on the raw YAML data, even when the schema found problems
+ * elsewhere: each field is read through its own schema, and a field that is itself invalid is
+ * skipped here (the schema already reported it).
+ */
+import type * as z from 'zod';
+import type { ConfigProblem } from './types.js';
+import { cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
+import { isMapping, own, problem, type PathSegment } from './problems.js';
+import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerSchema, virtualServerSchema } from './schema.js';
+
+/** `obj[key]` parsed by `schema` (defaults applied), or undefined when absent-and-required or invalid. */
+function field<T>(schema: z.ZodType<T>, obj: unknown, key: string): T | undefined {
+  const result = schema.safeParse(own(obj, key));
+  return result.success ? result.data : undefined;
+}
+
+const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+
+interface RawNode {
+  readonly name: string;
+  readonly role: string | undefined;
+  readonly ip: string | undefined;
+  readonly address: string | undefined;
+}
+
+export function crossChecks(data: unknown): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  if (!isMapping(data)) return out;
+  const nodesValue = own(data, 'nodes');
+  const nodes = isMapping(nodesValue) ? readNodes(nodesValue) : undefined;
+  if (nodes !== undefined) {
+    checkDirector(nodes, out);
+    checkNodeAddresses(nodes, out);
+  }
+  checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
+  checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), out);
+  return out;
+}
+
+function readNodes(nodes: Record<string, unknown>): RawNode[] {
+  return Object.keys(nodes).map((name) => {
+    const address = field(nodeSchema.shape.address, nodes[name], 'address');
+    return { name, role: field(nodeSchema.shape.role, nodes[name], 'role'), address, ip: address && parseCidr(address)?.ip };
+  });
+}
+
+function checkDirector(nodes: readonly RawNode[], out: ConfigProblem[]): void {
+  const directors = nodes.filter((n) => n.role === 'director').map((n) => n.name);
+  if (directors.length === 1) return;
+  const found = directors.length === 0 ? 'found none' : `found ${directors.length}: ${directors.join(', ')}`;
+  const reason = `exactly one node must have role director; ${found}`;
+  out.push(directors.length === 0 ? { path: 'nodes', value: '(no director)', reason } : problem(['nodes'], directors, reason));
+}
+
+function checkNodeAddresses(nodes: readonly RawNode[], out: ConfigProblem[]): void {
+  const first = new Map<string, RawNode>();
+  for (const node of nodes) {
+    if (node.ip === undefined) continue;
+    const earlier = first.get(node.ip);
+    if (earlier === undefined) first.set(node.ip, node);
+    else {
+      const reason = `duplicate node address: node "${earlier.name}" already has IP ${node.ip} (${earlier.address ?? ''})`;
+      out.push(problem(['nodes', node.name, 'address'], node.address, reason));
+    }
+  }
+}
+
+/** Node facts the virtual server checks need, looked up by name and by IP. */
+interface NodeIndex {
+  readonly byName: ReadonlyMap<string, RawNode>;
+  readonly byIp: ReadonlyMap<string, string>;
+  /** "known nodes: ds, client, …" for unknown-node reasons (valid names only, at most MAX_LISTED). */
+  readonly knownText: string;
+}
+
+const MAX_LISTED = 12;
+
+function indexNodes(nodes: readonly RawNode[]): NodeIndex {
+  const byIp = new Map<string, string>();
+  for (const n of nodes) if (n.ip !== undefined && !byIp.has(n.ip)) byIp.set(n.ip, n.name);
+  const known = nodes.filter((n) => NAME.test(n.name)).map((n) => n.name);
+  const more = known.length > MAX_LISTED ? `, … (${known.length - MAX_LISTED} more)` : '';
+  const knownText = known.length === 0 ? 'no nodes are defined' : `known nodes: ${known.slice(0, MAX_LISTED).join(', ')}${more}`;
+  return { byName: new Map(nodes.map((n) => [n.name, n])), byIp, knownText };
+}
+
+function checkVirtualServers(servers: readonly unknown[], nodes: readonly RawNode[], out: ConfigProblem[]): void {
+  const index = indexNodes(nodes);
+  const names = new Map<string, number>();
+  const endpoints = new Map<string, number>();
+  const shape = virtualServerSchema.shape;
+  servers.forEach((vs, i) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => ['virtualServers', i, ...rest];
+    const name = field(shape.name, vs, 'name');
+    const vip = field(shape.vip, vs, 'vip');
+    const port = field(shape.port, vs, 'port');
+    const protocol = field(shape.protocol, vs, 'protocol');
+    if (name !== undefined) {
+      const earlier = names.get(name);
+      if (earlier === undefined) names.set(name, i);
+      else out.push(problem(at('name'), name, `duplicate virtual server name: virtualServers[${earlier}] is already named "${name}"`));
+    }
+    const owner = vip === undefined ? undefined : index.byIp.get(vip);
+    if (owner !== undefined) {
+      out.push(problem(at('vip'), vip, `VIP is the address of node "${owner}"; a VIP must not be a node address`));
+    }
+    if (vip !== undefined && port !== undefined && protocol !== undefined) {
+      const endpoint = `${protocol} ${vip}:${port}`;
+      const earlier = endpoints.get(endpoint);
+      if (earlier === undefined) endpoints.set(endpoint, i);
+      else out.push(problem(at(), endpoint, `duplicate virtual server: virtualServers[${earlier}] already serves ${endpoint}`));
+    }
+    checkRealServers(vs, index, port, field(shape.forwarding, vs, 'forwarding'), at, out);
+  });
+}
+
+function checkRealServers(
+  vs: unknown,
+  index: NodeIndex,
+  vsPort: number | undefined,
+  forwarding: string | undefined,
+  at: (...rest: PathSegment[]) => PathSegment[],
+  out: ConfigProblem[],
+): void {
+  const seen = new Map<string, number>();
+  list(own(vs, 'realServers')).forEach((rs, j) => {
+    const node = field(realServerSchema.shape.node, rs, 'node');
+    const port = field(realServerSchema.shape.port, rs, 'port');
+    if (node !== undefined) {
+      const target = index.byName.get(node);
+      if (target === undefined) {
+        out.push(problem(at('realServers', j, 'node'), node, `unknown node "${node}"; ${index.knownText}`));
+      } else if (target.role !== undefined && target.role !== 'real-server') {
+        const reason = `node "${node}" has role ${target.role}; a real server must be a node with role real-server`;
+        out.push(problem(at('realServers', j, 'node'), node, reason));
+      }
+    }
+    if (node !== undefined && port !== undefined) {
+      const key = `${node}:${port}`;
+      const earlier = seen.get(key);
+      if (earlier === undefined) seen.set(key, j);
+      else out.push(problem(at('realServers', j), key, `duplicate real server: realServers[${earlier}] is already ${key}`));
+    }
+    if ((forwarding === 'dr' || forwarding === 'tun') && port !== undefined && vsPort !== undefined && port !== vsPort) {
+      const reason = `forwarding ${forwarding} cannot change the port: a real server must use the virtual server's port ${vsPort}`;
+      out.push(problem(at('realServers', j, 'port'), port, reason));
+    }
+  });
+}
+
+function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefined, out: ConfigProblem[]): void {
+  const names = new Map<string, number>();
+  const shape = blocklistSchema.shape;
+  blocklists.forEach((bl, i) => {
+    const name = field(shape.name, bl, 'name');
+    if (name !== undefined) {
+      const earlier = names.get(name);
+      if (earlier === undefined) names.set(name, i);
+      else out.push(problem(['blocklists', i, 'name'], name, `duplicate blocklist name: blocklists[${earlier}] is already named "${name}"`));
+      if (prefix !== undefined && prefix.length + name.length > MAX_SET_NAME) {
+        const set = prefix + name;
+        const reason =
+          `the ipset set is named prefix + name ("${set}", ${set.length} characters) and must be at most ${MAX_SET_NAME}: ` +
+          `with prefix "${prefix}" the name can have at most ${MAX_SET_NAME - prefix.length} characters`;
+        out.push(problem(['blocklists', i, 'name'], name, reason));
+      }
+    }
+    if (own(bl, 'port') !== undefined && own(bl, 'protocol') === undefined) {
+      out.push(problem(['blocklists', i, 'port'], own(bl, 'port'), 'port requires protocol (tcp or udp)'));
+    }
+    checkEntries(bl, field(shape.type, bl, 'type'), i, out);
+  });
+}
+
+function checkEntries(bl: unknown, type: string | undefined, i: number, out: ConfigProblem[]): void {
+  const seen = new Map<string, number>();
+  list(own(bl, 'entries')).forEach((entry, k) => {
+    if (typeof entry !== 'string') return;
+    const path = ['blocklists', i, 'entries', k];
+    const reason = entryProblem(entry, type);
+    if (reason !== undefined) out.push(problem(path, entry, reason));
+    const earlier = seen.get(entry);
+    if (earlier === undefined) seen.set(entry, k);
+    else out.push(problem(path, entry, `duplicate entry: entries[${earlier}] is the same`));
+  });
+}
+
+/** hash:ip takes single addresses; hash:net takes addresses or networks (ipset refuses /0 there). */
+function entryProblem(entry: string, type: string | undefined): string | undefined {
+  if (!entry.includes('/')) {
+    const reason = ipv4Problem(entry);
+    return reason === undefined ? undefined : `not an IPv4 address: ${reason}`;
+  }
+  if (type === 'hash:ip') return 'a hash:ip blocklist takes single IPv4 addresses; use type hash:net for networks';
+  const reason = cidrProblem(entry);
+  if (reason !== undefined) return `not an IPv4 address or CIDR: ${reason}`;
+  return parseCidr(entry)?.prefixLength === 0 ? 'hash:net cannot hold a /0 network; use prefix lengths 1 to 32' : undefined;
+}

@@ -1,0 +1,127 @@
+/**
+ * Loading a lab file: read (size-capped), parse the YAML, check it against the schema and the
+ * cross-field rules, and either return the LabConfig or every problem found.
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { BlocklistConfig, ConfigProblem, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
+import { parseCidr } from './ipv4.js';
+import { crossChecks } from './checks.js';
+import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
+import { labSchema, type LabInput } from './schema.js';
+import { readYaml } from './yaml.js';
+
+export { formatProblems };
+
+export type LoadResult = { readonly ok: true; readonly lab: LabConfig } | { readonly ok: false; readonly problems: ConfigProblem[] };
+
+/** Lab files larger than this are refused before parsing. */
+export const MAX_LAB_BYTES = 1024 * 1024;
+
+const FILE_PATH = '(file)';
+
+function tooBig(bytes: number, unit: string): LoadResult {
+  const reason = `the lab file is ${bytes} ${unit}; lab files are limited to ${MAX_LAB_BYTES} bytes (1 MiB), refusing to parse it`;
+  return { ok: false, problems: [problem(FILE_PATH, bytes, reason)] };
+}
+
+/**
+ * Validate the text of a lab file (pure, no I/O). `source` names where the text came from; it is
+ * not part of the problems (pass it to formatProblems).
+ */
+export function parseLab(text: string, source: string): LoadResult {
+  void source;
+  if (text.length > MAX_LAB_BYTES) return tooBig(text.length, 'characters');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_LAB_BYTES) return tooBig(bytes, 'bytes');
+
+  const yaml = readYaml(text);
+  if (yaml.data === undefined) return { ok: false, problems: yaml.problems };
+
+  const parsed = labSchema.safeParse(yaml.data);
+  const problems = dedupe([
+    ...yaml.problems,
+    ...(parsed.success ? [] : zodProblems(parsed.error.issues, yaml.data)),
+    ...crossChecks(yaml.data),
+  ]);
+  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+  return { ok: true, lab: toLabConfig(parsed.data) };
+}
+
+/** Read and validate a lab file. Never throws: an unreadable, odd or oversized file is a problem. */
+export async function loadLab(path: string): Promise<LoadResult> {
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO must not hang; the isFile() check below refuses it anyway.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    return { ok: false, problems: [problem(FILE_PATH, path, `cannot open the lab file: ${describeError(error)}`)] };
+  }
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { ok: false, problems: [problem(FILE_PATH, path, 'not a regular file')] };
+    if (stat.size > MAX_LAB_BYTES) return tooBig(stat.size, 'bytes');
+    // Read at most one byte past the cap, in case the file grew since stat().
+    const buffer = Buffer.alloc(MAX_LAB_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0 || (length += bytesRead) >= buffer.length) break;
+    }
+    if (length > MAX_LAB_BYTES) return tooBig(length, 'bytes or more');
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      return { ok: false, problems: [problem(FILE_PATH, path, 'the lab file is not valid UTF-8 text')] };
+    }
+    return parseLab(text, path);
+  } catch (error) {
+    return { ok: false, problems: [problem(FILE_PATH, path, `cannot read the lab file: ${describeError(error)}`)] };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+function describeError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const text = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !text.startsWith(code) ? `${code}: ${text}` : text;
+}
+
+function toLabConfig(input: LabInput): LabConfig {
+  const nodes: NodeConfig[] = Object.entries(input.nodes).map(([name, node]) => {
+    const cidr = parseCidr(node.address);
+    if (cidr === undefined) throw new Error(`unreachable: node ${name} address passed validation but does not parse`);
+    return { name, role: node.role, address: node.address, ip: cidr.ip, prefixLength: cidr.prefixLength };
+  });
+  const virtualServers: VirtualServerConfig[] = input.virtualServers.map((vs) => ({
+    name: vs.name,
+    vip: vs.vip,
+    port: vs.port,
+    protocol: vs.protocol,
+    scheduler: vs.scheduler,
+    forwarding: vs.forwarding,
+    snat: vs.snat,
+    ...(vs.persistence === undefined ? {} : { persistence: vs.persistence }),
+    realServers: vs.realServers.map((rs) => ({ node: rs.node, port: rs.port, weight: rs.weight })),
+  }));
+  const blocklists: BlocklistConfig[] = input.blocklists.map((bl) => ({
+    name: bl.name,
+    type: bl.type,
+    entries: [...bl.entries],
+    match: bl.match,
+    ...(bl.protocol === undefined ? {} : { protocol: bl.protocol }),
+    ...(bl.port === undefined ? {} : { port: bl.port }),
+  }));
+  return {
+    lab: input.lab,
+    prefix: input.prefix,
+    interface: input.interface,
+    masqueradeMark: input.masqueradeMark,
+    reconcileSchedule: input.reconcile.schedule,
+    nodes,
+    virtualServers,
+    blocklists,
+  };
+}

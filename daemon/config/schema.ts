@@ -1,0 +1,181 @@
+/**
+ * The zod schema of a lab file as written in YAML (the input shape, defaults included).
+ * Every object is strict (an unknown key is a problem) and every error message is a reason a
+ * person can act on. Checks that need more than one field live in checks.ts.
+ */
+import * as z from 'zod';
+import cron from 'node-cron';
+import { SCHEDULERS } from './types.js';
+import { cidrProblem, ipv4Problem } from './ipv4.js';
+
+export const LAB_NAME = /^[a-z][a-z0-9-]{0,9}$/;
+export const PREFIX = /^[A-Z][A-Z0-9-]{0,9}-$/;
+export const IFNAME = /^(?!\.\.?$)[a-zA-Z0-9_.-]{1,15}$/;
+/** Node and virtual server names. */
+export const NAME = /^[a-z][a-z0-9-]{0,14}$/;
+export const BLOCKLIST_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** Longest ipset set name lvslab creates (prefix + blocklist name); iptables chains allow 28 too. */
+export const MAX_SET_NAME = 28;
+export const MAX_CRON_LENGTH = 100;
+
+export const DEFAULTS = {
+  prefix: 'LVSLAB-',
+  interface: 'lvslab0',
+  masqueradeMark: 0x4000,
+  reconcileSchedule: '*/5 * * * * *',
+} as const;
+
+export const ROLES = ['director', 'real-server', 'client'] as const;
+export const PROTOCOLS = ['tcp', 'udp'] as const;
+export const FORWARDINGS = ['nat', 'dr', 'tun'] as const;
+export const BLOCKLIST_TYPES = ['hash:ip', 'hash:net'] as const;
+export const MATCHES = ['src', 'dst'] as const;
+
+/** Error options: `text` as the reason, prefixed with "required:" when the key is absent. */
+const say = (text: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${text}` : text),
+});
+
+const named = (pattern: RegExp, hint: string) =>
+  z.string(say(`must be a string matching ${pattern.source} (${hint})`)).regex(pattern, say(`must match ${pattern.source} (${hint})`));
+
+const int = (min: number, max: number) => {
+  const text = `must be an integer from ${min} to ${max}`;
+  return z.number(say(text)).int(say(text)).min(min, say(text)).max(max, say(text));
+};
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, say(`must be one of ${values.join(', ')}`));
+
+/** A string checked by `problem` (which returns the reason or undefined). */
+const checked = (what: string, problem: (text: string) => string | undefined) =>
+  z.string(say(`must be a string: ${what}`)).superRefine((text, ctx) => {
+    const reason = problem(text);
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+  });
+
+/** A strict mapping; its unknown keys are reported one by one (see problems.ts). */
+const strict = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape, say('must be a mapping'));
+
+const validCron = (expr: string): boolean => {
+  try {
+    return expr.length <= MAX_CRON_LENGTH && cron.validate(expr);
+  } catch {
+    return false;
+  }
+};
+
+const isMapping = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export const port = int(1, 65535);
+export const nodeName = named(NAME, "lowercase letters, digits, '-'");
+export const ipv4 = checked('an IPv4 address like 10.10.0.1', ipv4Problem);
+export const cidr = checked('an IPv4 address with a prefix length like 192.168.113.101/24', cidrProblem);
+
+export const nodeSchema = strict({
+  role: oneOf(ROLES),
+  address: cidr,
+});
+
+export const realServerSchema = strict({
+  node: nodeName,
+  port,
+  weight: int(0, 65535).default(1),
+});
+
+export const virtualServerSchema = strict({
+  name: named(NAME, "lowercase letters, digits, '-'"),
+  vip: ipv4,
+  port,
+  protocol: oneOf(PROTOCOLS).default('tcp'),
+  scheduler: oneOf(SCHEDULERS).default('rr'),
+  forwarding: oneOf(FORWARDINGS).default('nat'),
+  snat: z.boolean(say('must be true or false')).default(false),
+  persistence: int(1, 2678400).optional(),
+  realServers: z
+    .array(realServerSchema, say('must be a list of real servers ({ node, port, weight })'))
+    .min(1, say('must list at least one real server')),
+});
+
+export const blocklistSchema = strict({
+  name: named(
+    BLOCKLIST_NAME,
+    `letters, digits, '_', '-'; the ipset set is named prefix + name, at most ${MAX_SET_NAME} characters`,
+  ),
+  type: oneOf(BLOCKLIST_TYPES).default('hash:ip'),
+  /** Each entry is checked against the type in checks.ts. */
+  entries: z.array(z.string(say('must be a string: an IPv4 address or CIDR')), say('must be a list of addresses')),
+  match: oneOf(MATCHES).default('src'),
+  protocol: oneOf(PROTOCOLS).optional(),
+  port: port.optional(),
+});
+
+export const nodesSchema = z
+  .record(z.string(), nodeSchema, say('must be a mapping of node name to { role, address }'))
+  .superRefine(
+    (nodes, ctx) => {
+      for (const name of Object.keys(nodes)) {
+        if (NAME.test(name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          params: { key: name },
+          message: `node name must match ${NAME.source} (lowercase letters, digits, '-')`,
+        });
+      }
+    },
+    { when: (payload) => isMapping(payload.value) },
+  );
+
+export const reconcileSchema = strict({
+  schedule: z
+    .string(say('must be a string: a node-cron expression'))
+    .refine(validCron, say(`must be a valid node-cron expression (like "${DEFAULTS.reconcileSchedule}"), at most ${MAX_CRON_LENGTH} characters`))
+    .default(DEFAULTS.reconcileSchedule),
+});
+
+export const labSchema = strict({
+  lab: named(LAB_NAME, "a lowercase letter, then up to 9 lowercase letters, digits or '-'; it becomes part of interface and netns names"),
+  prefix: named(PREFIX, "uppercase letters, digits, '-', ending in '-', at most 11 characters").default(DEFAULTS.prefix),
+  interface: z
+    .string(say('must be a string: a Linux interface name'))
+    .regex(IFNAME, say("must be a Linux interface name: 1 to 15 characters from letters, digits, '_', '.', '-' (not \".\" or \"..\")"))
+    .default(DEFAULTS.interface),
+  masqueradeMark: z
+    .number(say('must be an integer'))
+    .refine(
+      (n) => Number.isInteger(n) && n >= 1 && n <= 2 ** 31 && Number.isInteger(Math.log2(n)),
+      say('must be a single-bit mark: a power of two from 0x1 to 0x80000000 (like 0x4000)'),
+    )
+    .default(DEFAULTS.masqueradeMark),
+  reconcile: reconcileSchema.default({ schedule: DEFAULTS.reconcileSchedule }),
+  nodes: nodesSchema,
+  virtualServers: z.array(virtualServerSchema, say('must be a list of virtual servers')).default([]),
+  blocklists: z.array(blocklistSchema, say('must be a list of blocklists')).default([]),
+});
+
+export type LabInput = z.output<typeof labSchema>;
+
+type AnySchema = z.ZodType;
+
+const unwrap = (schema: AnySchema): AnySchema => {
+  let s = schema;
+  while (s instanceof z.ZodDefault || s instanceof z.ZodOptional) s = s.unwrap() as AnySchema;
+  return s;
+};
+
+/** The keys a strict mapping at `path` (e.g. ["virtualServers", 0]) accepts, for unknown-key reasons. */
+export function keysAt(path: readonly PropertyKey[]): readonly string[] {
+  let s: AnySchema | undefined = labSchema;
+  for (const segment of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, AnySchema>)[String(segment)];
+    else if (s instanceof z.ZodArray) s = s.element as AnySchema;
+    else if (s instanceof z.ZodRecord) s = s.valueType as AnySchema;
+    else return [];
+    if (s === undefined) return [];
+  }
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}

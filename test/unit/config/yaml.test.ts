@@ -1,0 +1,151 @@
+/** YAML-level hostility: odd roots, syntax errors, duplicate keys, alias bombs, huge and deep inputs. */
+import test from 'ava';
+import { parseLab } from '../../../daemon/config/load.js';
+import { SEED_TEXT, fixture, hasProblem, problemsOf, seedWith } from './helpers.js';
+
+const ROOT = 'expected a mapping with keys lab, nodes';
+
+test('refuses a list root', (t) => {
+  const problems = problemsOf(t, '- lab: seed\n- nodes: {}\n');
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(root)', `the document root is a list; ${ROOT}`);
+});
+
+test('refuses a scalar root', (t) => {
+  const problems = problemsOf(t, 'just a string\n');
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(root)', 'the document root is a string scalar');
+});
+
+test('refuses a number root', (t) => {
+  hasProblem(t, problemsOf(t, '42'), '(root)', 'the document root is a number scalar');
+});
+
+test('refuses an empty file', (t) => {
+  const problems = problemsOf(t, '');
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(root)', 'the file is empty');
+});
+
+test('refuses a file of comments only', (t) => {
+  hasProblem(t, problemsOf(t, '# nothing here\n\n'), '(root)', 'the file is empty');
+});
+
+test('refuses a YAML null document', (t) => {
+  hasProblem(t, problemsOf(t, '~\n'), '(root)', 'the file is empty');
+});
+
+test('reports a YAML syntax error once, with its line', (t) => {
+  const problems = problemsOf(t, seedWith('entries: [192.168.113.100]', 'entries: [192.168.113.100'));
+  t.is(problems.length, 1);
+  const found = hasProblem(t, problems, '(yaml)', 'YAML syntax error at line 2');
+  t.regex(found?.reason ?? '', /line \d+, column \d+/);
+});
+
+test('reports an unclosed quote (found at the end of the file)', (t) => {
+  const problems = problemsOf(t, 'lab: seed\nnodes:\n  ds: { role: "director }\n');
+  t.is(problems.length, 1);
+  const found = hasProblem(t, problems, '(yaml)', 'YAML syntax error at line 4, column 1: Missing closing "quote');
+  t.is(found?.value, '(end of file)');
+});
+
+test('refuses several documents in one file', (t) => {
+  const problems = problemsOf(t, `${SEED_TEXT}---\nlab: other\n`);
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(yaml)', 'multiple documents');
+});
+
+test('reports a duplicate key with the line of the first one', (t) => {
+  const problems = problemsOf(t, seedWith('    port: 8410\n    protocol: tcp\n    scheduler', '    port: 8410\n    port: 8411\n    protocol: tcp\n    scheduler'));
+  hasProblem(t, problems, 'virtualServers[0].port', 'duplicate key: "port" is already defined at line 12');
+});
+
+test('reports a duplicate node name', (t) => {
+  const problems = problemsOf(t, seedWith('  rs2:', '  rs1:'));
+  hasProblem(t, problems, 'nodes.rs1', 'duplicate key: "rs1" is already defined at line 7');
+});
+
+test('refuses an alias bomb quickly', (t) => {
+  const started = Date.now();
+  const problems = problemsOf(t, fixture('bomb.yaml'));
+  t.true(Date.now() - started < 2000);
+  hasProblem(t, problems, '(yaml)', 'too many alias expansions (more than 100)');
+});
+
+test('accepts a few ordinary aliases', (t) => {
+  const aliased = `${SEED_TEXT}  - { name: other, entries: &list [192.168.113.1] }\n  - { name: third, entries: *list }\n`;
+  const result = parseLab(aliased, 'test.yaml');
+  t.true(result.ok, JSON.stringify(result));
+});
+
+test('survives a self-referencing alias', (t) => {
+  const problems = problemsOf(t, `${SEED_TEXT}extra: &loop { again: *loop }\n`);
+  hasProblem(t, problems, 'extra', 'unknown key');
+});
+
+test('refuses a 10 MB input quickly, before parsing', (t) => {
+  const text = `lab: seed\nnodes:\n${'  # padding padding padding padding padding padding padding padding\n'.repeat(160_000)}`;
+  t.true(text.length > 10_000_000);
+  const started = Date.now();
+  const problems = problemsOf(t, text);
+  t.true(Date.now() - started < 500);
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(file)', 'lab files are limited to 1048576 bytes (1 MiB)');
+  t.true(problems[0]?.reason.includes(String(text.length)));
+});
+
+test('counts bytes, not characters, against the cap', (t) => {
+  const text = `lab: seed\nx: "${'é'.repeat(600_000)}"\n`;
+  t.true(text.length < 1024 * 1024);
+  hasProblem(t, problemsOf(t, text), '(file)', `the lab file is ${Buffer.byteLength(text)} bytes`);
+});
+
+test('refuses deeply nested flow collections quickly', (t) => {
+  const started = Date.now();
+  const problems = problemsOf(t, `lab: seed\nx: ${'['.repeat(400_000)}${']'.repeat(400_000)}\n`);
+  t.true(Date.now() - started < 1000);
+  hasProblem(t, problems, '(yaml)', 'YAML nesting deeper than 64 levels at line 2');
+});
+
+test('refuses a file of too many tiny items quickly', (t) => {
+  const started = Date.now();
+  const problems = problemsOf(t, `lab: seed\nx: [${'1,'.repeat(400_000)}]\n`);
+  t.true(Date.now() - started < 1000);
+  t.is(problems.length, 1);
+  hasProblem(t, problems, '(yaml)', 'the file has more than 50000 YAML tokens (reached at line 2)');
+});
+
+test('refuses junk that would make the YAML parser explode', (t) => {
+  for (const junk of ['"a"', '&a ', '!t ', '{a: 1}']) {
+    const started = Date.now();
+    const problems = problemsOf(t, `lab: seed\nx: ${junk.repeat(Math.floor(1_000_000 / junk.length))}\n`);
+    t.true(Date.now() - started < 1000, junk);
+    hasProblem(t, problems, '(yaml)', 'the file has more than 50000 YAML tokens');
+  }
+});
+
+test('refuses block nesting written on one line', (t) => {
+  hasProblem(t, problemsOf(t, `lab: seed\nx: ${'? '.repeat(40)}a\n`), '(yaml)', 'more than 32 nested block indicators (- ? :) on line 2');
+  hasProblem(t, problemsOf(t, `${'- '.repeat(40)}a\n`), '(yaml)', 'on line 1');
+});
+
+test('accepts a big but sane file (many blocklist entries)', (t) => {
+  const entries = Array.from({ length: 12_000 }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.1`).join(', ');
+  const started = Date.now();
+  const result = parseLab(`${SEED_TEXT}  - { name: big, type: hash:ip, entries: [${entries}] }\n`, 'test.yaml');
+  t.true(result.ok, result.ok ? '' : JSON.stringify(result.problems.slice(0, 3)));
+  t.true(Date.now() - started < 5000);
+});
+
+test('YAML 1.2 hex and decimal masquerade marks are the same', (t) => {
+  const hex = parseLab(seedWith('lab: seed', 'lab: seed\nmasqueradeMark: 0x8000'), 'a.yaml');
+  const dec = parseLab(seedWith('lab: seed', 'lab: seed\nmasqueradeMark: 32768'), 'b.yaml');
+  t.true(hex.ok && dec.ok);
+  if (hex.ok && dec.ok) t.is(hex.lab.masqueradeMark, dec.lab.masqueradeMark);
+});
+
+test('does not let __proto__ keys reach the prototype', (t) => {
+  const problems = problemsOf(t, seedWith('lab: seed', 'lab: seed\n__proto__: { polluted: true }'));
+  hasProblem(t, problems, '__proto__', 'unknown key');
+  t.is((Object.prototype as Record<string, unknown>)['polluted'], undefined);
+});
