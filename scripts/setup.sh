@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what lvslab needs on a Debian machine (as root) and builds it. Idempotent: a second run
+# installs nothing and only rebuilds what changed.
+#   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
+#   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
+#   - node modules (npm ci) and the TypeScript build (dist/)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (lvslab builds network namespaces, iptables rules and IPVS services)" >&2
+  exit 2
+fi
+
+need=()
+for pair in ipvsadm:ipvsadm ipset:ipset conntrack:conntrack iptables:iptables ip:iproute2 curl:curl modprobe:kmod; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if ! modprobe -q ip_vs 2>/dev/null && [ ! -e /proc/net/ip_vs ]; then
+  # No IPVS here: everything that touches IPVS runs in the micro-VM.
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+  ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+  [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+fi
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi
+npm run build --silent

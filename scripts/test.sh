@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's second command: install what is needed, build, run the whole suite.
+#   unit tests (pure + replayed real output) on this machine;
+#   end-to-end tests (namespaces, the real tools, IPVS) here when this kernel has IPVS, else inside
+#   the micro-VM. Ends with one line: "tests: N passed, N failed".
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+logs=$(mktemp -d /tmp/lvslab-test.XXXXXX)
+trap 'rm -rf "$logs"' EXIT
+ava=node_modules/.bin/ava
+
+echo "== unit tests"
+unit_rc=0
+"$ava" --tap 'dist/test/unit/**/*.test.js' > "$logs/unit.tap" 2>&1 || unit_rc=$?
+grep -E '^(not ok|# (tests|pass|fail|skip))' "$logs/unit.tap" || true
+[ "$unit_rc" = 0 ] || { echo "-- unit test output:"; cat "$logs/unit.tap"; }
+
+echo "== end-to-end tests"
+e2e=(env LVSLAB_LOG_LEVEL="${LVSLAB_LOG_LEVEL:-warn}" "$ava" --tap --serial --timeout=10m "${E2E_FILES:-dist/test/e2e/**/*.test.js}")
+e2e_rc=0
+if modprobe -q ip_vs 2>/dev/null || [ -e /proc/net/ip_vs ]; then
+  "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
+else
+  echo "this kernel ($(uname -r)) has no IPVS: running the end-to-end tests inside the micro-VM"
+  scripts/microvm.sh --timeout 3000 -- "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
+fi
+grep -E '^(ok|not ok|# (tests|pass|fail|skip))' "$logs/e2e.tap" || true
+[ "$e2e_rc" = 0 ] || { echo "-- end-to-end output:"; cat "$logs/e2e.tap"; }
+
+count() { grep -hE "^# $1 [0-9]+" "$logs"/*.tap | awk '{s+=$3} END {print s+0}'; }
+passed=$(count pass)
+failed=$(count fail)
+# a runner that crashed before reporting counts as a failure
+if [ "$unit_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then [ "$failed" -gt 0 ] || failed=1; fi
+if ! grep -q '^# tests' "$logs/e2e.tap"; then echo "end-to-end tests did not run (exit $e2e_rc)"; [ "$failed" -gt 0 ] || failed=1; fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" = 0 ]

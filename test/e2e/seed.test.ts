@@ -1,0 +1,85 @@
+/**
+ * The reference lab end to end: up → verify passes; the article's two failures (no SNAT, then
+ * vs.conntrack=0) make verify fail and name the cause; the daemon's next run repairs both; down
+ * leaves the host as it was.
+ */
+import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import type { VerifyReport } from '../../daemon/verify/types.js';
+import { hostSnapshot, inNs, lvslab, ok, root, run, until } from './helpers.js';
+
+const lab = `${root}labs/seed.yaml`;
+let before: Record<string, string>;
+let dsPid = 0;
+
+const verifyJson = async (requests = 10): Promise<{ exitCode: number; report: VerifyReport }> => {
+  const r = await lvslab('verify', lab, '--json', '--requests', String(requests));
+  return { exitCode: r.exitCode, report: JSON.parse(r.stdout) as VerifyReport };
+};
+
+/** Freeze the director's daemon so that a fault stays in place while verify looks at it. */
+const freezeDirector = () => process.kill(dsPid, 'SIGSTOP');
+const thawDirector = () => process.kill(dsPid, 'SIGCONT');
+
+test.before(async () => {
+  before = await hostSnapshot();
+});
+
+test.serial('up builds the seed lab and its verification passes', async (t) => {
+  const up = await lvslab('up', lab, '--requests', '10');
+  t.log(up.stdout);
+  t.is(up.exitCode, 0, up.stderr);
+  t.regex(up.stdout, /converged in \d+ ms/);
+  t.regex(up.stdout, /verify: PASS/);
+  const record = JSON.parse(await readFile('/run/lvslab/seed/lab.json', 'utf8')) as { pids: Record<string, number> };
+  dsPid = record.pids.ds!;
+  t.true(dsPid > 0);
+
+  const { exitCode, report } = await verifyJson(10);
+  t.is(exitCode, 0);
+  const web = report.virtualServers[0]!;
+  t.is(web.succeeded, 10);
+  t.deepEqual(web.distribution, { rs1: 5, rs2: 5 });
+  t.true(web.flows.length > 0);
+  for (const flow of web.flows) t.regex(flow.text, /192\.168\.113\.101/, 'every flow is SNATed from the director');
+  t.true(web.clientFlowsMatched >= 10 && web.directorFlowsMatched >= 10);
+});
+
+test.serial('without SNAT verify fails and names it; the daemon repairs it', async (t) => {
+  freezeDirector();
+  try {
+    await ok(inNs('seed-ds', ['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']));
+    const { exitCode, report } = await verifyJson(2);
+    t.is(exitCode, 1);
+    const codes = report.virtualServers[0]!.causes.map((c) => c.code);
+    t.deepEqual(codes, ['no-snat']);
+  } finally {
+    thawDirector();
+  }
+  const repairMs = await until('SNAT repaired by the daemon', 20_000, async () => (await verifyJson(4)).exitCode === 0);
+  t.log(`SNAT repaired and verified within ${repairMs} ms`);
+});
+
+test.serial('with vs.conntrack=0 verify fails and names it; the daemon repairs it', async (t) => {
+  freezeDirector();
+  try {
+    await ok(inNs('seed-ds', ['sysctl', '-w', 'net.ipv4.vs.conntrack=0']));
+    const { exitCode, report } = await verifyJson(2);
+    t.is(exitCode, 1);
+    const codes = report.virtualServers[0]!.causes.map((c) => c.code);
+    t.deepEqual(codes, ['vs-conntrack-off']);
+  } finally {
+    thawDirector();
+  }
+  const repairMs = await until('vs.conntrack repaired by the daemon', 20_000, async () => (await verifyJson(4)).exitCode === 0);
+  t.log(`vs.conntrack repaired and verified within ${repairMs} ms`);
+  const sysctl = await ok(inNs('seed-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']));
+  t.is(sysctl.stdout.trim(), '1');
+});
+
+test.serial('down leaves the host exactly as before', async (t) => {
+  const down = await ok(lvslab('down', lab));
+  t.regex(down.stdout, /lab seed is down/);
+  t.deepEqual(await hostSnapshot(), before);
+  t.is((await run(['ls', '/run/lvslab/seed'])).exitCode === 0, false);
+});

@@ -1,0 +1,24 @@
+/** A second lab with other addresses, ports, names and wrr 3:1: nothing is hard-coded to the seed. */
+import test from 'ava';
+import type { VerifyReport } from '../../daemon/verify/types.js';
+import { hostSnapshot, lvslab, ok, root } from './helpers.js';
+
+const lab = `${root}labs/wrr.yaml`;
+
+test('the wrr lab converges and answers 3:1', async (t) => {
+  const before = await hostSnapshot();
+  const up = await lvslab('up', lab, '--requests', '8');
+  t.log(up.stdout);
+  t.is(up.exitCode, 0, up.stderr);
+  try {
+    const r = await lvslab('verify', lab, '--json', '--requests', '16');
+    const report = JSON.parse(r.stdout) as VerifyReport;
+    t.is(r.exitCode, 0);
+    t.deepEqual(report.virtualServers[0]!.distribution, { web1: 12, web2: 4 });
+    t.is(report.director, 'lb');
+    t.is(report.client, 'user');
+  } finally {
+    await ok(lvslab('down', lab));
+  }
+  t.deepEqual(await hostSnapshot(), before);
+});
