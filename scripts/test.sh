@@ -18,7 +18,8 @@ grep -E '^(not ok|# (tests|pass|fail|skip))' "$logs/unit.tap" || true
 [ "$unit_rc" = 0 ] || { echo "-- unit test output:"; cat "$logs/unit.tap"; }
 
 echo "== end-to-end tests"
-e2e=(env LVSLAB_LOG_LEVEL="${LVSLAB_LOG_LEVEL:-warn}" "$ava" --tap --serial --timeout=10m "${E2E_FILES:-dist/test/e2e/**/*.test.js}")
+# E2E_MATCH narrows the run to matching test titles, e.g. E2E_MATCH='*wrr*'
+e2e=(env LVSLAB_LOG_LEVEL="${LVSLAB_LOG_LEVEL:-warn}" "$ava" --config ava.e2e.config.js --tap ${E2E_MATCH:+--match "$E2E_MATCH"})
 e2e_rc=0
 if modprobe -q ip_vs 2>/dev/null || [ -e /proc/net/ip_vs ]; then
   "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
