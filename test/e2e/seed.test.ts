@@ -3,7 +3,7 @@
  * vs.conntrack=0) make verify fail and name the cause; the daemon's next run repairs both; down
  * leaves the host as it was.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import type { VerifyReport } from '../../daemon/verify/types.js';
 import { hostSnapshot, inNs, lvslab, ok, root, run, until } from './helpers.js';
@@ -18,7 +18,11 @@ const verifyJson = async (requests = 10): Promise<{ exitCode: number; report: Ve
 };
 
 /** Freeze the director's daemon so that a fault stays in place while verify looks at it. */
-const freezeDirector = () => process.kill(dsPid, 'SIGSTOP');
+const freezeDirector = () => {
+  // kill(0) would stop this whole process group: refuse unless `up` recorded a real pid
+  if (!(dsPid > 1)) throw new Error('the seed lab is not up: these tests run after the "up" test');
+  process.kill(dsPid, 'SIGSTOP');
+};
 const thawDirector = () => process.kill(dsPid, 'SIGCONT');
 
 test.before(async () => {
@@ -45,36 +49,32 @@ test.serial('up builds the seed lab and its verification passes', async (t) => {
   t.true(web.clientFlowsMatched >= 10 && web.directorFlowsMatched >= 10);
 });
 
-test.serial('without SNAT verify fails and names it; the daemon repairs it', async (t) => {
+/**
+ * The article's failures: break one thing on the director while its daemon is frozen, check that
+ * verify fails naming exactly the expected cause, thaw the daemon and measure how soon its next run
+ * has repaired it (verify passes again).
+ */
+async function faultIsNamedAndRepaired(t: ExecutionContext, fault: string[], cause: string): Promise<void> {
   freezeDirector();
   try {
-    await ok(inNs('seed-ds', ['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']));
+    await ok(inNs('seed-ds', fault));
     const { exitCode, report } = await verifyJson(2);
     t.is(exitCode, 1);
-    const codes = report.virtualServers[0]!.causes.map((c) => c.code);
-    t.deepEqual(codes, ['no-snat']);
+    t.deepEqual(report.virtualServers[0]!.causes.map((c) => c.code), [cause]);
   } finally {
     thawDirector();
   }
-  const repairMs = await until('SNAT repaired by the daemon', 20_000, async () => (await verifyJson(4)).exitCode === 0);
-  t.log(`SNAT repaired and verified within ${repairMs} ms`);
+  const repairMs = await until(`${cause} repaired by the daemon`, 20_000, async () => (await verifyJson(4)).exitCode === 0);
+  t.log(`${cause}: repaired and verified ${repairMs} ms after the daemon was thawed`);
+}
+
+test.serial('without SNAT verify fails and names it; the daemon repairs it', async (t) => {
+  await faultIsNamedAndRepaired(t, ['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES'], 'no-snat');
 });
 
 test.serial('with vs.conntrack=0 verify fails and names it; the daemon repairs it', async (t) => {
-  freezeDirector();
-  try {
-    await ok(inNs('seed-ds', ['sysctl', '-w', 'net.ipv4.vs.conntrack=0']));
-    const { exitCode, report } = await verifyJson(2);
-    t.is(exitCode, 1);
-    const codes = report.virtualServers[0]!.causes.map((c) => c.code);
-    t.deepEqual(codes, ['vs-conntrack-off']);
-  } finally {
-    thawDirector();
-  }
-  const repairMs = await until('vs.conntrack repaired by the daemon', 20_000, async () => (await verifyJson(4)).exitCode === 0);
-  t.log(`vs.conntrack repaired and verified within ${repairMs} ms`);
-  const sysctl = await ok(inNs('seed-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']));
-  t.is(sysctl.stdout.trim(), '1');
+  await faultIsNamedAndRepaired(t, ['sysctl', '-w', 'net.ipv4.vs.conntrack=0'], 'vs-conntrack-off');
+  t.is((await ok(inNs('seed-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim(), '1');
 });
 
 test.serial('down leaves the host exactly as before', async (t) => {
