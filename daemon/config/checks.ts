@@ -4,19 +4,11 @@
  * elsewhere: each field is read through its own schema, and a field that is itself invalid is
  * skipped here (the schema already reported it).
  */
-import type * as z from 'zod';
 import type { ConfigProblem } from './types.js';
 import { cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
-import { isMapping, own, problem, type PathSegment } from './problems.js';
+import { field, isMapping, list, own, problem, type PathSegment } from './problems.js';
 import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerSchema, virtualServerSchema } from './schema.js';
-
-/** `obj[key]` parsed by `schema` (defaults applied), or undefined when absent-and-required or invalid. */
-function field<T>(schema: z.ZodType<T>, obj: unknown, key: string): T | undefined {
-  const result = schema.safeParse(own(obj, key));
-  return result.success ? result.data : undefined;
-}
-
-const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
 
 interface RawNode {
   readonly name: string;
@@ -68,11 +60,9 @@ function checkNodeAddresses(nodes: readonly RawNode[], out: ConfigProblem[]): vo
 }
 
 /** Node facts the virtual server checks need, looked up by name and by IP. */
-interface NodeIndex {
+interface NodeIndex extends NodeLookup {
   readonly byName: ReadonlyMap<string, RawNode>;
   readonly byIp: ReadonlyMap<string, string>;
-  /** "known nodes: ds, client, …" for unknown-node reasons (valid names only, at most MAX_LISTED). */
-  readonly knownText: string;
 }
 
 const MAX_LISTED = 12;
@@ -112,7 +102,10 @@ function checkVirtualServers(servers: readonly unknown[], nodes: readonly RawNod
       if (earlier === undefined) endpoints.set(endpoint, i);
       else out.push(problem(at(), endpoint, `duplicate virtual server: virtualServers[${earlier}] already serves ${endpoint}`));
     }
-    checkRealServers(vs, index, port, field(shape.forwarding, vs, 'forwarding'), at, out);
+    const forwarding = field(shape.forwarding, vs, 'forwarding');
+    checkRealServers(vs, index, port, forwarding, at, out);
+    checkHealth(vs, protocol, at, out);
+    checkQuorum(vs, index, port, forwarding, at, out);
   });
 }
 
@@ -143,10 +136,8 @@ function checkRealServers(
       if (earlier === undefined) seen.set(key, j);
       else out.push(problem(at('realServers', j), key, `duplicate real server: realServers[${earlier}] is already ${key}`));
     }
-    if ((forwarding === 'dr' || forwarding === 'tun') && port !== undefined && vsPort !== undefined && port !== vsPort) {
-      const reason = `forwarding ${forwarding} cannot change the port: a real server must use the virtual server's port ${vsPort}`;
-      out.push(problem(at('realServers', j, 'port'), port, reason));
-    }
+    const portReason = portChangeProblem(forwarding, port, vsPort, 'a real server');
+    if (portReason !== undefined) out.push(problem(at('realServers', j, 'port'), port, portReason));
   });
 }
 

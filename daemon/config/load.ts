@@ -4,11 +4,12 @@
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { BlocklistConfig, ConfigProblem, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
+import type { BlocklistConfig, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
 import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
 import { labSchema, type LabInput } from './schema.js';
+import { HEALTH_DEFAULTS } from './health-schema.js';
 import { readYaml } from './yaml.js';
 
 export { formatProblems };
@@ -105,6 +106,9 @@ function toLabConfig(input: LabInput): LabConfig {
     snat: vs.snat,
     ...(vs.persistence === undefined ? {} : { persistence: vs.persistence }),
     realServers: vs.realServers.map((rs) => ({ node: rs.node, port: rs.port, weight: rs.weight })),
+    ...(vs.healthCheck === undefined ? {} : { healthCheck: toHealthCheck(vs.healthCheck) }),
+    ...(vs.quorum === undefined ? {} : { quorum: vs.quorum }),
+    ...(vs.sorryServer === undefined ? {} : { sorryServer: { node: vs.sorryServer.node, port: vs.sorryServer.port } }),
   }));
   const blocklists: BlocklistConfig[] = input.blocklists.map((bl) => ({
     name: bl.name,
@@ -123,5 +127,20 @@ function toLabConfig(input: LabInput): LabConfig {
     nodes,
     virtualServers,
     blocklists,
+    ...(input.drain === undefined ? {} : { drain: { timeoutMs: input.drain.timeout } }),
+  };
+}
+
+type HealthInput = NonNullable<LabInput['virtualServers'][number]['healthCheck']>;
+
+function toHealthCheck(hc: HealthInput): HealthCheckConfig {
+  const common = { intervalMs: hc.interval, timeoutMs: hc.timeout, rise: hc.rise, fall: hc.fall, onFailure: hc.onFailure };
+  if (hc.type === 'tcp') return { type: 'tcp', ...common };
+  return {
+    type: 'http',
+    path: hc.path ?? HEALTH_DEFAULTS.path,
+    expectStatus: hc.expectStatus ?? HEALTH_DEFAULTS.expectStatus,
+    ...(hc.bodyContains === undefined ? {} : { bodyContains: hc.bodyContains }),
+    ...common,
   };
 }

@@ -70,6 +70,14 @@ export function own(value: unknown, key: PropertyKey): unknown {
   return value[key];
 }
 
+/** `obj[key]` parsed by `schema` (defaults applied), or undefined when absent-and-required or invalid. */
+export function field<T>(schema: z.ZodType<T>, obj: unknown, key: string): T | undefined {
+  const result = schema.safeParse(own(obj, key));
+  return result.success ? result.data : undefined;
+}
+
+export const list = (value: unknown): readonly unknown[] => (Array.isArray(value) ? value : []);
+
 export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((value, key) => own(value, key), root);
 }

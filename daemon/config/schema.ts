@@ -7,12 +7,14 @@ import * as z from 'zod';
 import cron from 'node-cron';
 import { SCHEDULERS } from './types.js';
 import { cidrProblem, ipv4Problem } from './ipv4.js';
+import { NAME, atLeast, checked, int, named, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
+import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-schema.js';
+
+export { NAME, nodeName, port } from './zod-helpers.js';
 
 export const LAB_NAME = /^[a-z][a-z0-9-]{0,9}$/;
 export const PREFIX = /^[A-Z][A-Z0-9-]{0,9}-$/;
 export const IFNAME = /^(?!\.\.?$)[a-zA-Z0-9_.-]{1,15}$/;
-/** Node and virtual server names. */
-export const NAME = /^[a-z][a-z0-9-]{0,14}$/;
 export const BLOCKLIST_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** Longest ipset set name lvslab creates (prefix + blocklist name); iptables chains allow 28 too. */
 export const MAX_SET_NAME = 28;
@@ -31,32 +33,6 @@ export const FORWARDINGS = ['nat', 'dr', 'tun'] as const;
 export const BLOCKLIST_TYPES = ['hash:ip', 'hash:net'] as const;
 export const MATCHES = ['src', 'dst'] as const;
 
-/** Error options: `text` as the reason, prefixed with "required:" when the key is absent. */
-const say = (text: string) => ({
-  error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${text}` : text),
-});
-
-const named = (pattern: RegExp, hint: string) =>
-  z.string(say(`must be a string matching ${pattern.source} (${hint})`)).regex(pattern, say(`must match ${pattern.source} (${hint})`));
-
-const int = (min: number, max: number) => {
-  const text = `must be an integer from ${min} to ${max}`;
-  return z.number(say(text)).int(say(text)).min(min, say(text)).max(max, say(text));
-};
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, say(`must be one of ${values.join(', ')}`));
-
-/** A string checked by `problem` (which returns the reason or undefined). */
-const checked = (what: string, problem: (text: string) => string | undefined) =>
-  z.string(say(`must be a string: ${what}`)).superRefine((text, ctx) => {
-    const reason = problem(text);
-    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
-  });
-
-/** A strict mapping; its unknown keys are reported one by one (see problems.ts). */
-const strict = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape, say('must be a mapping'));
-
 const validCron = (expr: string): boolean => {
   try {
     return expr.length <= MAX_CRON_LENGTH && cron.validate(expr);
@@ -68,8 +44,6 @@ const validCron = (expr: string): boolean => {
 const isMapping = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-export const port = int(1, 65535);
-export const nodeName = named(NAME, "lowercase letters, digits, '-'");
 export const ipv4 = checked('an IPv4 address like 10.10.0.1', ipv4Problem);
 export const cidr = checked('an IPv4 address with a prefix length like 192.168.113.101/24', cidrProblem);
 
@@ -96,6 +70,10 @@ export const virtualServerSchema = strict({
   realServers: z
     .array(realServerSchema, say('must be a list of real servers ({ node, port, weight })'))
     .min(1, say('must list at least one real server')),
+  healthCheck: healthCheckSchema.optional(),
+  /** At most the number of real servers (checks.ts). */
+  quorum: atLeast(1).optional(),
+  sorryServer: sorryServerSchema.optional(),
 });
 
 export const blocklistSchema = strict({
@@ -153,6 +131,7 @@ export const labSchema = strict({
   nodes: nodesSchema,
   virtualServers: z.array(virtualServerSchema, say('must be a list of virtual servers')).default([]),
   blocklists: z.array(blocklistSchema, say('must be a list of blocklists')).default([]),
+  drain: drainSchema.optional(),
 });
 
 export type LabInput = z.output<typeof labSchema>;

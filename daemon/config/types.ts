@@ -25,6 +25,45 @@ export interface RealServerConfig {
   readonly weight: number;
 }
 
+export const HEALTH_CHECK_TYPES = ['tcp', 'http'] as const;
+export type HealthCheckType = (typeof HEALTH_CHECK_TYPES)[number];
+/** What an unhealthy real server becomes: weight 0 (inhibit) or gone from the IPVS table (remove). */
+export const ON_FAILURE = ['inhibit', 'remove'] as const;
+export type OnFailure = (typeof ON_FAILURE)[number];
+
+interface HealthCheckBase {
+  /** Time between two checks of one real server, in milliseconds. */
+  readonly intervalMs: number;
+  /** How long one check may take, in milliseconds (less than the interval). */
+  readonly timeoutMs: number;
+  /** Consecutive successes that bring a down real server back up. */
+  readonly rise: number;
+  /** Consecutive failures that take a real server down. */
+  readonly fall: number;
+  readonly onFailure: OnFailure;
+}
+
+/** A TCP connect to the real server's address and port. */
+export interface TcpHealthCheck extends HealthCheckBase {
+  readonly type: 'tcp';
+}
+
+/** An HTTP GET of `path` that must answer `expectStatus` (and contain `bodyContains`, when set). */
+export interface HttpHealthCheck extends HealthCheckBase {
+  readonly type: 'http';
+  readonly path: string;
+  readonly expectStatus: number;
+  readonly bodyContains?: string;
+}
+
+export type HealthCheckConfig = TcpHealthCheck | HttpHealthCheck;
+
+/** Where traffic goes while fewer real servers than the quorum are healthy. */
+export interface SorryServerConfig {
+  readonly node: string;
+  readonly port: number;
+}
+
 export interface VirtualServerConfig {
   readonly name: string;
   readonly vip: string;
@@ -37,6 +76,11 @@ export interface VirtualServerConfig {
   /** IPVS persistence timeout in seconds (ipvsadm -p), absent when the service is not persistent. */
   readonly persistence?: number;
   readonly realServers: readonly RealServerConfig[];
+  /** Absent: every real server is taken as healthy. */
+  readonly healthCheck?: HealthCheckConfig;
+  /** Fewest healthy real servers that may carry the traffic; below it the sorry server does. */
+  readonly quorum?: number;
+  readonly sorryServer?: SorryServerConfig;
 }
 
 export type BlocklistType = 'hash:ip' | 'hash:net';
@@ -49,6 +93,13 @@ export interface BlocklistConfig {
   readonly protocol?: Protocol;
   readonly port?: number;
 }
+
+/** Graceful removal of real servers: how long one waits at weight 0 for its connections to end. */
+export interface DrainConfig {
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface LabConfig {
   readonly lab: string;
@@ -64,7 +115,11 @@ export interface LabConfig {
   readonly nodes: readonly NodeConfig[];
   readonly virtualServers: readonly VirtualServerConfig[];
   readonly blocklists: readonly BlocklistConfig[];
+  /** Absent when the file does not say: DEFAULT_DRAIN_TIMEOUT_MS applies (see drainTimeoutMs). */
+  readonly drain?: DrainConfig;
 }
+
+export const drainTimeoutMs = (lab: Pick<LabConfig, 'drain'>): number => lab.drain?.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
 
 /** One problem found in a lab file: where, what was there, and why it is wrong. */
 export interface ConfigProblem {

@@ -10,7 +10,7 @@ import type { Observed } from '../plan/diff.js';
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
-import { ipvsAdapter } from './ipvs/index.js';
+import { ipvsAdapter, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
 
 export interface Ownership {
@@ -48,6 +48,11 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
       const services = ownedVips.size > 0 ? await ipvs.observe(ownedVips) : [];
       return { sysctls, links: link ? [link] : [], addresses, routes, ipsets, chains, jumps, ipvs: services };
+    },
+
+    /** Connection counts of the real servers of the services at these virtual addresses (one ipvsadm run). */
+    connections(vips: ReadonlySet<string>): Promise<RealServerConnections[]> {
+      return ipvs.connections(vips);
     },
 
     async loadModules(modules: readonly string[]): Promise<void> {

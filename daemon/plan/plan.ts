@@ -5,6 +5,7 @@
 import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types.js';
 import { emptyState, type Chain, type IpSet, type JumpRule, type KernelState, type Route, type Sysctl, type VirtualService } from '../kernel/types.js';
 import { blocklistSetName, chainNames, hexMark, jumpComment } from './names.js';
+import { plannedRealServers, type HealthView } from './real-servers.js';
 
 /** A service the daemon itself runs on this node (the real servers' built-in backend). */
 export interface Backend {
@@ -18,6 +19,12 @@ export interface NodePlan {
   readonly backends: readonly Backend[];
   /** Kernel modules the node needs before its state can be written. */
   readonly modules: readonly string[];
+}
+
+/** What the daemon knows at run time and the lab file does not say. */
+export interface PlanRuntime {
+  /** The health monitor's snapshot: an unhealthy real server is inhibited or removed (real-servers.ts). */
+  readonly health?: HealthView;
 }
 
 export const DIRECTOR_SYSCTLS: readonly Sysctl[] = [
@@ -39,11 +46,11 @@ export const directorOf = (lab: LabConfig): NodeConfig => {
   return director;
 };
 
-export function planNode(lab: LabConfig, nodeName: string): NodePlan {
+export function planNode(lab: LabConfig, nodeName: string, runtime: PlanRuntime = {}): NodePlan {
   const node = findNode(lab, nodeName);
   switch (node.role) {
     case 'director':
-      return { node, desired: planDirector(lab), backends: [], modules: ['ip_vs'] };
+      return { node, desired: planDirector(lab, runtime), backends: [], modules: ['ip_vs'] };
     case 'real-server':
       return { node, desired: planRealServer(lab, node), backends: backendsOf(lab, node), modules: [] };
     case 'client':
@@ -51,7 +58,7 @@ export function planNode(lab: LabConfig, nodeName: string): NodePlan {
   }
 }
 
-function planDirector(lab: LabConfig): KernelState {
+function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
   const names = chainNames(lab);
   const comment = jumpComment(lab);
   const snatServers = lab.virtualServers.filter((vs) => vs.snat);
@@ -103,32 +110,30 @@ function planDirector(lab: LabConfig): KernelState {
     ipsets,
     chains,
     jumps,
-    ipvs: lab.virtualServers.map((vs) => virtualService(lab, vs)),
+    ipvs: lab.virtualServers.map((vs) => virtualService(lab, vs, runtime)),
   };
 }
 
 const snatRule = (vs: VirtualServerConfig, target: string): string =>
   `-d ${vs.vip}/32 -p ${vs.protocol} -m ${vs.protocol} --dport ${vs.port} -m comment --comment "lvslab: ${vs.name} needs SNAT" -j ${target}`;
 
-function virtualService(lab: LabConfig, vs: VirtualServerConfig): VirtualService {
-  const byName = new Map(lab.nodes.map((n) => [n.name, n]));
+function virtualService(lab: LabConfig, vs: VirtualServerConfig, runtime: PlanRuntime): VirtualService {
   return {
     protocol: vs.protocol,
     address: vs.vip,
     port: vs.port,
     scheduler: vs.scheduler,
     ...(vs.persistence !== undefined ? { persistence: vs.persistence } : {}),
-    realServers: vs.realServers.map((rs) => ({
-      address: byName.get(rs.node)!.ip,
-      port: rs.port,
-      forwarding: vs.forwarding,
-      weight: rs.weight,
-    })),
+    realServers: plannedRealServers(lab, vs, runtime.health),
   };
 }
 
+/** The lab's real servers of `vs` and its sorry server: every node that may receive its traffic. */
+const receiversOf = (vs: VirtualServerConfig): readonly { readonly node: string; readonly port: number }[] =>
+  vs.sorryServer === undefined ? vs.realServers : [...vs.realServers, vs.sorryServer];
+
 function servedBy(lab: LabConfig, node: NodeConfig): VirtualServerConfig[] {
-  return lab.virtualServers.filter((vs) => vs.realServers.some((rs) => rs.node === node.name));
+  return lab.virtualServers.filter((vs) => receiversOf(vs).some((rs) => rs.node === node.name));
 }
 
 function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
@@ -156,7 +161,7 @@ function backendsOf(lab: LabConfig, node: NodeConfig): Backend[] {
   const seen = new Set<string>();
   const backends: Backend[] = [];
   for (const vs of servedBy(lab, node)) {
-    for (const rs of vs.realServers.filter((r) => r.node === node.name)) {
+    for (const rs of receiversOf(vs).filter((r) => r.node === node.name)) {
       const key = `${vs.protocol}/${rs.port}`;
       if (!seen.has(key)) backends.push({ protocol: vs.protocol, port: rs.port });
       seen.add(key);

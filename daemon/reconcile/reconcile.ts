@@ -1,14 +1,21 @@
 /**
- * One reconcile of one node: plan → observe → diff → apply → observe again to prove convergence.
+ * One reconcile of one node: plan → observe → diff → drain → apply → observe again to prove convergence.
  * Returns a structured result (never only logs): the CLI prints it, the daemon logs and records it.
+ * It keeps no memory of its own: health states and drain start times come in through the options and
+ * the new drain start times go out in the result, for the caller to pass to the next run.
  */
-import type { LabConfig } from '../config/types.js';
+import { drainTimeoutMs, type LabConfig } from '../config/types.js';
 import type { Change } from '../kernel/changes.js';
 import type { NodeKernel, StepResult } from '../kernel/node-kernel.js';
 import { emptyState, type KernelState } from '../kernel/types.js';
 import { describeChange } from '../plan/describe.js';
 import { diff } from '../plan/diff.js';
+import {
+  applyDrain, connectionsById, drainedVips, needsConnections, withoutDraining,
+  type DrainOutput, type DrainStarts, type DrainingServer,
+} from '../plan/drain.js';
 import { planNode } from '../plan/plan.js';
+import type { HealthView } from '../plan/real-servers.js';
 
 export interface ReconcileResult {
   readonly node: string;
@@ -17,26 +24,41 @@ export interface ReconcileResult {
   readonly changes: readonly string[];
   readonly countsByKind: Readonly<Record<string, number>>;
   readonly steps: readonly StepResult[];
-  /** Changes still needed after applying: 0 means converged. */
+  /** Changes still needed after applying: 0 means converged (real servers draining do not count). */
   readonly remaining: number;
   readonly remainingChanges: readonly string[];
   readonly durationMs: number;
+  /** Real servers at weight 0 waiting for their connections to end before they are deleted. */
+  readonly draining: readonly DrainingServer[];
+  /** Pass to the next run as options.drainStarts. */
+  readonly drainStarts: DrainStarts;
   readonly error?: string;
 }
 
 export interface ReconcileOptions {
   readonly dryRun?: boolean;
-  /** Remove everything lvslab owns instead of building the plan. */
+  /** Remove everything lvslab owns instead of building the plan (at once: no drain). */
   readonly cleanup?: boolean;
+  /** The health monitor's snapshot(): unhealthy real servers are inhibited or removed. */
+  readonly health?: HealthView;
+  /** The previous result's drainStarts (the daemon keeps them in memory). */
+  readonly drainStarts?: DrainStarts;
+  /** Epoch milliseconds; default Date.now (tests set it). */
+  readonly now?: () => number;
+}
+
+interface Outcome {
+  changes: Change[];
+  steps: StepResult[];
+  remaining: Change[];
+  drain?: DrainOutput;
 }
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
-  const plan = planNode(lab, nodeName);
+  const plan = planNode(lab, nodeName, options.health === undefined ? {} : { health: options.health });
   const desired: KernelState = options.cleanup ? emptyState : plan.desired;
-  let changes: Change[] = [];
-  let steps: StepResult[] = [];
-  let remaining: Change[] = [];
+  const outcome: Outcome = { changes: [], steps: [], remaining: [] };
   try {
     let observed = await kernel.observe(desired);
     if (!options.cleanup && desired.sysctls.some((s) => !observed.sysctls.has(s.key)) && plan.modules.length > 0) {
@@ -44,20 +66,33 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       await kernel.loadModules(plan.modules);
       observed = await kernel.observe(desired);
     }
-    changes = diff(desired, observed);
-    if (!options.dryRun && changes.length > 0) {
-      steps = await kernel.apply(changes);
-      remaining = diff(desired, await kernel.observe(desired));
+    const planned = diff(desired, observed);
+    if (!options.cleanup) outcome.drain = await drain(planned, lab, kernel, options);
+    outcome.changes = outcome.drain?.changes ?? planned;
+    const stillDraining = (changes: Change[]): Change[] => withoutDraining(changes, outcome.drain?.drainStarts ?? {});
+    if (!options.dryRun && outcome.changes.length > 0) {
+      outcome.steps = await kernel.apply(outcome.changes);
+      outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired)));
     } else if (options.dryRun) {
-      remaining = changes;
+      outcome.remaining = outcome.changes;
     }
   } catch (e) {
-    return result(nodeName, started, changes, steps, remaining, e instanceof Error ? e.message : String(e));
+    return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e));
   }
-  return result(nodeName, started, changes, steps, remaining);
+  return result(nodeName, started, outcome, options);
 }
 
-function result(node: string, started: number, changes: Change[], steps: StepResult[], remaining: Change[], error?: string): ReconcileResult {
+/** Holds back the deletion of real servers that still have connections (plan/drain.ts). */
+async function drain(changes: Change[], lab: LabConfig, kernel: NodeKernel, options: ReconcileOptions): Promise<DrainOutput> {
+  const timeoutMs = drainTimeoutMs(lab);
+  // Counts cost one more ipvsadm run: read them only when a real server at weight 0 is to be deleted.
+  const connections = needsConnections(changes, timeoutMs) ? connectionsById(await kernel.connections(drainedVips(changes, timeoutMs))) : undefined;
+  const now = (options.now ?? Date.now)();
+  return applyDrain({ changes, connections, drainStarts: options.drainStarts ?? {}, now, timeoutMs });
+}
+
+function result(node: string, started: number, outcome: Outcome, options: ReconcileOptions, error?: string): ReconcileResult {
+  const { changes, steps, remaining, drain: drained } = outcome;
   const countsByKind: Record<string, number> = {};
   for (const c of changes) countsByKind[c.kind] = (countsByKind[c.kind] ?? 0) + 1;
   return {
@@ -69,15 +104,18 @@ function result(node: string, started: number, changes: Change[], steps: StepRes
     remaining: remaining.length,
     remainingChanges: remaining.map(describeChange),
     durationMs: Math.round(performance.now() - started),
+    draining: drained?.draining ?? [],
+    drainStarts: drained?.drainStarts ?? options.drainStarts ?? {},
     ...(error !== undefined ? { error } : {}),
   };
 }
 
-/** "ds: 14 changes applied in 420 ms" / "ds: 0 changes (converged) in 95 ms". */
+/** "ds: 14 changes applied in 420 ms" / "ds: 0 changes (converged) in 95 ms"; "…; 1 draining". */
 export function summarize(r: ReconcileResult, dryRun = false): string {
   if (!r.ok) return `${r.node}: FAILED after ${r.durationMs} ms: ${r.error}`;
   const verb = dryRun ? 'planned' : 'applied';
   const head = r.changes.length === 0 ? `${r.node}: 0 changes (converged)` : `${r.node}: ${r.changes.length} changes ${verb}`;
   const tail = !dryRun && r.remaining > 0 ? `; ${r.remaining} still differ: ${r.remainingChanges.join('; ')}` : '';
-  return `${head} in ${r.durationMs} ms${tail}`;
+  const draining = r.draining.length > 0 ? `; ${r.draining.length} real server${r.draining.length === 1 ? '' : 's'} draining` : '';
+  return `${head} in ${r.durationMs} ms${tail}${draining}`;
 }

@@ -1,9 +1,13 @@
-/** IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch. */
+/**
+ * IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch, read
+ * connection counts (for the drain) with `ipvsadm -Ln --exact`.
+ */
 import type { Change } from '../changes.js';
 import type { Runner } from '../runner.js';
 import type { VirtualService } from '../types.js';
 import { explainWithHead, runBatch } from '../batch.js';
 import { parseIpvsSave } from './parse.js';
+import { parseIpvsList, type RealServerConnections } from './parse-list.js';
 import { renderIpvsRestore } from './render.js';
 
 export interface IpvsAdapter {
@@ -11,6 +15,8 @@ export interface IpvsAdapter {
   observe(ownedAddresses: ReadonlySet<string>): Promise<VirtualService[]>;
   /** Applies the vs-* / rs-* changes; returns the number of batch lines sent (0: nothing ran). */
   apply(changes: readonly Change[]): Promise<number>;
+  /** ActiveConn / InActConn of every real server whose virtual address is one of `ownedAddresses`. */
+  connections(ownedAddresses: ReadonlySet<string>): Promise<RealServerConnections[]>;
 }
 
 export function ipvsAdapter(runner: Runner): IpvsAdapter {
@@ -21,5 +27,9 @@ export function ipvsAdapter(runner: Runner): IpvsAdapter {
     },
     // ipvsadm -R does not say which line failed: the error shows the head of the batch.
     apply: (changes) => runBatch(runner, ['ipvsadm', '-R'], renderIpvsRestore(changes), explainWithHead),
+    async connections(ownedAddresses) {
+      const { stdout } = await runner.run(['ipvsadm', '-Ln', '--exact']);
+      return parseIpvsList(stdout).filter((c) => ownedAddresses.has(c.service.address));
+    },
   };
 }

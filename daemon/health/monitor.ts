@@ -1,0 +1,135 @@
+/**
+ * The director's health monitor: checks every real server of every virtual server that has a
+ * healthCheck, each on its own timer, keeps their states (health/state.ts) and reports each
+ * transition. Only the director checks; on any other node the monitor holds nothing.
+ *
+ * Timers: one setInterval per real server, not node-cron. node-cron fires on wall-clock second
+ * boundaries, so every check of the lab would start in the same instant; it cannot express
+ * sub-second intervals ("500ms"); and a "*\/7 * * * * *" step restarts at each minute (…, 56 s, 0 s: a
+ * 4 s gap). setInterval keeps each server's own cadence from the moment it was added. A check still
+ * running when its next tick comes (possible only when the event loop lags: the timeout is shorter
+ * than the interval) makes that tick a no-op, so checks of one real server never overlap.
+ */
+import type { LabConfig } from '../config/types.js';
+import { httpCheck, tcpCheck } from './checks.js';
+import { initialHealth, next, type CheckResult, type HealthState, type Transition } from './state.js';
+import { healthTargets, targetLabel, type HealthTarget } from './targets.js';
+
+export interface HealthEvent {
+  readonly key: string;
+  readonly virtualServer: string;
+  readonly node: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly transition: Transition;
+  /** One log line: "rs1 192.168.113.99:8080 (web) DOWN after 2 failures: connect ECONNREFUSED 192.168.113.99:8080". */
+  readonly reason: string;
+  readonly state: HealthState;
+}
+
+export type Checker = (target: HealthTarget) => Promise<CheckResult>;
+
+export interface MonitorOptions {
+  /** Called once per transition: the daemon logs the reason and triggers a reconcile. */
+  readonly onTransition: (event: HealthEvent) => void;
+  /** Called when onTransition throws (the checks go on). */
+  readonly onError?: (error: unknown, event: HealthEvent) => void;
+  /** Runs one check; default: tcpCheck / httpCheck by the target's type. */
+  readonly check?: Checker;
+  readonly now?: () => Date;
+}
+
+export interface HealthMonitor {
+  /** The state of every checked real server, by realServerId. */
+  snapshot(): ReadonlyMap<string, HealthState>;
+  /** A reloaded lab: unchanged real servers keep their state, removed ones go, new ones start healthy. */
+  update(lab: LabConfig): void;
+  /** Stops every timer; checks under way finish on their own and are ignored. */
+  stop(): void;
+}
+
+/** The check a target's config asks for. */
+export const runCheck: Checker = (t) =>
+  t.check.type === 'tcp' ? tcpCheck(t.ip, t.port, t.check.timeoutMs) : httpCheck(t.ip, t.port, t.check, t.check.timeoutMs);
+
+interface Entry {
+  target: HealthTarget;
+  state: HealthState;
+  timer?: NodeJS.Timeout;
+  busy: boolean;
+}
+
+export function startHealthMonitor(lab: LabConfig, nodeName: string, options: MonitorOptions): HealthMonitor {
+  const check = options.check ?? runCheck;
+  const now = options.now ?? (() => new Date());
+  const entries = new Map<string, Entry>();
+  let stopped = false;
+
+  const report = (event: HealthEvent): void => {
+    try {
+      options.onTransition(event);
+    } catch (error) {
+      options.onError?.(error, event);
+    }
+  };
+
+  const settle = (entry: Entry, result: CheckResult): void => {
+    entry.busy = false;
+    if (stopped || entries.get(entry.target.key) !== entry) return;
+    const { target } = entry;
+    const step = next(entry.state, result, { rise: target.check.rise, fall: target.check.fall, label: targetLabel(target), now: now().toISOString() });
+    entry.state = step.state;
+    if (step.transition === undefined) return;
+    const { key, virtualServer, node, ip, port } = target;
+    report({ key, virtualServer, node, ip, port, transition: step.transition, reason: step.reason ?? '', state: step.state });
+  };
+
+  const tick = (entry: Entry): void => {
+    if (entry.busy || stopped) return;
+    entry.busy = true;
+    check(entry.target).then(
+      (result) => settle(entry, result),
+      (error: unknown) => settle(entry, { ok: false, error: error instanceof Error ? error.message : String(error) }),
+    );
+  };
+
+  const schedule = (entry: Entry): void => {
+    clearInterval(entry.timer);
+    entry.timer = setInterval(() => tick(entry), entry.target.check.intervalMs);
+    entry.timer.unref();
+    tick(entry);
+  };
+
+  const sameCheck = (a: HealthTarget, b: HealthTarget): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+  const update = (reloaded: LabConfig): void => {
+    if (stopped) return;
+    const targets = new Map(healthTargets(reloaded, nodeName).map((t) => [t.key, t]));
+    for (const [key, entry] of entries) {
+      if (targets.has(key)) continue;
+      clearInterval(entry.timer);
+      entries.delete(key);
+    }
+    for (const [key, target] of targets) {
+      const entry = entries.get(key);
+      if (entry === undefined) {
+        const created: Entry = { target, state: initialHealth(now().toISOString()), busy: false };
+        entries.set(key, created);
+        schedule(created);
+      } else if (!sameCheck(entry.target, target)) {
+        entry.target = target;
+        schedule(entry);
+      }
+    }
+  };
+
+  update(lab);
+  return {
+    snapshot: () => new Map([...entries].map(([key, e]) => [key, e.state])),
+    update,
+    stop() {
+      stopped = true;
+      for (const entry of entries.values()) clearInterval(entry.timer);
+    },
+  };
+}

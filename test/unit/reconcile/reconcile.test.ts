@@ -1,0 +1,104 @@
+/** reconcile with a fake kernel: health feeds the plan, drain start times go out and come back in. */
+import test from 'ava';
+import type { LabConfig } from '../../../daemon/config/types.js';
+import type { Change } from '../../../daemon/kernel/changes.js';
+import type { RealServerConnections } from '../../../daemon/kernel/ipvs/index.js';
+import type { NodeKernel } from '../../../daemon/kernel/node-kernel.js';
+import { realServerKey, type KernelState, type RealServer, type VirtualService } from '../../../daemon/kernel/types.js';
+import { planNode } from '../../../daemon/plan/plan.js';
+import { reconcile, summarize } from '../../../daemon/reconcile/reconcile.js';
+import { KEY_RS2, seedLab, seedWeb, tcpCheckEvery } from '../health/helpers.js';
+
+/** A director whose kernel holds everything the plan wants except IPVS, which it keeps and edits. */
+function fakeDirector(lab: LabConfig, ipvs: VirtualService[]) {
+  let services = ipvs;
+  const log: { applied: Change[][]; connectionReads: number } = { applied: [], connectionReads: 0 };
+  let conns: RealServerConnections[] = [];
+  const editReals = (s: VirtualService, changes: readonly Change[]): RealServer[] => {
+    let reals = [...s.realServers];
+    for (const c of changes) {
+      if (c.kind !== 'rs-del' && c.kind !== 'rs-edit' && c.kind !== 'rs-add') continue;
+      if (c.service.port !== s.port) continue;
+      reals = reals.filter((r) => realServerKey(r) !== realServerKey(c.real));
+      if (c.kind !== 'rs-del') reals.push(c.real);
+    }
+    return reals;
+  };
+  const kernel: NodeKernel = {
+    observe: async (desired: KernelState) => ({ ...desired, sysctls: new Map(desired.sysctls.map((s) => [s.key, s.value])), ipvs: services }),
+    connections: async () => {
+      log.connectionReads++;
+      return conns;
+    },
+    loadModules: async () => undefined,
+    apply: async (changes) => {
+      log.applied.push([...changes]);
+      services = services.map((s) => ({ ...s, realServers: editReals(s, changes) }));
+      return [{ step: 'ipvs', lines: changes.length }];
+    },
+  };
+  return { kernel, log, setConnections: (c: RealServerConnections[]) => (conns = c), ipvs: () => services };
+}
+
+const seed = seedLab();
+const converged = () => planNode(seed, 'ds').desired.ipvs.map((s) => ({ ...s }));
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const rs2Conns = (active: number, inactive: number): RealServerConnections[] => [
+  { service: { protocol: 'tcp', address: '10.10.0.1', port: 8410 }, real: { address: '192.168.113.98', port: 8080 }, weight: 0, active, inactive },
+];
+
+test('a real server removed from the lab drains: weight 0, held while it has connections, deleted when idle', async (t) => {
+  const withoutRs2 = seedWeb((vs) => ({ ...vs, realServers: vs.realServers.filter((r) => r.node !== 'rs2') }));
+  const fake = fakeDirector(withoutRs2, converged());
+
+  const first = await reconcile(withoutRs2, 'ds', fake.kernel, { now: () => T0 });
+  t.deepEqual(first.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 1 → nat/weight 0']);
+  t.is(fake.log.connectionReads, 0, 'no ipvsadm -Ln while nothing at weight 0 is to be deleted');
+  t.deepEqual(first.drainStarts, { [KEY_RS2]: T0 });
+  t.is(first.remaining, 0, 'a draining real server is not a difference');
+  t.is(first.draining.length, 1);
+  t.regex(summarize(first), /1 changes applied in \d+ ms; 1 real server draining$/);
+
+  fake.setConnections(rs2Conns(1, 2));
+  const second = await reconcile(withoutRs2, 'ds', fake.kernel, { now: () => T0 + 5000, drainStarts: first.drainStarts });
+  t.deepEqual(second.changes, []);
+  t.is(fake.log.connectionReads, 1);
+  t.deepEqual(second.draining, [{ key: KEY_RS2, since: '2026-01-01T00:00:00.000Z', deadline: '2026-01-01T00:00:30.000Z', connections: { active: 1, inactive: 2 } }]);
+
+  fake.setConnections(rs2Conns(0, 0));
+  const third = await reconcile(withoutRs2, 'ds', fake.kernel, { now: () => T0 + 6000, drainStarts: second.drainStarts });
+  t.deepEqual(third.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: delete']);
+  t.deepEqual(third.drainStarts, {});
+  t.deepEqual(third.draining, []);
+  t.deepEqual(fake.ipvs()[0]?.realServers.map(realServerKey), ['192.168.113.99:8080']);
+});
+
+test('the lab drain timeout deletes a busy real server', async (t) => {
+  const lab = { ...seedWeb((vs) => ({ ...vs, realServers: vs.realServers.filter((r) => r.node !== 'rs2') })), drain: { timeoutMs: 1000 } };
+  const fake = fakeDirector(lab, converged());
+  fake.setConnections(rs2Conns(3, 0));
+  const first = await reconcile(lab, 'ds', fake.kernel, { now: () => T0 });
+  const late = await reconcile(lab, 'ds', fake.kernel, { now: () => T0 + 1000, drainStarts: first.drainStarts });
+  t.deepEqual(late.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: delete']);
+});
+
+test('health: an unhealthy real server is inhibited (weight 0) and comes back when healthy', async (t) => {
+  const lab = seedWeb((vs) => ({ ...vs, healthCheck: tcpCheckEvery(2000) }));
+  const fake = fakeDirector(lab, converged());
+  const down = await reconcile(lab, 'ds', fake.kernel, { health: new Map([[KEY_RS2, { healthy: false }]]) });
+  t.deepEqual(down.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 1 → nat/weight 0']);
+  t.deepEqual(down.drainStarts, {});
+  const up = await reconcile(lab, 'ds', fake.kernel, { health: new Map([[KEY_RS2, { healthy: true }]]) });
+  t.deepEqual(up.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 0 → nat/weight 1']);
+});
+
+test('dry run and cleanup: no apply; cleanup deletes the service at once without reading connections', async (t) => {
+  const fake = fakeDirector(seed, converged());
+  const dry = await reconcile(seed, 'ds', fake.kernel, { dryRun: true, drainStarts: { [KEY_RS2]: T0 } });
+  t.deepEqual(dry.changes, []);
+  t.deepEqual(dry.drainStarts, {}, 'rs2 is wanted again: not draining');
+  const cleanup = await reconcile(seed, 'ds', fake.kernel, { cleanup: true, drainStarts: { [KEY_RS2]: T0 } });
+  t.true(cleanup.changes.includes('ipvs tcp:10.10.0.1:8410: delete'));
+  t.is(fake.log.connectionReads, 0);
+  t.deepEqual(cleanup.drainStarts, { [KEY_RS2]: T0 }, 'cleanup leaves the drain state as it was');
+});
