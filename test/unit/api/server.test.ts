@@ -1,0 +1,187 @@
+import test from 'ava';
+import { request } from 'node:http';
+import pino from 'pino';
+import { startStatusServer, type StatusServer, type StatusSource } from '../../../daemon/api/server.js';
+import { Metrics } from '../../../daemon/metrics/metrics.js';
+import { family, parseExposition, samples } from '../metrics/helpers.js';
+import { fakeLog, fakeSource, type FakeSource } from './helpers.js';
+
+interface Lab { server: StatusServer; source: FakeSource; metrics: Metrics; log: ReturnType<typeof fakeLog>; url: (path: string) => string }
+
+async function lab(t: { teardown(fn: () => Promise<void>): void }, source: StatusSource & Partial<FakeSource> = fakeSource()): Promise<Lab> {
+  const metrics = new Metrics();
+  const log = fakeLog();
+  const server = await startStatusServer({ host: '127.0.0.1', port: 0, metrics, source, log });
+  t.teardown(() => server.close());
+  return { server, source: source as FakeSource, metrics, log, url: (path) => `http://127.0.0.1:${server.address.port}${path}` };
+}
+
+test('port 0 binds a free port and returns it; a pino logger fits', async (t) => {
+  const server = await startStatusServer({ host: '127.0.0.1', port: 0, metrics: new Metrics(), source: fakeSource(), log: pino({ level: 'silent' }) });
+  t.teardown(() => server.close());
+  t.is(server.address.host, '127.0.0.1');
+  t.true(server.address.port > 0);
+  t.is((await fetch(`http://127.0.0.1:${server.address.port}/healthz`)).status, 200);
+});
+
+test('GET /healthz: 200 ok while the last reconcile succeeded, 503 with the reason when not', async (t) => {
+  const { url, source } = await lab(t);
+  let res = await fetch(url('/healthz'));
+  t.is(res.status, 200);
+  t.is(await res.text(), 'ok\n');
+  t.is(res.headers.get('content-type'), 'text/plain; charset=utf-8');
+  source.health = { ok: false, reason: 'ipvsadm exited 2: Memory allocation problem' };
+  res = await fetch(url('/healthz'));
+  t.is(res.status, 503);
+  t.is(await res.text(), 'unhealthy: ipvsadm exited 2: Memory allocation problem\n');
+  source.health = { ok: false };
+  t.is(await (await fetch(url('/healthz'))).text(), 'unhealthy: the last reconcile failed\n');
+});
+
+test('GET /metrics: Prometheus text with the recorded values', async (t) => {
+  const { url, metrics } = await lab(t);
+  metrics.recordReconcile({ ok: true, durationMs: 420, countsByKind: { 'rs-edit': 2 } });
+  metrics.setRealServers([{ virtualServer: 'web', realServer: '192.168.113.99:8080', healthy: true, weight: 1, activeConns: 4, inactiveConns: 1 }]);
+  const res = await fetch(url('/metrics'));
+  t.is(res.status, 200);
+  t.is(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  const text = await res.text();
+  t.true(text.split('\n').includes('lvslab_changes_applied_total{kind="rs-edit"} 2'));
+  const families = parseExposition(text);
+  t.deepEqual(samples(families, 'lvslab_changes_applied_total'), { 'kind=rs-edit': '2' });
+  t.is(family(families, 'lvslab_sync_duration_seconds').metrics[0]?.sum, '0.42');
+  t.deepEqual(samples(families, 'lvslab_real_server_healthy'), { 'virtual_server=web,real_server=192.168.113.99:8080': '1' });
+});
+
+test('GET /v1/state and /v1/conntrack: JSON of the source; query strings are ignored', async (t) => {
+  const { url, source } = await lab(t);
+  for (const path of ['/v1/state', '/v1/state?verbose=1&x']) {
+    const res = await fetch(url(path));
+    t.is(res.status, 200);
+    t.is(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    t.is(res.headers.get('cache-control'), 'no-store');
+    t.deepEqual(await res.json(), source.stateDoc);
+  }
+  const res = await fetch(url('/v1/conntrack'));
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), source.flows);
+});
+
+test('HEAD: same status and headers as GET, no body', async (t) => {
+  const { url } = await lab(t);
+  const get = await fetch(url('/v1/state'));
+  const length = (await get.arrayBuffer()).byteLength;
+  const head = await fetch(url('/v1/state'), { method: 'HEAD' });
+  t.is(head.status, 200);
+  t.is(head.headers.get('content-length'), String(length));
+  t.is(await head.text(), '');
+  t.is((await fetch(url('/nope'), { method: 'HEAD' })).status, 404);
+});
+
+test('POST, PUT, DELETE, PATCH, OPTIONS: 405 with Allow: GET, HEAD, and the source is not called', async (t) => {
+  const { url, source } = await lab(t);
+  const before = { ...source.calls };
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) {
+    for (const path of ['/v1/state', '/healthz', '/metrics', '/v1/conntrack', '/v1/reload']) {
+      const res = await fetch(url(path), { method, ...(method === 'POST' || method === 'PUT' ? { body: '{"weight":0}' } : {}) });
+      t.is(res.status, 405, `${method} ${path}`);
+      t.is(res.headers.get('allow'), 'GET, HEAD');
+      t.regex(((await res.json()) as { error: string }).error, new RegExp(`^method ${method} not allowed`));
+    }
+  }
+  t.deepEqual(source.calls, before);
+});
+
+test('a large request body is ignored and the connection stays usable', async (t) => {
+  const { server } = await lab(t);
+  const status = await new Promise<number | undefined>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.address.port, path: '/v1/state', method: 'GET', headers: { 'content-length': 1 << 20 } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end(Buffer.alloc(1 << 20, 'x'));
+  });
+  t.is(status, 200);
+});
+
+test('unknown paths: 404 JSON {error}', async (t) => {
+  const { url } = await lab(t);
+  for (const path of ['/', '/v1/state/', '//metrics', '/v1', '/metrics.json', '/HEALTHZ']) {
+    const res = await fetch(url(path));
+    t.is(res.status, 404, path);
+    t.is(res.headers.get('content-type'), 'application/json; charset=utf-8');
+    t.deepEqual(await res.json(), { error: 'not found; the paths are /healthz, /metrics, /v1/state, /v1/conntrack' });
+  }
+});
+
+test('a throwing source gives 500 JSON with the message only; the stack goes to the log', async (t) => {
+  const failing = fakeSource();
+  failing.state = () => { throw new Error('state exploded'); };
+  failing.conntrack = async () => { throw new TypeError('conntrack -L: bad line'); };
+  failing.healthy = () => { throw 'not even an Error'; };
+  const { url, log } = await lab(t, failing);
+  for (const [path, message] of [['/v1/state', 'state exploded'], ['/v1/conntrack', 'conntrack -L: bad line'], ['/healthz', 'not even an Error']] as const) {
+    const res = await fetch(url(path));
+    t.is(res.status, 500, path);
+    const body = await res.text();
+    t.deepEqual(JSON.parse(body), { error: message });
+    t.notRegex(body, /\bat \S|\.js:\d+|node:internal|stack/);
+  }
+  t.is(log.errors.length, 3);
+  t.regex(String((log.errors[0]?.err as Error).stack), /state exploded\n\s+at /);
+});
+
+test('a state that JSON cannot encode gives 500, not a dropped connection', async (t) => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const source = fakeSource();
+  source.state = () => cyclic;
+  const { url } = await lab(t, source);
+  const res = await fetch(url('/v1/state'));
+  t.is(res.status, 500);
+  t.regex(((await res.json()) as { error: string }).error, /circular/i);
+});
+
+test('concurrent /v1/conntrack requests share one conntrack run', async (t) => {
+  const source = fakeSource();
+  let release: () => void = () => undefined;
+  let runs = 0;
+  source.conntrack = async () => {
+    runs += 1;
+    await new Promise<void>((r) => { release = r; });
+    return [{ protocol: 'tcp' }];
+  };
+  const { url } = await lab(t, source);
+  const pending = [fetch(url('/v1/conntrack')), fetch(url('/v1/conntrack'))];
+  while (runs === 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50));
+  release();
+  for (const res of await Promise.all(pending)) t.deepEqual(await res.json(), [{ protocol: 'tcp' }]);
+  t.is(runs, 1);
+  const again = fetch(url('/v1/conntrack'));
+  while (runs === 1) await new Promise((r) => setTimeout(r, 5));
+  release();
+  t.is((await again).status, 200);
+  t.is(runs, 2, 'a later request runs conntrack again');
+});
+
+test('a port in use: startStatusServer rejects saying where; close() can be called twice', async (t) => {
+  const { server, url } = await lab(t);
+  await t.throwsAsync(startStatusServer({ host: '127.0.0.1', port: server.address.port, metrics: new Metrics(), source: fakeSource(), log: fakeLog() }), {
+    message: new RegExp(`^status API: cannot listen on 127\\.0\\.0\\.1:${server.address.port}: .*EADDRINUSE`),
+  });
+  t.is((await fetch(url('/healthz'))).status, 200); // keep-alive connection open: close must still end
+  await server.close();
+  await server.close();
+  await t.throwsAsync(fetch(url('/healthz')));
+});
+
+test('GET /v1/state: a source whose state() is a promise (the daemon reads IPVS counts) is awaited', async (t) => {
+  const source = fakeSource();
+  const doc = source.stateDoc;
+  const { url } = await lab(t, { ...source, state: async () => doc });
+  const res = await fetch(url('/v1/state'));
+  t.is(res.status, 200);
+  t.deepEqual(await res.json(), JSON.parse(JSON.stringify(doc)));
+});

@@ -1,0 +1,133 @@
+import test from 'ava';
+import { register as globalRegistry } from 'prom-client';
+import { Metrics, toolOf } from '../../../daemon/metrics/metrics.js';
+import { checkGrammar, family, parseExposition, samples } from './helpers.js';
+
+const NOW = Date.UTC(2024, 4, 1, 10, 0, 0, 250);
+const ok = (durationMs: number, countsByKind: Record<string, number>) => ({ ok: true, durationMs, countsByKind });
+
+test('every family is there with its type, and nothing else (no default process metrics)', async (t) => {
+  const families = parseExposition(await new Metrics().text());
+  t.deepEqual(Object.fromEntries(families.map((f) => [f.name, f.type])), {
+    lvslab_sync_duration_seconds: 'HISTOGRAM',
+    lvslab_last_successful_sync_timestamp_seconds: 'GAUGE',
+    lvslab_changes_applied_total: 'COUNTER',
+    lvslab_command_failures_total: 'COUNTER',
+    lvslab_real_server_healthy: 'GAUGE',
+    lvslab_real_server_weight: 'GAUGE',
+    lvslab_ipvs_connections: 'GAUGE',
+  });
+  t.true(families.every((f) => f.help.length > 0));
+});
+
+test('recordReconcile: duration, success timestamp and changes by kind', async (t) => {
+  const metrics = new Metrics({ now: () => NOW });
+  metrics.recordReconcile(ok(1500, { 'rs-edit': 2, 'vs-add': 1 }));
+  metrics.recordReconcile(ok(80, { 'rs-edit': 1 }));
+  const text = await metrics.text();
+  t.true(text.split('\n').includes('lvslab_changes_applied_total{kind="rs-edit"} 3'));
+  const families = parseExposition(text);
+  t.deepEqual(samples(families, 'lvslab_changes_applied_total'), { 'kind=rs-edit': '3', 'kind=vs-add': '1' });
+  t.deepEqual(samples(families, 'lvslab_last_successful_sync_timestamp_seconds'), { '': '1714557600.25' });
+  const [histogram] = family(families, 'lvslab_sync_duration_seconds').metrics;
+  t.is(histogram?.count, '2');
+  t.is(Number(histogram?.sum), 1.58);
+  t.like(histogram?.buckets, { '0.05': '0', '0.1': '1', '1': '1', '2.5': '2', '+Inf': '2' });
+});
+
+test('recordReconcile of a failed run: its duration counts, no timestamp, no changes counted as applied', async (t) => {
+  let now = NOW;
+  const metrics = new Metrics({ now: () => now });
+  metrics.recordReconcile(ok(100, { 'vs-add': 1 }));
+  now += 60_000;
+  metrics.recordReconcile({ ok: false, durationMs: 300, countsByKind: { 'rs-add': 2 } });
+  const families = parseExposition(await metrics.text());
+  t.deepEqual(samples(families, 'lvslab_last_successful_sync_timestamp_seconds'), { '': String(NOW / 1000) });
+  t.deepEqual(samples(families, 'lvslab_changes_applied_total'), { 'kind=vs-add': '1' });
+  t.is(family(families, 'lvslab_sync_duration_seconds').metrics[0]?.count, '2');
+});
+
+test('recordCommandFailure counts per tool; toolOf sees through ip netns exec and directories', async (t) => {
+  const metrics = new Metrics();
+  for (const argv of [['ipvsadm', '-R'], ['ip', 'netns', 'exec', 'seed-ds', 'ipvsadm', '-S', '-n'], ['/usr/sbin/conntrack', '-L'], ['ip', '-batch', '-']]) {
+    metrics.recordCommandFailure(toolOf(argv));
+  }
+  t.deepEqual(samples(parseExposition(await metrics.text()), 'lvslab_command_failures_total'), { 'tool=ipvsadm': '2', 'tool=conntrack': '1', 'tool=ip': '1' });
+  t.is(toolOf([]), '');
+  t.is(toolOf(['ip', 'netns', 'exec', 'seed-ds']), 'ip');
+});
+
+test('setRealServers: health 1/0 (absent when unknown), weight, connections by state', async (t) => {
+  const metrics = new Metrics();
+  metrics.setRealServers([
+    { virtualServer: 'web', realServer: '192.168.113.99:8080', healthy: true, weight: 1, activeConns: 3, inactiveConns: 7 },
+    { virtualServer: 'web', realServer: '192.168.113.98:8080', healthy: false, weight: 0, activeConns: 0, inactiveConns: 2 },
+    { virtualServer: 'dns', realServer: '192.168.113.99:53', weight: 5 },
+  ]);
+  const text = await metrics.text();
+  const lines = text.split('\n');
+  t.true(lines.includes('lvslab_real_server_healthy{virtual_server="web",real_server="192.168.113.98:8080"} 0'));
+  t.true(lines.includes('lvslab_ipvs_connections{virtual_server="web",real_server="192.168.113.99:8080",state="inactive"} 7'));
+  const families = parseExposition(text);
+  t.deepEqual(samples(families, 'lvslab_real_server_healthy'), {
+    'virtual_server=web,real_server=192.168.113.99:8080': '1',
+    'virtual_server=web,real_server=192.168.113.98:8080': '0',
+  });
+  t.deepEqual(samples(families, 'lvslab_real_server_weight'), {
+    'virtual_server=web,real_server=192.168.113.99:8080': '1',
+    'virtual_server=web,real_server=192.168.113.98:8080': '0',
+    'virtual_server=dns,real_server=192.168.113.99:53': '5',
+  });
+  t.deepEqual(samples(families, 'lvslab_ipvs_connections'), {
+    'virtual_server=web,real_server=192.168.113.99:8080,state=active': '3',
+    'virtual_server=web,real_server=192.168.113.99:8080,state=inactive': '7',
+    'virtual_server=web,real_server=192.168.113.98:8080,state=active': '0',
+    'virtual_server=web,real_server=192.168.113.98:8080,state=inactive': '2',
+  });
+});
+
+test('setRealServers replaces: a real server left out disappears from every family', async (t) => {
+  const metrics = new Metrics();
+  const row = (realServer: string, weight: number) => ({ virtualServer: 'web', realServer, healthy: true, weight, activeConns: 1, inactiveConns: 0 });
+  metrics.setRealServers([row('192.168.113.99:8080', 1), row('192.168.113.98:8080', 1)]);
+  metrics.setRealServers([row('192.168.113.99:8080', 3)]);
+  const text = await metrics.text();
+  t.false(text.includes('192.168.113.98'));
+  const families = parseExposition(text);
+  t.deepEqual(samples(families, 'lvslab_real_server_weight'), { 'virtual_server=web,real_server=192.168.113.99:8080': '3' });
+  t.is(family(families, 'lvslab_ipvs_connections').metrics.length, 2);
+  metrics.setRealServers([]);
+  for (const name of ['lvslab_real_server_healthy', 'lvslab_real_server_weight', 'lvslab_ipvs_connections']) {
+    t.deepEqual(family(parseExposition(await metrics.text()), name).metrics, [], name);
+  }
+});
+
+test('label values are escaped so the text stays valid', async (t) => {
+  const metrics = new Metrics();
+  metrics.setRealServers([{ virtualServer: 'odd "name"\\x\nnext', realServer: '10.0.0.1:80', weight: 1 }]);
+  const families = parseExposition(await metrics.text());
+  t.deepEqual(family(families, 'lvslab_real_server_weight').metrics[0]?.labels, { virtual_server: 'odd "name"\\x\nnext', real_server: '10.0.0.1:80' });
+});
+
+test('each Metrics has its own registry: none in the global one, two instances do not clash', async (t) => {
+  const a = new Metrics();
+  const b = new Metrics();
+  a.recordCommandFailure('ipset');
+  t.false((await globalRegistry.metrics()).includes('lvslab_'));
+  t.false((await b.text()).includes('tool="ipset"'));
+  t.is(a.contentType, 'text/plain; version=0.0.4; charset=utf-8');
+});
+
+test('the strict grammar check refuses what the lenient parser would take', (t) => {
+  checkGrammar('# TYPE a_total counter\na_total{kind="x"} 1\n');
+  for (const bad of [
+    '# TYPE a gauge\na 1', // no final newline
+    '# TYPE a gauge\na one\n',
+    '# TYPE a gauge\nb 1\n',
+    '# TYPE 1a gauge\n1a 1\n',
+    '# TYPE a gauge\na{k="v",k="w"} 1\n',
+    '# TYPE a gauge\na{k="v\\t"} 1\n',
+    '# TYPE a gauge\na 1\na 2\n',
+    '# TYPE a histogram\na_bucket 1\n',
+  ]) t.throws(() => checkGrammar(bad), undefined, JSON.stringify(bad));
+});
