@@ -11,6 +11,8 @@ const common = {
   sourcemap: true,
   logLevel: 'warning',
   // some dependencies (pino) are CommonJS and call require()
+  // unix-dgram is a native addon (sd_notify): loaded from node_modules at run time
+  external: ['unix-dgram'],
   banner: { js: "import { createRequire as __lvslabRequire } from 'node:module'; const require = __lvslabRequire(import.meta.url);" },
 };
 await build({ ...common, entryPoints: ['dist/daemon/cli/main.js'], outfile: 'dist/bin/lvslab.js' });

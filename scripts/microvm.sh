@@ -4,27 +4,30 @@
 # nothing the guest writes reaches the host except through one results folder. The guest has no
 # network card at all (-nic none).
 #
-#   scripts/microvm.sh [--mem MB] [--timeout SECONDS] [--share DIR] [--console] -- COMMAND [ARG ...]
+#   scripts/microvm.sh [--mem MB] [--timeout SECONDS] [--share DIR] [--systemd] [--console] -- COMMAND [ARG ...]
 #
 # COMMAND runs as root in the guest, in the current directory (same path as on the host). Its output
 # streams here; the script exits with its exit code. --share DIR makes that host folder writable in
 # the guest at the same path (how results leave the VM). --console attaches the guest console instead
-# (for an interactive shell). Needs: qemu-system-x86, linux-image-amd64, busybox-static.
+# (for an interactive shell). --systemd boots the guest with real systemd as PID 1 and runs COMMAND as
+# a unit once basic.target is reached (about 20 s more), for tests of lvslabd under systemd. Needs: qemu-system-x86, linux-image-amd64, busybox-static.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mem=2048
 timeout_s=1500
 console=0
+systemd=0
 share=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --mem) mem=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --console) console=1; shift ;;
+    --systemd) systemd=1; shift ;;
     --share) share=$(cd "$2" && pwd); shift 2 ;;
     --) shift; break ;;
-    *) echo "microvm: unknown option '$1' (usage: microvm.sh [--mem MB] [--timeout S] [--share DIR] [--console] -- COMMAND ...)" >&2; exit 2 ;;
+    *) echo "microvm: unknown option '$1' (usage: microvm.sh [--mem MB] [--timeout S] [--share DIR] [--systemd] [--console] -- COMMAND ...)" >&2; exit 2 ;;
   esac
 done
 [ $# -gt 0 ] || { echo "microvm: no command given (usage: microvm.sh [--mem MB] [--timeout S] -- COMMAND ...)" >&2; exit 2; }
@@ -41,11 +44,12 @@ trap 'rm -rf "$out"' EXIT
 pwd > "$out/cwd"
 { printf 'exec'; printf ' %q' "$@"; printf '\n'; } > "$out/cmd"
 [ "$console" = 1 ] && echo console > "$out/mode"
+[ "$systemd" = 1 ] && echo systemd > "$out/mode"
 [ -n "$share" ] && printf '%s\n' "$share" > "$out/share"
 
-qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu max -m "$mem" -smp 2 -nographic -no-reboot -nic none
+qemu=(qemu-system-x86_64 -machine pc -accel "tcg,thread=multi" -cpu max -m "$mem" -smp 2 -nographic -no-reboot -nic none
   -kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 lvslab.stage2=$here/microvm-guest.sh"
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 fstab=no systemd.show_status=0 lvslab.stage2=$here/microvm-guest.sh"
   -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
   -virtfs "local,path=$out,mount_tag=results,security_model=none,multidevs=remap")
 [ -n "$share" ] && qemu+=(-virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap")

@@ -15,7 +15,7 @@ const USAGE = `usage:
   lvslab up [LAB.yaml] [--requests N] [--json] [--timeout S]   build the one-box lab, wait, verify
   lvslab down [LAB.yaml]                                         stop daemons, clean up, remove namespaces
   lvslab verify [LAB.yaml] [--requests N] [--json]               curl each VIP from the client, explain conntrack
-  lvslab plan|apply|status|cleanup --node NAME [LAB.yaml] [--json]
+  lvslab plan|apply|status|cleanup --node NAME [LAB.yaml] [--json] [--api HOST:PORT]   (status reads the daemon's API)
 exit codes: 0 ok, 1 failed, 2 bad input`;
 
 async function main(argv: string[]): Promise<number> {
@@ -26,8 +26,9 @@ async function main(argv: string[]): Promise<number> {
     options: {
       node: { type: 'string' },
       requests: { type: 'string', default: '10' },
-      timeout: { type: 'string', default: '120' },
+      timeout: { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
+      api: { type: 'string', default: '127.0.0.1:9410' },
     },
   });
   const requests = positiveInt('--requests', values.requests!, 1000);
@@ -40,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     case 'down': return downCommand(ctx, labPath);
     case 'verify': return verifyCommand(ctx, labPath, { requests, json: values.json! });
     case 'plan': case 'apply': case 'status': case 'cleanup':
-      return nodeCommand(ctx, command, labPath, values.node, values.json!);
+      return nodeCommand(ctx, command, labPath, values.node, values.json!, values.api!);
     default:
       throw new CliError(command ? `unknown command '${command}'\n${USAGE}` : USAGE, EXIT.badInput);
   }

@@ -65,7 +65,7 @@ export class FactGatherer {
     const results = new Map<string, string | undefined>();
     for (const rs of vs.realServers) {
       const argv = curlArgv(findNode(this.lab, rs.node).ip, rs.port, BACKEND_TIMEOUT_S);
-      const options = { okExitCodes: CURL_EXIT_CODES, timeoutMs: (BACKEND_TIMEOUT_S + 5) * 1000 };
+      const options = { okExitCodes: CURL_EXIT_CODES, timeoutMs: (BACKEND_TIMEOUT_S + 20) * 1000 };
       const probe = await this.read(director, argv, (r) => parseCurl(r.stdout, r.exitCode, r.stderr), options);
       if (probe !== undefined && !results.get(rs.node)) results.set(rs.node, probe.ok ? undefined : probe.error);
     }

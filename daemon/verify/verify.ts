@@ -29,7 +29,7 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, seq: number): Promise<Probe> {
   try {
     const argv = curlArgv(vs.vip, vs.port, timeoutS);
-    const r = await runner.run(argv, { okExitCodes: CURL_EXIT_CODES, timeoutMs: (timeoutS + 5) * 1000 });
+    const r = await runner.run(argv, { okExitCodes: CURL_EXIT_CODES, timeoutMs: (timeoutS + 20) * 1000 });
     return { seq, ...parseCurl(r.stdout, r.exitCode, r.stderr) };
   } catch (e) {
     return { seq, ok: false, error: errorText(e) };

@@ -1,0 +1,150 @@
+/**
+ * One node's daemon: reconcile runs (single-flight) on the lab's schedule, on health transitions and
+ * on reload; the health monitor (director); drain start times kept between runs; systemd readiness and
+ * status; metrics. Kernel work happens only in reconcile(); nothing here flushes or cleans up.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import { formatProblems, loadLab } from '../config/load.js';
+import type { LabConfig } from '../config/types.js';
+import { startBackends, type RunningBackends } from '../backend/backends.js';
+import { startHealthMonitor, type HealthMonitor } from '../health/monitor.js';
+import { conntrackAdapter } from '../kernel/conntrack/index.js';
+import { nodeKernel } from '../kernel/node-kernel.js';
+import type { Runner } from '../kernel/runner.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { DrainStarts } from '../plan/drain.js';
+import { findNode, planNode } from '../plan/plan.js';
+import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconcile.js';
+import { singleFlight } from '../reconcile/single-flight.js';
+import { writeState, type DaemonState } from '../reconcile/state-file.js';
+import type { Notifier } from '../systemd/notify.js';
+import { statusDocument } from './status-document.js';
+import type { StatusDocument } from '../cli/status-view.js';
+
+export interface DaemonOptions {
+  readonly configPath: string;
+  readonly nodeName: string;
+  readonly statePath: string;
+  readonly runner: Runner;
+  readonly log: Logger;
+  readonly notifier: Notifier;
+  readonly metrics: Metrics;
+}
+
+/** The lab at configPath, or every problem with it (including a node that is not in it). */
+export async function readLab(configPath: string, nodeName: string): Promise<{ lab?: LabConfig; problems: string[] }> {
+  const loaded = await loadLab(configPath);
+  if (!loaded.ok) return { problems: formatProblems(configPath, loaded.problems).split('\n') };
+  try {
+    findNode(loaded.lab, nodeName);
+  } catch (e) {
+    return { problems: [(e as Error).message] };
+  }
+  return { lab: loaded.lab, problems: [] };
+}
+
+export async function startDaemon(first: LabConfig, o: DaemonOptions) {
+  let lab = first;
+  const startedAt = new Date().toISOString();
+  let state: DaemonState = { lab: lab.lab, node: o.nodeName, pid: process.pid, runs: 0, converged: false, updatedAt: startedAt };
+  let last: (ReconcileResult & { at: string }) | undefined;
+  let drainStarts: DrainStarts = {};
+  let ready = false;
+  let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
+
+  const monitor: HealthMonitor = startHealthMonitor(lab, o.nodeName, {
+    onTransition: (event) => {
+      o.log.warn({ realServer: event.key, transition: event.transition }, event.reason);
+      void flight.trigger();
+    },
+    onError: (err) => o.log.error({ err }, 'health transition handler failed'),
+  });
+
+  const flight = singleFlight(async (): Promise<ReconcileResult> => {
+    const result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, lab), { health: monitor.snapshot(), drainStarts });
+    drainStarts = result.drainStarts;
+    const at = new Date().toISOString();
+    last = { ...result, at };
+    const converged = result.ok && (result.changes.length === 0 || result.remaining === 0);
+    state = { ...state, runs: state.runs + 1, converged, last: result, ...(result.changes.length > 0 ? { lastChange: { ...result, at } } : {}), updatedAt: at };
+    await writeState(o.statePath, state);
+    o.metrics.recordReconcile(result);
+    const line = summarize(result);
+    const fields = { changes: result.changes.length, remaining: result.remaining, durationMs: result.durationMs, draining: result.draining.length };
+    if (!result.ok) o.log.error({ ...fields, error: result.error }, line);
+    else if (result.changes.length > 0) o.log.info({ ...fields, applied: result.changes }, line);
+    else o.log.debug(fields, line);
+    const health = [...monitor.snapshot().values()];
+    const status = `${line}; ${health.filter((h) => h.healthy).length}/${health.length} real servers healthy`;
+    if (result.ok && !ready) {
+      ready = true;
+      o.notifier.ready(status);
+    } else o.notifier.status(status);
+    return result;
+  });
+
+  const schedule = (expr: string): ScheduledTask => cron.schedule(expr, () => void flight.trigger(), { noOverlap: true, name: 'reconcile' });
+  let task = schedule(lab.reconcileSchedule);
+  const director = () => findNode(lab, o.nodeName).role === 'director';
+  const vips = () => new Set(lab.virtualServers.map((vs) => vs.vip));
+
+  return {
+    trigger: () => flight.trigger(),
+
+    /** Re-read the lab file: a bad one keeps the last good lab and says why. */
+    async reload(): Promise<boolean> {
+      const next = await readLab(o.configPath, o.nodeName);
+      if (!next.lab) {
+        for (const problem of next.problems) o.log.error({ problem }, 'reload refused: the last good lab stays in force');
+        state = { ...state, reloadProblems: next.problems };
+        await writeState(o.statePath, state);
+        o.notifier.status(`reload refused (${next.problems.length} problems), last good lab in force`);
+        return false;
+      }
+      const previous = lab;
+      lab = next.lab;
+      const { reloadProblems: _dropped, ...rest } = state;
+      state = rest;
+      monitor.update(lab);
+      if (previous.reconcileSchedule !== lab.reconcileSchedule) {
+        await task.stop();
+        task = schedule(lab.reconcileSchedule);
+      }
+      const wanted = planNode(lab, o.nodeName).backends;
+      if (JSON.stringify(wanted) !== JSON.stringify(backends.listening)) {
+        await backends.close();
+        backends = await startBackends(o.nodeName, wanted, o.log);
+      }
+      o.log.info({ config: o.configPath }, 'reloaded');
+      await flight.trigger();
+      return true;
+    },
+
+    async status(): Promise<StatusDocument> {
+      const connections = director() ? await nodeKernel(o.runner, lab).connections(vips()) : [];
+      return statusDocument({
+        lab, node: findNode(lab, o.nodeName), pid: process.pid, startedAt, converged: state.converged,
+        ...(last ? { last } : {}), health: monitor.snapshot(), connections,
+        ...(state.reloadProblems ? { reloadProblems: state.reloadProblems } : {}),
+      });
+    },
+
+    conntrack: () => conntrackAdapter(o.runner).list(),
+
+    healthy(): { ok: boolean; reason?: string } {
+      if (!last) return { ok: false, reason: 'no reconcile has finished yet' };
+      return last.ok ? { ok: true } : { ok: false, reason: last.error ?? 'the last reconcile failed' };
+    },
+
+    /** Stop timers, health checks and backends; the kernel is left as it is. */
+    async stop(): Promise<void> {
+      o.notifier.stopping();
+      monitor.stop();
+      await Promise.all([task.stop(), backends.close()]);
+      o.notifier.close();
+    },
+  };
+}
+
+export type Daemon = Awaited<ReturnType<typeof startDaemon>>;

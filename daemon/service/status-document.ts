@@ -1,0 +1,72 @@
+/**
+ * The /v1/state document (pure): the lab's virtual servers with, per real server, the weight the
+ * kernel has, the weight the lab wants, health, connections and drain.
+ */
+import type { LabConfig, NodeConfig } from '../config/types.js';
+import type { HealthState } from '../health/state.js';
+import type { RealServerConnections } from '../kernel/ipvs/index.js';
+import { realServerId } from '../plan/keys.js';
+import { planNode } from '../plan/plan.js';
+import type { ReconcileResult } from '../reconcile/reconcile.js';
+import type { RealServerStatus, StatusDocument } from '../cli/status-view.js';
+
+export interface StatusInput {
+  readonly lab: LabConfig;
+  readonly node: NodeConfig;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly converged: boolean;
+  readonly last?: ReconcileResult & { readonly at: string };
+  readonly health: ReadonlyMap<string, HealthState>;
+  /** From `ipvsadm -Ln --exact` on the director; empty elsewhere. */
+  readonly connections: readonly RealServerConnections[];
+  readonly reloadProblems?: readonly string[];
+}
+
+export function statusDocument(input: StatusInput): StatusDocument {
+  const { lab, node } = input;
+  const byAddress = new Map(lab.nodes.map((n) => [n.ip, n.name]));
+  const planned = node.role === 'director' ? planNode(lab, node.name, { health: input.health }).desired.ipvs : [];
+  const draining = new Map((input.last?.draining ?? []).map((d) => [d.key, d]));
+  const virtualServers = node.role !== 'director' ? [] : lab.virtualServers.map((vs) => {
+    const service = { protocol: vs.protocol, address: vs.vip, port: vs.port };
+    const wanted = planned.find((s) => s.protocol === vs.protocol && s.address === vs.vip && s.port === vs.port);
+    const inKernel = input.connections.filter((c) => c.service.protocol === vs.protocol && c.service.address === vs.vip && c.service.port === vs.port);
+    const addresses = new Map<string, { address: string; port: number }>();
+    for (const r of [...(wanted?.realServers ?? []), ...inKernel.map((c) => c.real)]) addresses.set(`${r.address}:${r.port}`, r);
+    const realServers = [...addresses.values()].map((r): RealServerStatus => {
+      const id = realServerId(service, r);
+      const kernel = inKernel.find((c) => c.real.address === r.address && c.real.port === r.port);
+      const health = input.health.get(id);
+      const drain = draining.get(id);
+      return {
+        ...(byAddress.has(r.address) ? { node: byAddress.get(r.address)! } : {}),
+        address: r.address,
+        port: r.port,
+        weight: kernel?.weight ?? 0,
+        desiredWeight: wanted?.realServers.find((w) => w.address === r.address && w.port === r.port)?.weight ?? 0,
+        ...(health ? { healthy: health.healthy } : {}),
+        ...(kernel ? { activeConns: kernel.active, inactiveConns: kernel.inactive } : {}),
+        ...(drain ? { drainingSince: drain.since } : {}),
+      };
+    });
+    return { name: vs.name, vip: vs.vip, port: vs.port, protocol: vs.protocol, scheduler: vs.scheduler, realServers };
+  });
+  const last = input.last;
+  return {
+    lab: lab.lab,
+    node: node.name,
+    role: node.role,
+    pid: input.pid,
+    startedAt: input.startedAt,
+    converged: input.converged,
+    ...(last ? {
+      lastReconcile: {
+        at: last.at, ok: last.ok, durationMs: last.durationMs, changes: last.changes,
+        countsByKind: last.countsByKind, remaining: last.remaining, ...(last.error ? { error: last.error } : {}),
+      },
+    } : {}),
+    virtualServers,
+    ...(input.reloadProblems?.length ? { reloadProblems: input.reloadProblems } : {}),
+  };
+}
