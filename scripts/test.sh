@@ -24,10 +24,11 @@ e2e_rc=0
 if modprobe -q ip_vs 2>/dev/null || [ -e /proc/net/ip_vs ]; then
   "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
 else
-  echo "this kernel ($(uname -r)) has no IPVS: running the end-to-end tests inside the micro-VM"
-  scripts/microvm.sh --timeout 3000 -- "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
+  echo "this kernel ($(uname -r)) has no IPVS: running the end-to-end tests inside the micro-VM (systemd as PID 1)"
+  scripts/microvm.sh --systemd --timeout 3000 -- "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
 fi
-grep -E '^(ok|not ok|# (tests|pass|fail|skip))' "$logs/e2e.tap" || true
+# results, and what the tests measured (t.log lines)
+grep -E '^(ok|not ok|# (tests|pass|fail|skip))|^#   ' "$logs/e2e.tap" || true
 [ "$e2e_rc" = 0 ] || { echo "-- end-to-end output:"; cat "$logs/e2e.tap"; }
 
 count() { grep -hE "^# $1 [0-9]+" "$logs"/*.tap | awk '{s+=$3} END {print s+0}'; }

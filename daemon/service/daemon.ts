@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { formatProblems, loadLab } from '../config/load.js';
 import type { LabConfig } from '../config/types.js';
 import { startBackends, type RunningBackends } from '../backend/backends.js';
-import { startHealthMonitor, type HealthMonitor } from '../health/monitor.js';
+import { startHealthMonitor, type HealthEvent, type HealthMonitor } from '../health/monitor.js';
 import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
@@ -53,10 +53,17 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let ready = false;
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
 
+  /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
+  const run = (why: string): void => {
+    flight.trigger().catch((err: unknown) => o.log.error({ err, why }, 'reconcile run failed'));
+  };
+
   const monitor: HealthMonitor = startHealthMonitor(lab, o.nodeName, {
     onTransition: (event) => {
       o.log.warn({ realServer: event.key, transition: event.transition }, event.reason);
-      void flight.trigger();
+      // keepalived's way: the new weight goes to the kernel at once; the full reconcile follows.
+      fastWeight(event).catch((err: unknown) => o.log.error({ err, realServer: event.key }, 'direct weight change failed'));
+      run(`health ${event.transition}`);
     },
     onError: (err) => o.log.error({ err }, 'health transition handler failed'),
   });
@@ -84,7 +91,17 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     return result;
   });
 
-  const schedule = (expr: string): ScheduledTask => cron.schedule(expr, () => void flight.trigger(), { noOverlap: true, name: 'reconcile' });
+  /** Writes the planned weight of one real server after a health transition: one ipvsadm -R line. */
+  async function fastWeight(event: HealthEvent): Promise<void> {
+    const vs = lab.virtualServers.find((v) => v.name === event.virtualServer);
+    const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
+    const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
+    if (!service || !real) return; // removed on failure: the reconcile drains it
+    const steps = await nodeKernel(o.runner, lab).apply([{ kind: 'rs-edit', service, real, from: real }]);
+    o.log.info({ realServer: event.key, weight: real.weight, steps }, `${event.node} ${event.ip}:${event.port}: weight ${real.weight} written directly`);
+  }
+
+  const schedule = (expr: string): ScheduledTask => cron.schedule(expr, () => run('schedule'), { noOverlap: true, name: 'reconcile' });
   let task = schedule(lab.reconcileSchedule);
   const director = () => findNode(lab, o.nodeName).role === 'director';
   const vips = () => new Set(lab.virtualServers.map((vs) => vs.vip));

@@ -50,3 +50,17 @@ test('sysctlAdapter.apply: a failing write is a ToolError', async (t) => {
     message: /permission denied/,
   });
 });
+
+test('sysctlAdapter.observe: three missing keys exit 3 (procps counts them) and are just absent', async (t) => {
+  // seen on a kernel without IPVS: the three vs.* keys do not exist
+  const stderr = ['conntrack', 'expire_nodest_conn', 'expire_quiescent_template']
+    .map((k) => `sysctl: cannot stat /proc/sys/net/ipv4/vs/${k}: No such file or directory\n`).join('');
+  const { runner } = fakeRunner(() => ({ stdout: 'net.ipv4.ip_forward = 1\n', stderr, exitCode: 3 }));
+  const values = await sysctlAdapter(runner).observe(['net.ipv4.ip_forward', 'net.ipv4.vs.conntrack', 'net.ipv4.vs.expire_nodest_conn', 'net.ipv4.vs.expire_quiescent_template']);
+  t.deepEqual([...values], [['net.ipv4.ip_forward', '1']]);
+});
+
+test('sysctlAdapter.observe: any other complaint is a ToolError, whatever the exit code', async (t) => {
+  const { runner } = fakeRunner(() => ({ stdout: '', stderr: 'sysctl: permission denied on key "net.ipv4.ip_forward"\n', exitCode: 1 }));
+  await t.throwsAsync(sysctlAdapter(runner).observe(['net.ipv4.ip_forward']), { message: /permission denied/ });
+});
