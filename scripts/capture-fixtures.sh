@@ -8,30 +8,16 @@
 # Everything it creates lives in namespaces named fx-* and is deleted at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out=test/fixtures/tools
+out=${FIXTURES_OUT:-test/fixtures/tools}
 mkdir -p "$out"
 modprobe ip_vs
 
-ns() { ip netns exec "fx-$1" "${@:2}"; }
-cleanup() { for n in sw ds client rs1 rs2; do ip netns del "fx-$n" 2>/dev/null || true; done; }
-trap cleanup EXIT
-cleanup
-
-ip netns add fx-sw
-ns sw ip link add br0 type bridge
-ns sw ip link set br0 up
-i=0
-for spec in ds:192.168.113.101 client:192.168.113.102 rs1:192.168.113.99 rs2:192.168.113.98; do
-  name=${spec%%:*} addr=${spec#*:}
-  ip netns add "fx-$name"
-  ip link add "fxv$i" type veth peer name eth0 netns "fx-$name"
-  ip link set "fxv$i" netns fx-sw
-  ns sw ip link set "fxv$i" master br0 up
-  ns "$name" ip link set lo up
-  ns "$name" ip addr add "$addr/24" dev eth0
-  ns "$name" ip link set eth0 up
-  i=$((i + 1))
-done
+fixture_prefix=fx
+# shellcheck source=scripts/fixture-lab.sh
+. scripts/fixture-lab.sh
+trap fixture_lab_cleanup EXIT
+fixture_lab_cleanup
+fixture_lab_build
 for rs in rs1 rs2; do
   ns "$rs" node -e "require('http').createServer((q,s)=>{s.setHeader('Connection','close');s.end('$rs\n')}).listen(8080)" &
   ns "$rs" node -e "const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(m,r.port,r.address));d.bind(5353)" &
