@@ -5,7 +5,7 @@
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
-import { parseSysctlOutput } from '../kernel/sysctl/index.js';
+import { sysctlAdapter } from '../kernel/sysctl/index.js';
 import { ToolError } from '../kernel/tool-error.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
@@ -20,15 +20,13 @@ export interface NodeAccess {
 export const DIRECTOR_SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv4.vs.conntrack'] as const;
 /** Seconds the director gives each backend to answer. */
 export const BACKEND_TIMEOUT_S = 2;
-/** sysctl exits non-zero for a missing key (net.ipv4.vs.* without ip_vs) yet prints the others. */
-const SYSCTL_MISSING_KEY_EXITS = [1, 255];
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-/** Runs argv and reads its output with `use`; a failure of either is returned, not thrown. */
-async function attempt<T>(runner: Runner, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<Outcome<T>> {
+/** Runs `work`; a failure is returned, not thrown. */
+async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
   try {
-    return { ok: true, value: use(await runner.run(argv, options)) };
+    return { ok: true, value: await work() };
   } catch (error) {
     return { ok: false, error };
   }
@@ -41,18 +39,22 @@ export class FactGatherer {
 
   constructor(private readonly lab: LabConfig, private readonly access: NodeAccess) {}
 
-  /** Runs one read on a node; a failure becomes a note and `undefined`. */
-  private async read<T>(node: string, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<T | undefined> {
-    const outcome = await attempt(this.access.runnerFor(node), argv, use, options);
+  /** Runs argv on a node and reads its output with `use`; a failure becomes a note and `undefined`. */
+  private read<T>(node: string, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<T | undefined> {
+    return this.readWith(node, argv.join(' '), async (runner) => use(await runner.run(argv, options)));
+  }
+
+  private async readWith<T>(node: string, what: string, work: (runner: Runner) => Promise<T>): Promise<T | undefined> {
+    const outcome = await attempt(() => work(this.access.runnerFor(node)));
     if (outcome.ok) return outcome.value;
-    this.notes.push(`could not read \`${argv.join(' ')}\` on ${node}: ${message(outcome.error)}`);
+    this.notes.push(`could not read \`${what}\` on ${node}: ${message(outcome.error)}`);
     return undefined;
   }
 
   private async clientRoute(vs: VirtualServerConfig): Promise<Facts['clientRouteToVip']> {
     const client = clientOf(this.lab).name;
     const argv = ['ip', '-j', 'route', 'get', vs.vip];
-    const outcome = await attempt(this.access.runnerFor(client), argv, (r) => parseRouteGet(r.stdout) ?? 'none');
+    const outcome = await attempt(async () => parseRouteGet((await this.access.runnerFor(client).run(argv)).stdout) ?? 'none');
     if (outcome.ok) return outcome.value;
     if (outcome.error instanceof ToolError && isNoRoute(outcome.error.stderr)) return 'none';
     this.notes.push(`could not read \`${argv.join(' ')}\` on ${client}: ${message(outcome.error)}`);
@@ -76,9 +78,8 @@ export class FactGatherer {
     const director = directorOf(this.lab).name;
     const clientIp = clientOf(this.lab).ip;
     const clientRouteToVip = await this.clientRoute(vs);
-    const sysctls = await this.read(director, ['sysctl', ...DIRECTOR_SYSCTL_KEYS], (r) => parseSysctlOutput(r.stdout), {
-      okExitCodes: SYSCTL_MISSING_KEY_EXITS,
-    });
+    // the adapter knows how sysctl reports a key that does not exist (net.ipv4.vs.* without ip_vs)
+    const sysctls = await this.readWith(director, `sysctl ${DIRECTOR_SYSCTL_KEYS.join(' ')}`, (runner) => sysctlAdapter(runner).observe(DIRECTOR_SYSCTL_KEYS));
     const snat = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => snatRulesPresent(r.stdout, this.lab, vs));
     const ipvs = await this.read(director, ['ipvsadm', '-S', '-n'], (r) => ipvsServiceListed(r.stdout, vs));
     const backends = await this.backends(vs);
