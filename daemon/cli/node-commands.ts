@@ -1,8 +1,7 @@
 /** `lvslab plan|apply|status|cleanup --node NAME`: one node, once, without the daemon. */
 import { nodeKernel } from '../kernel/node-kernel.js';
 import { createRunner } from '../kernel/runner.js';
-import { existingNamespaces, nodeRunner } from '../lab/namespace-lab.js';
-import { netnsName } from '../plan/names.js';
+import { existingNamespaces, runnerForNode } from '../lab/namespace-lab.js';
 import { findNode } from '../plan/plan.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import type { Runner } from '../kernel/runner.js';
@@ -20,7 +19,7 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
     throw new CliError((e as Error).message, EXIT.badInput);
   }
   const present = await existingNamespaces(createRunner({ log: ctx.log }));
-  const runner = present.has(netnsName(lab, node)) ? nodeRunner(lab, node, ctx.log) : createRunner({ log: ctx.log });
+  const runner = runnerForNode(lab, node, present, ctx.log);
   const dryRun = command === 'plan' || command === 'status';
   const result = await reconcile(lab, node, nodeKernel(runner, lab), { dryRun, cleanup: command === 'cleanup' });
   const daemon = command === 'status' ? await daemonStatus(runner, api) : undefined;

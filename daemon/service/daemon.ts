@@ -73,7 +73,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     drainStarts = result.drainStarts;
     const at = new Date().toISOString();
     last = { ...result, at };
-    const converged = result.ok && (result.changes.length === 0 || result.remaining === 0);
+    const converged = result.ok && result.remaining === 0;
     state = { ...state, runs: state.runs + 1, converged, last: result, ...(result.changes.length > 0 ? { lastChange: { ...result, at } } : {}), updatedAt: at };
     await writeState(o.statePath, state);
     o.metrics.recordReconcile(result);
