@@ -98,7 +98,7 @@ test.serial('a real server failing under load reaches weight 0, and comes back a
   await new Promise((r) => setTimeout(r, 8000));
   const stoppedAt = Date.now();
   await ok(systemctl('stop', 'lvslabd@rs1'));
-  const downMs = await until('rs1 at weight 0', 30_000, async () => /-r 192\.168\.113\.99:8080 -m -w 0/.test(await ipvs()));
+  const downMs = await until('rs1 at weight 0', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 0/.test(await ipvs()));
   t.log(`rs1 backend stopped → weight 0 in IPVS after ${Date.now() - stoppedAt} ms (measured from systemctl stop; poll ${downMs} ms)`);
   const result = JSON.parse((await load).stdout) as {
     sent: number; ok: number; ratio: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[];
@@ -116,7 +116,7 @@ test.serial('a real server failing under load reaches weight 0, and comes back a
   t.true((result.answers.rs1 ?? 0) > 0 && (result.answers.rs2 ?? 0) > 0, 'both real servers answered before the failure');
   const startedAt = Date.now();
   await ok(systemctl('start', 'lvslabd@rs1'));
-  await until('rs1 back at weight 1', 30_000, async () => /-r 192\.168\.113\.99:8080 -m -w 1/.test(await ipvs()));
+  await until('rs1 back at weight 1', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 1/.test(await ipvs()));
   t.log(`rs1 started → back at weight 1 after ${Date.now() - startedAt} ms`);
 });
 
