@@ -31,6 +31,11 @@ fi
 grep -E '^(ok|not ok|# (tests|pass|fail|skip))|^#   ' "$logs/e2e.tap" || true
 [ "$e2e_rc" = 0 ] || { echo "-- end-to-end output:"; cat "$logs/e2e.tap"; }
 
+# each failed test with its YAML diagnostics (assertion, values, stack), last, where a reader of the
+# tail of the output looks
+failures() { awk '/^not ok/ {show=1; print; next} show && /^  \.\.\.$/ {show=0; print; next} show && /^  / {print; next} {show=0}' "$@"; }
+if grep -qh '^not ok' "$logs"/*.tap; then echo "== failures"; failures "$logs"/*.tap; fi
+
 count() { grep -hE "^# $1 [0-9]+" "$logs"/*.tap | awk '{s+=$3} END {print s+0}'; }
 passed=$(count pass)
 failed=$(count fail)
