@@ -2,6 +2,9 @@
 /**
  * lvslabd --config LAB.yaml --node NAME [--state-file PATH] [--listen HOST:PORT|off]
  *
+ * The status API listens where --listen says, else where LVSLAB_LISTEN says, else at the node's `api`
+ * in the lab file (default 127.0.0.1:9410). It is bound once, at start: a reload does not move it.
+ *
  * Makes this host (or network namespace) hold its node's part of the lab and keeps it so: reconcile
  * at start, then on the lab's schedule (drift repair), on health transitions and on SIGHUP (reload; a
  * bad file keeps the last good lab). SIGTERM stops without touching kernel state: traffic keeps
@@ -9,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startStatusServer, type StatusServer } from './api/server.js';
+import { listenProblem, parseListen } from './config/listen.js';
 import { createRunner } from './kernel/runner.js';
 import { daemonLogger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
@@ -20,12 +24,15 @@ const USAGE = 'usage: lvslabd --config LAB.yaml --node NAME [--state-file PATH] 
 const { values } = parseArgs({
   options: {
     config: { type: 'string' }, node: { type: 'string' }, 'state-file': { type: 'string' },
-    listen: { type: 'string', default: '127.0.0.1:9410' },
+    listen: { type: 'string' },
   },
 });
-const listen = parseListen(values.listen!);
-if (!values.config || !values.node || listen === undefined) {
-  process.stderr.write(`${USAGE}\n${listen === undefined ? `--listen: '${values.listen}' is not HOST:PORT or off\n` : ''}`);
+const listenText = values.listen ?? (process.env.LVSLAB_LISTEN || undefined);
+const listenSource = values.listen !== undefined ? '--listen' : 'LVSLAB_LISTEN';
+const listenGiven = listenText === undefined ? undefined : parseListen(listenText);
+if (!values.config || !values.node || (listenText !== undefined && listenGiven === undefined)) {
+  const why = listenText === undefined ? '' : `${listenSource}: ${JSON.stringify(listenText)} ${listenProblem(listenText) ?? ''}\n`;
+  process.stderr.write(`${USAGE}\n${why}`);
   process.exit(2);
 }
 const first = await readLab(values.config, values.node);
@@ -33,6 +40,7 @@ if (!first.lab) {
   process.stderr.write(`${first.problems.join('\n')}\n`);
   process.exit(2);
 }
+const listen = listenGiven ?? first.lab.nodes.find((n) => n.name === values.node)!.api;
 
 const log = daemonLogger({ node: values.node });
 const metrics = new Metrics();
@@ -65,9 +73,3 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 log.info({ lab: first.lab.lab, config: values.config, schedule: first.lab.reconcileSchedule, api: api?.address ?? 'off', watchdogMs }, 'lvslabd started');
 await daemon.trigger();
 
-function parseListen(text: string): { host: string; port: number } | 'off' | undefined {
-  if (text === 'off') return 'off';
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]|localhost):(\d{1,5})$/.exec(text);
-  const port = Number(m?.[2]);
-  return m && port <= 65535 ? { host: m[1]!.replace(/^\[|\]$/g, ''), port } : undefined;
-}

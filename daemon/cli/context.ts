@@ -4,6 +4,7 @@ import { formatProblems, loadLab } from '../config/load.js';
 import type { LabConfig } from '../config/types.js';
 import { readRecord } from '../lab/namespace-lab.js';
 import { packageRoot } from '../paths.js';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
@@ -17,9 +18,16 @@ export class CliError extends Error {
 
 export const defaultLabPath = join(packageRoot, 'labs/seed.yaml');
 
-/** The lab named on the command line, else the one running here, else (for `up`) the seed lab. */
+/** The lab of a node installed as a service (scripts/provision.sh), unless LVSLAB_CONFIG says another. */
+export const installedLabPath = (): string => process.env.LVSLAB_CONFIG || '/etc/lvslab/lab.yaml';
+
+/**
+ * The lab named on the command line, else the one-box lab running here, else (not for `up`) the lab of
+ * this machine's service, else (for `up`) the seed lab.
+ */
 export async function resolveLab(path: string | undefined, fallbackToSeed: boolean): Promise<{ lab: LabConfig; path: string }> {
-  const chosen = path ?? (await readRecord())?.config ?? (fallbackToSeed ? defaultLabPath : undefined);
+  const installed = !fallbackToSeed && existsSync(installedLabPath()) ? installedLabPath() : undefined;
+  const chosen = path ?? (await readRecord())?.config ?? installed ?? (fallbackToSeed ? defaultLabPath : undefined);
   if (!chosen) throw new CliError('no lab file given and no lab is running here (try: lvslab up [LAB.yaml])', EXIT.badInput);
   const loaded = await loadLab(chosen);
   if (!loaded.ok) throw new CliError(formatProblems(chosen, loaded.problems), EXIT.badInput);

@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
       requests: { type: 'string', default: '10' },
       timeout: { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
-      api: { type: 'string', default: '127.0.0.1:9410' },
+      api: { type: 'string' },
     },
   });
   const requests = positiveInt('--requests', values.requests!, 1000);
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
     case 'down': return downCommand(ctx, labPath);
     case 'verify': return verifyCommand(ctx, labPath, { requests, json: values.json! });
     case 'plan': case 'apply': case 'status': case 'cleanup':
-      return nodeCommand(ctx, command, labPath, values.node, values.json!, values.api!);
+      return nodeCommand(ctx, command, labPath, values.node, values.json!, values.api);
     default:
       throw new CliError(command ? `unknown command '${command}'\n${USAGE}` : USAGE, EXIT.badInput);
   }

@@ -1,7 +1,6 @@
 /** `lvslab plan|apply|status|cleanup --node NAME`: one node, once, without the daemon. */
 import { nodeKernel } from '../kernel/node-kernel.js';
-import { createRunner } from '../kernel/runner.js';
-import { existingNamespaces, runnerForNode } from '../lab/namespace-lab.js';
+import { labNodeAccess } from '../lab/node-access.js';
 import { findNode } from '../plan/plan.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import type { Runner } from '../kernel/runner.js';
@@ -10,19 +9,26 @@ import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
 
 export type NodeCommand = 'plan' | 'apply' | 'status' | 'cleanup';
 
-export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath: string | undefined, node: string | undefined, json: boolean, api = '127.0.0.1:9410'): Promise<number> {
+export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath: string | undefined, node: string | undefined, json: boolean, apiFlag?: string): Promise<number> {
   if (!node) throw new CliError(`lvslab ${command} needs --node NAME`, EXIT.badInput);
   const { lab } = await resolveLab(labPath, false);
+  let nodeConfig;
   try {
-    findNode(lab, node);
+    nodeConfig = findNode(lab, node);
   } catch (e) {
     throw new CliError((e as Error).message, EXIT.badInput);
   }
-  const present = await existingNamespaces(createRunner({ log: ctx.log }));
-  const runner = runnerForNode(lab, node, present, ctx.log);
+  const access = await labNodeAccess(lab, ctx.log);
+  if (access.placeOf(node) === 'remote') {
+    throw new CliError(`node ${node} (${nodeConfig.ip}) is another machine; run \`lvslab ${command} --node ${node}\` on it`, EXIT.badInput);
+  }
+  const runner = access.runnerFor(node);
+  // the daemon's API as seen inside the node: a wildcard address is reached on loopback
+  const own = nodeConfig.api === 'off' ? undefined : `${/^(0\.0\.0\.0|::)$/.test(nodeConfig.api.host) ? '127.0.0.1' : nodeConfig.api.host}:${nodeConfig.api.port}`;
+  const api = apiFlag ?? own;
   const dryRun = command === 'plan' || command === 'status';
   const result = await reconcile(lab, node, nodeKernel(runner, lab), { dryRun, cleanup: command === 'cleanup' });
-  const daemon = command === 'status' ? await daemonStatus(runner, api) : undefined;
+  const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
   if (json) {
     ctx.out(JSON.stringify(command === 'status' ? { node, differences: result, daemon: daemon ?? null } : result, null, 2));
   } else {

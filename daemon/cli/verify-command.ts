@@ -1,6 +1,5 @@
 /** `lvslab verify`: curl each VIP from the client, read conntrack, explain, diagnose. */
-import { createRunner } from '../kernel/runner.js';
-import { existingNamespaces, runnerForNode } from '../lab/namespace-lab.js';
+import { labNodeAccess } from '../lab/node-access.js';
 import { renderReport } from '../verify/render.js';
 import { runVerify } from '../verify/verify.js';
 import { EXIT, resolveLab, type CliContext } from './context.js';
@@ -12,9 +11,8 @@ export interface VerifyFlags {
 
 export async function verifyCommand(ctx: CliContext, labPath: string | undefined, flags: VerifyFlags): Promise<number> {
   const { lab } = await resolveLab(labPath, false);
-  const present = await existingNamespaces(createRunner({ log: ctx.log }));
-  const runnerFor = (node: string) => runnerForNode(lab, node, present, ctx.log);
-  const report = await runVerify(lab, { runnerFor }, { requests: flags.requests });
+  const access = await labNodeAccess(lab, ctx.log);
+  const report = await runVerify(lab, access, { requests: flags.requests });
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.ok ? EXIT.ok : EXIT.failed;
 }

@@ -4,6 +4,7 @@
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { parseListen } from './listen.js';
 import type { BlocklistConfig, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
@@ -94,7 +95,9 @@ function toLabConfig(input: LabInput): LabConfig {
   const nodes: NodeConfig[] = Object.entries(input.nodes).map(([name, node]) => {
     const cidr = parseCidr(node.address);
     if (cidr === undefined) throw new Error(`unreachable: node ${name} address passed validation but does not parse`);
-    return { name, role: node.role, address: node.address, ip: cidr.ip, prefixLength: cidr.prefixLength };
+    const api = parseListen(node.api);
+    if (api === undefined) throw new Error(`unreachable: node ${name} api passed validation but does not parse`);
+    return { name, role: node.role, address: node.address, ip: cidr.ip, prefixLength: cidr.prefixLength, api };
   });
   const virtualServers: VirtualServerConfig[] = input.virtualServers.map((vs) => ({
     name: vs.name,

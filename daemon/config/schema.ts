@@ -7,6 +7,7 @@ import * as z from 'zod';
 import cron from 'node-cron';
 import { SCHEDULERS } from './types.js';
 import { cidrProblem, ipv4Problem } from './ipv4.js';
+import { DEFAULT_LISTEN, listenProblem } from './listen.js';
 import { NAME, atLeast, checked, int, named, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
 import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-schema.js';
 
@@ -50,6 +51,8 @@ export const cidr = checked('an IPv4 address with a prefix length like 192.168.1
 export const nodeSchema = strict({
   role: oneOf(ROLES),
   address: cidr,
+  /** Where this node's lvslabd serves its read-only status API; 0.0.0.0:9410 lets other nodes read it. */
+  api: checked("HOST:PORT (like 0.0.0.0:9410) or 'off'", listenProblem).default(DEFAULT_LISTEN),
 });
 
 export const realServerSchema = strict({

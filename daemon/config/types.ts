@@ -2,6 +2,8 @@
  * The validated lab definition: what `loadLab()` returns after every check has passed.
  * Plain readonly data; nothing here touches the kernel.
  */
+import type { Listen } from './listen.js';
+
 export type Role = 'director' | 'real-server' | 'client';
 export type Protocol = 'tcp' | 'udp';
 export type Forwarding = 'nat' | 'dr' | 'tun';
@@ -17,6 +19,8 @@ export interface NodeConfig {
   /** The address alone: "192.168.113.101". */
   readonly ip: string;
   readonly prefixLength: number;
+  /** Where this node's lvslabd serves its status API (default 127.0.0.1:9410). */
+  readonly api: Listen;
 }
 
 export interface RealServerConfig {

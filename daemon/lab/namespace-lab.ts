@@ -123,7 +123,3 @@ export async function removeTopology(lab: LabConfig, runner: Runner): Promise<st
 
 /** A runner for commands inside a node of the one-box lab. */
 export const nodeRunner = (lab: LabConfig, node: string, log: Logger): Runner => createRunner({ log, netns: netnsName(lab, node) });
-
-/** Where a node's commands run: its namespace in the one-box lab (when present), else this host (a real VM). */
-export const runnerForNode = (lab: LabConfig, node: string, present: ReadonlySet<string>, log: Logger): Runner =>
-  present.has(netnsName(lab, node)) ? nodeRunner(lab, node, log) : createRunner({ log });

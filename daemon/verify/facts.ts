@@ -15,6 +15,8 @@ import type { Facts } from './types.js';
 
 export interface NodeAccess {
   runnerFor(node: string): Runner;
+  /** Where the node is; a `remote` node's runner refuses every command (see lab/node-access.ts). */
+  placeOf?(node: string): 'here' | 'namespace' | 'remote';
 }
 
 export const DIRECTOR_SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv4.vs.conntrack'] as const;

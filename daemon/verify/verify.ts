@@ -7,12 +7,13 @@
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
 import type { Runner } from '../kernel/runner.js';
-import { directorOf } from '../plan/plan.js';
+import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
 import { diagnose } from './diagnose.js';
 import { checkDistribution } from './distribution.js';
 import { FactGatherer, type NodeAccess } from './facts.js';
 import { clientOf, explainFlows } from './flows.js';
+import { flowsTo, remoteConntrack } from './remote.js';
 import type { Probe, VerifyReport, VirtualServerReport } from './types.js';
 
 export interface VerifyOptions {
@@ -36,10 +37,18 @@ async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, 
   }
 }
 
-/** This service's TCP flows on one node; a failed read is a note, not a failed verify. */
-async function flowsOn(runner: Runner, node: string, vs: VirtualServerConfig, notes: string[]): Promise<ConntrackFlow[]> {
+/**
+ * This service's TCP flows on one node: `conntrack -L` where the node is reachable (here or its
+ * namespace), its status API (read from the client) where it is another machine. A failed read is a
+ * note, not a failed verify.
+ */
+async function flowsOn(lab: LabConfig, access: NodeAccess, node: string, vs: VirtualServerConfig, notes: string[]): Promise<ConntrackFlow[]> {
   try {
-    return await conntrackAdapter(runner).list({ protocol: 'tcp', dport: vs.port });
+    if (access.placeOf?.(node) === 'remote') {
+      const remote = await remoteConntrack(access.runnerFor(clientOf(lab).name), findNode(lab, node));
+      return flowsTo(remote, 'tcp', vs.port);
+    }
+    return await conntrackAdapter(access.runnerFor(node)).list({ protocol: 'tcp', dport: vs.port });
   } catch (e) {
     notes.push(`conntrack on ${node} not read: ${errorText(e)}`);
     return [];
@@ -61,8 +70,8 @@ async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerCo
   const probes: Probe[] = [];
   for (let seq = 1; seq <= options.requests; seq++) probes.push(await probe(access.runnerFor(client), vs, timeoutS, seq));
   const notes: string[] = [];
-  const clientFlows = await flowsOn(access.runnerFor(client), client, vs, notes);
-  const directorFlows = await flowsOn(access.runnerFor(director), director, vs, notes);
+  const clientFlows = await flowsOn(lab, access, client, vs, notes);
+  const directorFlows = await flowsOn(lab, access, director, vs, notes);
   const explained = explainFlows(probes, clientFlows, directorFlows, lab, vs);
   const answers = probes.flatMap((p) => (p.ok && p.realServer !== undefined ? [p.realServer] : []));
   const dist = checkDistribution(vs, answers);

@@ -14,10 +14,10 @@ const SEED: LabConfig = {
   masqueradeMark: 0x4000,
   reconcileSchedule: '*/5 * * * * *',
   nodes: [
-    { name: 'ds', role: 'director', address: '192.168.113.101/24', ip: '192.168.113.101', prefixLength: 24 },
-    { name: 'client', role: 'client', address: '192.168.113.102/24', ip: '192.168.113.102', prefixLength: 24 },
-    { name: 'rs1', role: 'real-server', address: '192.168.113.99/24', ip: '192.168.113.99', prefixLength: 24 },
-    { name: 'rs2', role: 'real-server', address: '192.168.113.98/24', ip: '192.168.113.98', prefixLength: 24 },
+    { name: 'ds', role: 'director', address: '192.168.113.101/24', ip: '192.168.113.101', prefixLength: 24, api: { host: '0.0.0.0', port: 9410 } },
+    { name: 'client', role: 'client', address: '192.168.113.102/24', ip: '192.168.113.102', prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } },
+    { name: 'rs1', role: 'real-server', address: '192.168.113.99/24', ip: '192.168.113.99', prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } },
+    { name: 'rs2', role: 'real-server', address: '192.168.113.98/24', ip: '192.168.113.98', prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } },
   ],
   virtualServers: [
     {
@@ -84,7 +84,7 @@ test('defaults fill a minimal lab', (t) => {
       interface: 'lvslab0',
       masqueradeMark: 0x4000,
       reconcileSchedule: '*/5 * * * * *',
-      nodes: [{ name: 'ds', role: 'director', address: '10.0.0.1/8', ip: '10.0.0.1', prefixLength: 8 }],
+      nodes: [{ name: 'ds', role: 'director', address: '10.0.0.1/8', ip: '10.0.0.1', prefixLength: 8, api: { host: '127.0.0.1', port: 9410 } }],
       virtualServers: [],
       blocklists: [],
     },

@@ -20,6 +20,13 @@ const cases: ReadonlyArray<readonly [string, string, string, string]> = [
   ['VIP with a prefix length', seedWith('vip: 10.10.0.1', 'vip: 10.10.0.1/32'), 'virtualServers[0].vip', 'without a prefix length'],
   ['VIP equal to a node address', seedWith('vip: 10.10.0.1', 'vip: 192.168.113.99'), 'virtualServers[0].vip', 'address of node "rs1"'],
   ['duplicate node address', seedWith('192.168.113.98/24', '192.168.113.99/16'), 'nodes.rs2.address', 'node "rs1" already has IP 192.168.113.99'],
+  // the status API address
+  ['api without a port', seedWith('api: 0.0.0.0:9410', 'api: 0.0.0.0'), 'nodes.ds.api', "must be HOST:PORT (like 0.0.0.0:9410) or 'off'"],
+  ['api port 0', seedWith('api: 0.0.0.0:9410', 'api: 0.0.0.0:0'), 'nodes.ds.api', 'port 0 is out of range 1..65535'],
+  ['api port 65536', seedWith('api: 0.0.0.0:9410', 'api: 0.0.0.0:65536'), 'nodes.ds.api', 'port 65536 is out of range 1..65535'],
+  ['api host a name', seedWith('api: 0.0.0.0:9410', 'api: example.org:9410'), 'nodes.ds.api', 'host "example.org"'],
+  ['api host with a shell', seedWith('api: 0.0.0.0:9410', 'api: "$(reboot):9410"'), 'nodes.ds.api', 'host "$(reboot)"'],
+  ['api as a number', seedWith('api: 0.0.0.0:9410', 'api: 9410'), 'nodes.ds.api', 'must be a string'],
   // ports and numbers
   ['port 0', seedWith('port: 8410\n    protocol', 'port: 0\n    protocol'), 'virtualServers[0].port', PORT],
   ['port 65536', seedWith('port: 8410\n    protocol', 'port: 65536\n    protocol'), 'virtualServers[0].port', PORT],

@@ -57,12 +57,12 @@ test('refuses several documents in one file', (t) => {
 
 test('reports a duplicate key with the line of the first one', (t) => {
   const problems = problemsOf(t, seedWith('    port: 8410\n    protocol: tcp\n    scheduler', '    port: 8410\n    port: 8411\n    protocol: tcp\n    scheduler'));
-  hasProblem(t, problems, 'virtualServers[0].port', 'duplicate key: "port" is already defined at line 12');
+  hasProblem(t, problems, 'virtualServers[0].port', 'duplicate key: "port" is already defined at line 14');
 });
 
 test('reports a duplicate node name', (t) => {
   const problems = problemsOf(t, seedWith('  rs2:', '  rs1:'));
-  hasProblem(t, problems, 'nodes.rs1', 'duplicate key: "rs1" is already defined at line 7');
+  hasProblem(t, problems, 'nodes.rs1', 'duplicate key: "rs1" is already defined at line 9');
 });
 
 test('refuses an alias bomb quickly', (t) => {

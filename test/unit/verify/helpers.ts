@@ -9,7 +9,7 @@ import type { Facts } from '../../../daemon/verify/types.js';
 /** A captured file, read from the repo root (tests run with cwd = repo root). */
 export const fixture = (name: string): string => readFileSync(`test/fixtures/tools/${name}`, 'utf8');
 
-const node = (name: string, role: LabConfig['nodes'][number]['role'], ip: string) => ({ name, role, address: `${ip}/24`, ip, prefixLength: 24 });
+const node = (name: string, role: LabConfig['nodes'][number]['role'], ip: string) => ({ name, role, address: `${ip}/24`, ip, prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } });
 
 export const web: VirtualServerConfig = {
   name: 'web', vip: '10.10.0.1', port: 8410, protocol: 'tcp', scheduler: 'rr', forwarding: 'nat', snat: true,

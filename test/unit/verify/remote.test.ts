@@ -1,0 +1,56 @@
+/** verify on a machine that is itself the client (a Vagrant VM): the director is read through its API. */
+import test from 'ava';
+import type { LabConfig } from '../../../daemon/config/types.js';
+import { parseConntrack } from '../../../daemon/kernel/conntrack/index.js';
+import { flowsTo, remoteApiUrl } from '../../../daemon/verify/remote.js';
+import { runVerify } from '../../../daemon/verify/verify.js';
+import { fixture, lab, scriptedAccess } from './helpers.js';
+import { workingLab } from './scripts.js';
+
+const withDsApi = (api: LabConfig['nodes'][number]['api']): LabConfig => ({
+  ...lab,
+  nodes: lab.nodes.map((n) => (n.name === 'ds' ? { ...n, api } : n)),
+});
+const apiKey = 'curl -sS --fail --max-time 10 http://192.168.113.101:9410/v1/conntrack';
+// what GET /v1/conntrack serves: every flow of the director, parsed (other ports included)
+const dsFlowsJson = JSON.stringify(parseConntrack(fixture('conntrack-L-ds.txt')));
+const remoteDs = (script: typeof workingLab) => {
+  const { ds: _ds, ...rest } = script;
+  return rest;
+};
+const placeOf = (node: string) => (node === 'client' ? 'here' : 'remote') as 'here' | 'remote';
+
+test('a remote director: its flows come from GET /v1/conntrack, read from the client, and explain the probes', async (t) => {
+  const script = remoteDs(workingLab);
+  script.client = { ...script.client, [apiKey]: { stdout: dsFlowsJson } };
+  const fake = scriptedAccess(t, script);
+  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4 });
+  const [vs] = report.virtualServers;
+  t.like(vs, { ok: true, clientFlowsMatched: 4, directorFlowsMatched: 4, notes: [] });
+  t.like(vs?.flows[0], { realServer: 'rs2', dnat: '192.168.113.98:8080', snat: '192.168.113.101:55122' });
+  t.deepEqual(fake.unused(), []);
+});
+
+test('a remote director whose API listens on loopback only: a note that says which setting to change', async (t) => {
+  const fake = scriptedAccess(t, remoteDs(workingLab));
+  const report = await runVerify(lab, { ...fake.access, placeOf }, { requests: 4 });
+  const [vs] = report.virtualServers;
+  t.like(vs, { ok: true, clientFlowsMatched: 4, directorFlowsMatched: 0 });
+  t.deepEqual(vs?.notes, ["conntrack on ds not read: ds's status API listens on 127.0.0.1:9410 only; set nodes.ds.api to 0.0.0.0:9410 so that other nodes can read it"]);
+});
+
+test('remoteApiUrl: a wildcard listen is reached at the node address, a given address as written, off is said', (t) => {
+  const ds = lab.nodes.find((n) => n.name === 'ds')!;
+  t.deepEqual(remoteApiUrl({ ...ds, api: { host: '0.0.0.0', port: 9500 } }, '/v1/state'), { url: 'http://192.168.113.101:9500/v1/state' });
+  t.deepEqual(remoteApiUrl({ ...ds, api: { host: '192.168.113.101', port: 9410 } }, '/x'), { url: 'http://192.168.113.101:9410/x' });
+  t.deepEqual(remoteApiUrl({ ...ds, api: 'off' }, '/x'), { problem: "ds's status API is off (nodes.ds.api)" });
+});
+
+test('flowsTo keeps the flows conntrack -L -p tcp --dport would list', (t) => {
+  // the director's captured flows of the service, plus hand-made icmp, tcp/443 and udp flows
+  const flows = parseConntrack(fixture('conntrack-L-ds.txt') + fixture('conntrack-L-handmade.txt'));
+  const kept = flowsTo(flows, 'tcp', 8410);
+  t.true(kept.length > 0 && kept.length < flows.length, `${kept.length} of ${flows.length}`);
+  t.true(kept.every((f) => f.protocol === 'tcp' && f.original.dport === 8410));
+  t.deepEqual(flowsTo(flows, 'udp', 8410), []);
+});
