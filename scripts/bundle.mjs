@@ -15,5 +15,5 @@ const common = {
   external: ['unix-dgram'],
   banner: { js: "import { createRequire as __lvslabRequire } from 'node:module'; const require = __lvslabRequire(import.meta.url);" },
 };
-await build({ ...common, entryPoints: ['dist/daemon/cli/main.js'], outfile: 'dist/bin/lvslab.js' });
-await build({ ...common, entryPoints: ['dist/daemon/main.js'], outfile: 'dist/bin/lvslabd.js' });
+await build({ ...common, entryPoints: ['daemon/cli/main.ts'], outfile: 'dist/bin/lvslab.js' });
+await build({ ...common, entryPoints: ['daemon/main.ts'], outfile: 'dist/bin/lvslabd.js' });

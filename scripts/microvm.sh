@@ -32,7 +32,7 @@ while [ $# -gt 0 ]; do
 done
 [ $# -gt 0 ] || { echo "microvm: no command given (usage: microvm.sh [--mem MB] [--timeout S] -- COMMAND ...)" >&2; exit 2; }
 
-# shellcheck source=microvm-lib.sh
+# shellcheck source=scripts/microvm-lib.sh
 . "$here/microvm-lib.sh"
 kver=$(microvm_kernel_version) || { echo "microvm: no kernel with modules found (apt-get install linux-image-amd64)" >&2; exit 3; }
 command -v qemu-system-x86_64 >/dev/null || { echo "microvm: qemu-system-x86_64 is missing (apt-get install qemu-system-x86)" >&2; exit 3; }

@@ -3,8 +3,11 @@
 # installs nothing and only rebuilds what changed.
 #   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
 #   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
+#   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby)
 #   - node modules (npm ci) and the TypeScript build (dist/)
 set -euo pipefail
+for_tests=no
+[ "${1:-}" != --for-tests ] || for_tests=yes
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ "$(id -u)" != 0 ]; then
@@ -21,6 +24,10 @@ if ! modprobe -q ip_vs 2>/dev/null && [ ! -e /proc/net/ip_vs ]; then
   command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
   ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
   [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need+=(busybox-static)
+fi
+if [ "$for_tests" = yes ]; then
+  command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+  command -v vagrant >/dev/null 2>&1 || need+=(vagrant)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}"

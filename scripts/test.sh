@@ -5,7 +5,7 @@
 #   the micro-VM. Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --for-tests
 
 logs=$(mktemp -d /tmp/lvslab-test.XXXXXX)
 trap 'rm -rf "$logs"' EXIT

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pino from 'pino';
 import { loadLab } from '../../daemon/config/load.js';
@@ -48,6 +48,9 @@ test.before(async () => {
 
 test.after.always(async () => {
   await systemctl('stop', ...units);
+  await run(['umount', '/opt/lvslab']);
+  for (const n of nodes) await rm(`/etc/systemd/system/lvslabd@${n}.service.d`, { recursive: true, force: true });
+  await systemctl('daemon-reload');
   if (lab) await removeTopology(lab, runner);
 });
 
