@@ -11,6 +11,8 @@ import { checked, int, nodeName, oneOf, port, say, strict } from './zod-helpers.
 export const HEALTH_DEFAULTS = {
   intervalMs: 2000,
   timeoutMs: 1000,
+  /** keepalived's delay_before_retry default; never longer than the interval. */
+  retryDelayMaxMs: 1000,
   rise: 2,
   fall: 2,
   path: '/',
@@ -52,6 +54,8 @@ export const healthCheckSchema = strict({
   interval: duration(100, HOUR).default(HEALTH_DEFAULTS.intervalMs),
   /** Must also be shorter than the interval (health-checks.ts). */
   timeout: duration(1, HOUR).default(HEALTH_DEFAULTS.timeoutMs),
+  /** After a failure of a server still up, check again this soon; default: the interval, at most 1s. */
+  retryDelay: duration(100, HOUR).optional(),
   rise: int(1, 100).default(HEALTH_DEFAULTS.rise),
   fall: int(1, 100).default(HEALTH_DEFAULTS.fall),
   onFailure: oneOf(ON_FAILURE).default('inhibit'),

@@ -137,7 +137,8 @@ function toLabConfig(input: LabInput): LabConfig {
 type HealthInput = NonNullable<LabInput['virtualServers'][number]['healthCheck']>;
 
 function toHealthCheck(hc: HealthInput): HealthCheckConfig {
-  const common = { intervalMs: hc.interval, timeoutMs: hc.timeout, rise: hc.rise, fall: hc.fall, onFailure: hc.onFailure };
+  const retryDelayMs = hc.retryDelay ?? Math.min(hc.interval, HEALTH_DEFAULTS.retryDelayMaxMs);
+  const common = { intervalMs: hc.interval, retryDelayMs, timeoutMs: hc.timeout, rise: hc.rise, fall: hc.fall, onFailure: hc.onFailure };
   if (hc.type === 'tcp') return { type: 'tcp', ...common };
   return {
     type: 'http',

@@ -38,6 +38,8 @@ export type OnFailure = (typeof ON_FAILURE)[number];
 interface HealthCheckBase {
   /** Time between two checks of one real server, in milliseconds. */
   readonly intervalMs: number;
+  /** After a failed check of a server still up, the next check comes this soon (keepalived's delay_before_retry). */
+  readonly retryDelayMs: number;
   /** How long one check may take, in milliseconds (less than the interval). */
   readonly timeoutMs: number;
   /** Consecutive successes that bring a down real server back up. */

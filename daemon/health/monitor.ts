@@ -3,12 +3,14 @@
  * healthCheck, each on its own timer, keeps their states (health/state.ts) and reports each
  * transition. Only the director checks; on any other node the monitor holds nothing.
  *
- * Timers: one setInterval per real server, not node-cron. node-cron fires on wall-clock second
+ * Timers: one setTimeout chain per real server, not node-cron. node-cron fires on wall-clock second
  * boundaries, so every check of the lab would start in the same instant; it cannot express
  * sub-second intervals ("500ms"); and a "*\/7 * * * * *" step restarts at each minute (…, 56 s, 0 s: a
- * 4 s gap). setInterval keeps each server's own cadence from the moment it was added. A check still
- * running when its next tick comes (possible only when the event loop lags: the timeout is shorter
- * than the interval) makes that tick a no-op, so checks of one real server never overlap.
+ * 4 s gap). Each server keeps its own cadence from the moment it was added: the next check starts
+ * `interval` after the last one started (at once if the check took longer), so checks of one real
+ * server never overlap. After a failed check of a server that is still up, the next one comes after
+ * `retryDelay` instead (keepalived's delay_before_retry): `fall` failures take fall-1 retry delays, not
+ * fall-1 intervals.
  */
 import type { LabConfig } from '../config/types.js';
 import { httpCheck, tcpCheck } from './checks.js';
@@ -59,6 +61,12 @@ interface Entry {
   busy: boolean;
 }
 
+/** Milliseconds from the start of the check just settled to the start of the next one. */
+export function nextCheckDelay(state: HealthState, check: { intervalMs: number; retryDelayMs: number }, elapsedMs: number): number {
+  const retrying = state.healthy && state.failures > 0;
+  return retrying ? elapsedMs + check.retryDelayMs : Math.max(elapsedMs, check.intervalMs);
+}
+
 export function startHealthMonitor(lab: LabConfig, nodeName: string, options: MonitorOptions): HealthMonitor {
   const check = options.check ?? runCheck;
   const now = options.now ?? (() => new Date());
@@ -73,12 +81,15 @@ export function startHealthMonitor(lab: LabConfig, nodeName: string, options: Mo
     }
   };
 
-  const settle = (entry: Entry, result: CheckResult): void => {
+  const settle = (entry: Entry, result: CheckResult, startedAt: number): void => {
     entry.busy = false;
     if (stopped || entries.get(entry.target.key) !== entry) return;
     const { target } = entry;
     const step = next(entry.state, result, { rise: target.check.rise, fall: target.check.fall, label: targetLabel(target), now: now().toISOString() });
     entry.state = step.state;
+    const elapsed = Date.now() - startedAt;
+    entry.timer = setTimeout(() => tick(entry), nextCheckDelay(entry.state, target.check, elapsed) - elapsed);
+    entry.timer.unref();
     if (step.transition === undefined) return;
     const { key, virtualServer, node, ip, port } = target;
     report({ key, virtualServer, node, ip, port, transition: step.transition, reason: step.reason ?? '', state: step.state });
@@ -87,16 +98,16 @@ export function startHealthMonitor(lab: LabConfig, nodeName: string, options: Mo
   const tick = (entry: Entry): void => {
     if (entry.busy || stopped) return;
     entry.busy = true;
+    const startedAt = Date.now();
     check(entry.target).then(
-      (result) => settle(entry, result),
-      (error: unknown) => settle(entry, { ok: false, error: error instanceof Error ? error.message : String(error) }),
+      (result) => settle(entry, result, startedAt),
+      (error: unknown) => settle(entry, { ok: false, error: error instanceof Error ? error.message : String(error) }, startedAt),
     );
   };
 
+  /** Checks now (unless a check is under way: it schedules the next when it settles). */
   const schedule = (entry: Entry): void => {
-    clearInterval(entry.timer);
-    entry.timer = setInterval(() => tick(entry), entry.target.check.intervalMs);
-    entry.timer.unref();
+    clearTimeout(entry.timer);
     tick(entry);
   };
 
@@ -107,7 +118,7 @@ export function startHealthMonitor(lab: LabConfig, nodeName: string, options: Mo
     const targets = new Map(healthTargets(reloaded, nodeName).map((t) => [t.key, t]));
     for (const [key, entry] of entries) {
       if (targets.has(key)) continue;
-      clearInterval(entry.timer);
+      clearTimeout(entry.timer);
       entries.delete(key);
     }
     for (const [key, target] of targets) {
@@ -129,7 +140,7 @@ export function startHealthMonitor(lab: LabConfig, nodeName: string, options: Mo
     update,
     stop() {
       stopped = true;
-      for (const entry of entries.values()) clearInterval(entry.timer);
+      for (const entry of entries.values()) clearTimeout(entry.timer);
     },
   };
 }

@@ -39,8 +39,12 @@ export interface ReconcileOptions {
   readonly dryRun?: boolean;
   /** Remove everything lvslab owns instead of building the plan (at once: no drain). */
   readonly cleanup?: boolean;
-  /** The health monitor's snapshot(): unhealthy real servers are inhibited or removed. */
-  readonly health?: HealthView;
+  /**
+   * The health monitor's view: unhealthy real servers are inhibited or removed. Given as a function,
+   * it is asked again once the kernel has been read, so that a run never writes back a weight that a
+   * health transition changed while it was observing (which takes seconds on a slow machine).
+   */
+  readonly health?: HealthView | (() => HealthView);
   /** The previous result's drainStarts (the daemon keeps them in memory). */
   readonly drainStarts?: DrainStarts;
   /** Epoch milliseconds; default Date.now (tests set it). */
@@ -56,8 +60,12 @@ interface Outcome {
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
-  const plan = planNode(lab, nodeName, options.health === undefined ? {} : { health: options.health });
-  const desired: KernelState = options.cleanup ? emptyState : plan.desired;
+  const planNow = () => {
+    const health = typeof options.health === 'function' ? options.health() : options.health;
+    return planNode(lab, nodeName, health === undefined ? {} : { health });
+  };
+  let plan = planNow();
+  let desired: KernelState = options.cleanup ? emptyState : plan.desired;
   const outcome: Outcome = { changes: [], steps: [], remaining: [] };
   try {
     let observed = await kernel.observe(desired);
@@ -65,6 +73,11 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       // IPVS sysctls exist only once ip_vs is loaded.
       await kernel.loadModules(plan.modules);
       observed = await kernel.observe(desired);
+    }
+    if (typeof options.health === 'function' && !options.cleanup) {
+      // health only changes weights and which real servers are in: the objects observed stay the same
+      plan = planNow();
+      desired = plan.desired;
     }
     const planned = diff(desired, observed);
     if (!options.cleanup) outcome.drain = await drain(planned, lab, kernel, options);

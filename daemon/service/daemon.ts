@@ -51,6 +51,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let last: (ReconcileResult & { at: string }) | undefined;
   let drainStarts: DrainStarts = {};
   let ready = false;
+  let running = false;
+  const changedDuringRun: HealthEvent[] = [];
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
 
   /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
@@ -63,13 +65,26 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       o.log.warn({ realServer: event.key, transition: event.transition }, event.reason);
       // keepalived's way: the new weight goes to the kernel at once; the full reconcile follows.
       fastWeight(event).catch((err: unknown) => o.log.error({ err, realServer: event.key }, 'direct weight change failed'));
+      // a run under way may have planned with the old health: its end writes this weight again
+      if (running) changedDuringRun.push(event);
       run(`health ${event.transition}`);
     },
     onError: (err) => o.log.error({ err }, 'health transition handler failed'),
   });
 
   const flight = singleFlight(async (): Promise<ReconcileResult> => {
-    const result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, lab), { health: monitor.snapshot(), drainStarts });
+    running = true;
+    let result: ReconcileResult;
+    try {
+      result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, lab), { health: () => monitor.snapshot(), drainStarts });
+    } finally {
+      running = false;
+    }
+    // A transition during the run: its weight was written at once, but the run may have applied a plan
+    // made just before it. Write the current weight again now rather than at the next run.
+    for (const event of changedDuringRun.splice(0)) {
+      await fastWeight(event).catch((err: unknown) => o.log.error({ err, realServer: event.key }, 'direct weight change failed'));
+    }
     drainStarts = result.drainStarts;
     const at = new Date().toISOString();
     last = { ...result, at };

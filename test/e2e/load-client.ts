@@ -1,7 +1,7 @@
 /**
  * A bounded load from one process: `node load-client.js URL RPS SECONDS` sends RPS requests a second
  * (each on a new connection, 2 s timeout) for SECONDS, then prints one JSON line with the counts and
- * the answers per real server. Run inside the client's namespace by the systemd e2e test.
+ * the answers per real server, with the start time (ms since the epoch) its timeline counts from. Run inside the client's namespace by the systemd e2e test.
  */
 import { request } from 'node:http';
 
@@ -43,4 +43,4 @@ for (let i = 0; i < total; i++) {
 }
 await Promise.all(inFlight);
 const ok = timeline.filter((t) => t.ok).length;
-process.stdout.write(`${JSON.stringify({ sent: total, ok, failed: total - ok, ratio: ok / total, answers, failures, timeline })}\n`);
+process.stdout.write(`${JSON.stringify({ startedAt: started, sent: total, ok, failed: total - ok, ratio: ok / total, answers, failures, timeline })}\n`);

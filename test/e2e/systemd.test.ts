@@ -1,10 +1,15 @@
 /**
- * lvslabd under real systemd (PID 1 in the micro-VM): four units lvslabd@{ds,client,rs1,rs2}, each in
- * its node's namespace (NetworkNamespacePath=), Type=notify. Drift repair, a real server failing under
- * load, reload with a broken and then a fixed lab, /metrics parsed by a Prometheus parser.
+ * lvslabd under real systemd (PID 1 in the micro-VM), installed as `vagrant up` installs it: by
+ * scripts/provision.sh NODE for the four nodes of the svc lab, each unit in its node's namespace (a
+ * drop-in with NetworkNamespacePath=, the one thing a VM would not need). The packages are already
+ * here, so provisioning must see that and skip without network. Then: verify from inside the client (as
+ * `vagrant ssh client -c 'sudo lvslab verify'`: the director is another machine, read through its
+ * status API), a second provision run that changes nothing, drift repair, a real server failing under
+ * load, reload with a broken and a fixed lab, /metrics parsed by a Prometheus parser, the hardening
+ * score, and kill -9 of the director's daemon in the middle of a large apply, 20 times.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pino from 'pino';
@@ -12,17 +17,45 @@ import { loadLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { buildTopology, removeTopology } from '../../daemon/lab/namespace-lab.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
-import { inNs, lvslab, ok, root, run, until } from './helpers.js';
+import { inNs, ok, root, run, until } from './helpers.js';
 
-const source = `${root}test/fixtures/labs/svc.yaml`;
+const labFile = 'test/fixtures/labs/svc.yaml';
+const source = `${root}${labFile}`;
 const installed = '/etc/lvslab/lab.yaml';
 const nodes = ['ds', 'client', 'rs1', 'rs2'];
 const units = nodes.map((n) => `lvslabd@${n}`);
+const dropIn = (n: string) => `/etc/systemd/system/lvslabd@${n}.service.d`;
 const runner = createRunner({ log: pino({ level: 'silent' }) });
 let lab: LabConfig;
 
 const ipvs = async () => (await ok(inNs('svc-ds', ['ipvsadm', '-S', '-n']))).stdout;
 const systemctl = (...args: string[]) => run(['systemctl', ...args]);
+const provision = (...args: string[]) => run(['bash', `${root}scripts/provision.sh`, ...args]);
+/** The installed command, as a user on the node types it. */
+const lvslab = (...args: string[]) => run(['lvslab', ...args]);
+const mainPid = async (unit: string) => Number((await systemctl('show', '-p', 'MainPID', '--value', unit)).stdout.trim());
+const journalCount = async (grep: string) =>
+  (await run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'cat', '--grep', grep])).stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('-- ')).length;
+
+/** Installs the lab file and reloads ds; resolves once ds logged one more "reloaded". */
+async function reloadDs(text: string): Promise<void> {
+  const before = await journalCount('"reloaded"');
+  await writeFile(installed, text);
+  await ok(systemctl('reload', 'lvslabd@ds'));
+  await until('ds reloaded', 30_000, async () => (await journalCount('"reloaded"')) > before);
+}
+
+/** Everything a provision run installs, and the units: gone. */
+async function uninstall(): Promise<void> {
+  await systemctl('disable', '--now', ...units);
+  await rm('/etc/systemd/system/lvslabd@.service', { force: true });
+  await rm('/etc/systemd/system/lvslabd-unhardened@.service', { force: true });
+  for (const n of nodes) await rm(dropIn(n), { recursive: true, force: true });
+  await systemctl('daemon-reload');
+  await rm('/opt/lvslab', { recursive: true, force: true });
+  await rm('/usr/local/bin/lvslab', { force: true });
+  await rm('/etc/lvslab', { recursive: true, force: true });
+}
 
 test.before(async () => {
   if (readFileSync('/proc/1/comm', 'utf8').trim() !== 'systemd') {
@@ -31,34 +64,46 @@ test.before(async () => {
   const loaded = await loadLab(source);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   lab = loaded.lab;
+  await uninstall();
   await removeTopology(lab, runner);
   await buildTopology(lab, runner);
-  // the unit as shipped expects lvslab in /opt/lvslab and the lab in /etc/lvslab/lab.yaml
-  await mkdir('/opt/lvslab', { recursive: true });
-  await ok(run(['mount', '--bind', root, '/opt/lvslab']));
-  await mkdir('/etc/lvslab', { recursive: true });
-  await writeFile(installed, readFileSync(source));
-  await writeFile('/etc/systemd/system/lvslabd@.service', readFileSync(`${root}systemd/lvslabd@.service`));
   for (const n of nodes) {
-    await mkdir(`/etc/systemd/system/lvslabd@${n}.service.d`, { recursive: true });
-    await writeFile(`/etc/systemd/system/lvslabd@${n}.service.d/netns.conf`, `[Service]\nNetworkNamespacePath=/run/netns/svc-${n}\n`);
+    await mkdir(dropIn(n), { recursive: true });
+    await writeFile(`${dropIn(n)}/netns.conf`, `[Service]\nNetworkNamespacePath=/run/netns/svc-${n}\n`);
   }
-  await ok(systemctl('daemon-reload'));
 });
 
 test.after.always(async () => {
-  await systemctl('stop', ...units);
-  await run(['umount', '/opt/lvslab']);
-  for (const n of nodes) await rm(`/etc/systemd/system/lvslabd@${n}.service.d`, { recursive: true, force: true });
-  await systemctl('daemon-reload');
+  await uninstall();
   if (lab) await removeTopology(lab, runner);
 });
 
-test.serial('systemctl start: four units reach READY and verify passes', async (t) => {
-  const started = Date.now();
-  await ok(systemctl('start', ...units));
-  t.log(`systemctl start of 4 Type=notify units returned after ${Date.now() - started} ms`);
-  for (const u of units) t.is((await systemctl('is-active', u)).stdout.trim(), 'active', u);
+test.serial('provision.sh refuses a bad node name and a lab without the node, and installs nothing', async (t) => {
+  const hostile = await provision('ds; reboot');
+  t.is(hostile.exitCode, 2);
+  t.regex(hostile.stderr, /NODE 'ds; reboot' is not a node name/);
+  const stranger = await provision('lb', labFile);
+  t.is(stranger.exitCode, 2, stranger.stdout + stranger.stderr);
+  t.regex(stranger.stderr, /node 'lb' is not in lab 'svc'/);
+  t.regex(stranger.stderr, /nothing was installed/);
+  t.false(existsSync('/opt/lvslab'), '/opt/lvslab was created');
+  t.false(existsSync(installed), 'a lab file was installed');
+});
+
+test.serial('provision.sh NODE for the four nodes: packages seen as present, units READY, verify passes from inside the client', async (t) => {
+  for (const n of nodes) {
+    const started = Date.now();
+    const r = await provision(n, labFile);
+    t.is(r.exitCode, 0, `${n}\n${r.stdout}\n${r.stderr}`);
+    t.regex(r.stdout, /packages: all present/);
+    t.regex(r.stdout, new RegExp(`started lvslabd@${n}\\.service`));
+    const steps = r.stdout.trim().split('\n').filter((l) => /npm|building/.test(l)).map((l) => l.replace(/^provision \S+: /, ''));
+    t.log(`provision ${n}: ${Date.now() - started} ms (the unit is Type=notify: start returns at READY)${steps.length ? `; ${steps.join('; ')}` : ''}`);
+  }
+  for (const u of units) {
+    t.is((await systemctl('is-enabled', u)).stdout.trim(), 'enabled', u);
+    t.is((await systemctl('is-active', u)).stdout.trim(), 'active', u);
+  }
   const status = (await ok(systemctl('show', '-p', 'StatusText', '--value', 'lvslabd@ds'))).stdout.trim();
   t.regex(status, /ds: .*real servers healthy/);
   t.log(`STATUS of lvslabd@ds: ${status}`);
@@ -66,18 +111,30 @@ test.serial('systemctl start: four units reach READY and verify passes', async (
   // verify must pass once the checks agree, within a bound.
   let attempts = 0;
   let last = '';
-  const ms = await until('verify passes after READY', 90_000, async () => {
+  const ms = await until('verify passes from the client', 90_000, async () => {
     attempts += 1;
-    const verify = await lvslab('verify', installed, '--requests', '6');
-    last = verify.stdout;
+    const verify = await inNs('svc-client', ['lvslab', 'verify', '--requests', '6']);
+    last = verify.stdout + verify.stderr;
     return verify.exitCode === 0;
   }).catch((e: Error) => t.fail(`${e.message}\n${last}`));
-  t.log(`verify passed after ${attempts} attempt(s), ${ms} ms after READY`);
+  t.log(`verify inside the client passed after ${attempts} attempt(s), ${ms} ms after the last unit was READY:\n${last.trim().split('\n').slice(0, 4).join('\n')}`);
   t.regex(last, /verify: PASS/);
+  // the director is another machine seen from the client: its flows came through its status API
+  t.regex(last, /conntrack: flows of 6\/6 probes on client, 6\/6 on ds/);
+});
+
+test.serial('a second provision run reports no change and restarts nothing', async (t) => {
+  const before = await Promise.all(units.map(mainPid));
+  for (const n of nodes) {
+    const r = await ok(provision(n, labFile));
+    t.regex(r.stdout, new RegExp(`provision ${n}: no change \\(lvslabd@${n}\\.service active\\)`), r.stdout);
+    t.notRegex(r.stdout, /changed:|installing|npm ci|building|restarting/);
+  }
+  t.deepEqual(await Promise.all(units.map(mainPid)), before);
 });
 
 test.serial('drift is repaired within one period: ipvsadm -C, a flushed chain, a destroyed set', async (t) => {
-  const period = 2000;
+  const period = 5000; // the svc lab: reconcile every 5 s
   const cases: [string, string[][], () => Promise<boolean>][] = [
     ['ipvsadm -C', [['ipvsadm', '-C']], async () => (await ipvs()).includes('-A -t 10.10.0.1:8410')],
     ['iptables -t nat -F LVSLAB-SERVICES', [['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']],
@@ -85,7 +142,7 @@ test.serial('drift is repaired within one period: ipvsadm -C, a flushed chain, a
     ['ipset destroy LVSLAB-blacklist (after flushing the rule that uses it)', [['iptables', '-F', 'LVSLAB-INPUT'], ['ipset', 'destroy', 'LVSLAB-blacklist']],
       async () => (await inNs('svc-ds', ['ipset', 'list', '-n'])).stdout.includes('LVSLAB-blacklist')],
   ];
-  // The daemon is frozen while a fault is made and seen: with a 2 s period it would otherwise repair
+  // The daemon is frozen while a fault is made and seen: with a short period it could otherwise repair
   // between two steps of a fault (e.g. put back the rule that keeps the set in use before the destroy).
   const signalDs = (signal: string) => ok(systemctl('kill', '--kill-whom=main', `--signal=${signal}`, 'lvslabd@ds'));
   for (const [what, faults, repaired] of cases) {
@@ -103,26 +160,34 @@ test.serial('drift is repaired within one period: ipvsadm -C, a flushed chain, a
 });
 
 test.serial('a real server failing under load reaches weight 0, and comes back after rise', async (t) => {
+  // Fast tcp checks for this test (reloaded into ds): every 500 ms, and after a failure a retry 100 ms
+  // later (keepalived's delay_before_retry), down after 2 failures. A false "down" in the busy VM only
+  // moves traffic to the other server; it costs no request.
+  const httpCheck = 'healthCheck: { type: http, path: /, interval: 2s, timeout: 1500ms, rise: 2, fall: 3 }';
+  const fastCheck = 'healthCheck: { type: tcp, interval: 500ms, timeout: 400ms, retryDelay: 100ms, rise: 2, fall: 2 }';
+  const labText = readFileSync(source, 'utf8');
+  t.true(labText.includes(httpCheck), 'the svc lab\'s health check changed: update this test');
+  t.teardown(() => reloadDs(labText));
+  await reloadDs(labText.replace(httpCheck, fastCheck));
+  await until('both real servers at weight 1', 30_000, async () => (await ipvs()).match(/ -w 1/g)?.length === 2);
   // 4 requests/s for 30 s: at 10/s the two emulated CPUs of the micro-VM cannot serve the backends in time
-  const loadStarted = Date.now();
   const load = inNs('svc-client', [process.execPath, `${root}dist/test/e2e/load-client.js`, 'http://10.10.0.1:8410/', '4', '30']);
-  await new Promise((r) => setTimeout(r, 8000));
+  await new Promise((r) => setTimeout(r, 10_000));
   const stoppedAt = Date.now();
   await ok(systemctl('stop', 'lvslabd@rs1'));
-  const downMs = await until('rs1 at weight 0', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 0/.test(await ipvs()));
-  t.log(`rs1 backend stopped → weight 0 in IPVS after ${Date.now() - stoppedAt} ms (measured from systemctl stop; poll ${downMs} ms)`);
-  const result = JSON.parse((await load).stdout) as {
-    sent: number; ok: number; ratio: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[];
+  const stopReturnedMs = Date.now() - stoppedAt;
+  await until('rs1 at weight 0', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 0/.test(await ipvs()));
+  t.log(`rs1 stopped (systemctl stop returned after ${stopReturnedMs} ms) → weight 0 in IPVS ${Date.now() - stoppedAt} ms after the stop began (polled)`);
+  const result = JSON.parse((await ok(load)).stdout) as {
+    startedAt: number; sent: number; ok: number; ratio: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[];
   };
-  const stopAt = stoppedAt - loadStarted;
-  const failedAt = result.timeline.filter((e) => !e.ok).map((e) => e.at - stopAt);
-  t.log(`failures relative to systemctl stop (ms): ${failedAt.join(' ')}`);
+  const failedAt = result.timeline.filter((e) => !e.ok).map((e) => result.startedAt + e.at - stoppedAt);
+  t.log(`failures, ms after the stop began: ${failedAt.join(' ') || 'none'}`);
   t.log(`load: ${result.ok}/${result.sent} ok (${(result.ratio * 100).toFixed(1)}%), answers ${JSON.stringify(result.answers)}, failures ${JSON.stringify(result.failures)}`);
   const transitions = (await ok(run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'cat', '--grep', 'DOWN|UP']))).stdout;
-  t.log(`health transitions in the journal:\n${transitions.trim().split('\n').slice(-4).join('\n')}`);
-  // The issue's goal is 99%. In the emulated VM the backends and checks themselves run late under this
-  // load (checks time out, a reconcile takes seconds), so the ratio is reported, and what is asserted is
-  // that the service kept answering through the failure (rs2 carried it) — see the closing note.
+  t.log(`health transitions in the journal:\n${transitions.trim().split('\n').slice(-3).join('\n')}`);
+  // The issue's goal is 99%. The ratio is reported; what is asserted is that the service kept answering
+  // through the failure (rs2 carried it) — see the closing note.
   t.true(result.ratio > 0.5, `success ratio ${result.ratio}`);
   t.true((result.answers.rs1 ?? 0) > 0 && (result.answers.rs2 ?? 0) > 0, 'both real servers answered before the failure');
   const startedAt = Date.now();
@@ -183,4 +248,106 @@ test.serial('systemd-analyze security: exposure of the shipped unit, and of the 
   const plain = await exposure('lvslabd-unhardened@ds.service');
   t.true(hardened > 0 && hardened < 5, `exposure ${hardened}`);
   t.true(plain > hardened, `unhardened ${plain} vs hardened ${hardened}`);
+});
+
+/** A lab whose apply is large: 20 more virtual servers and a blocklist of 2000 addresses. */
+function largeLab(text: string): string {
+  const extraServers = Array.from({ length: 20 }, (_, i) => `  - name: bulk${i + 1}
+    vip: 10.10.1.${i + 1}
+    port: 8410
+    snat: true
+    realServers:
+      - { node: rs1, port: 8080 }
+      - { node: rs2, port: 8080 }
+`).join('');
+  const entries = Array.from({ length: 2000 }, (_, i) => `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`).join(', ');
+  const withServers = text.replace('blocklists:\n', `${extraServers}blocklists:\n`);
+  return `${withServers}  - name: bulk\n    type: hash:ip\n    entries: [${entries}]\n    match: src\n`;
+}
+
+/** What lvslab owns on ds, counted: rules (owned chains and jumps into them), set entries, IPVS lines, addresses. */
+async function ownedCounts(): Promise<Record<string, number>> {
+  const [rules, sets, services, addresses] = await Promise.all([
+    ok(inNs('svc-ds', ['iptables-save'])), ok(inNs('svc-ds', ['ipset', 'save'])), ok(inNs('svc-ds', ['ipvsadm', '-S', '-n'])),
+    ok(inNs('svc-ds', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lvslab0'])),
+  ]);
+  const lines = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
+  return {
+    rules: lines(rules.stdout, /^-A (LVSLAB-|.*lvslab:svc)/),
+    sets: lines(sets.stdout, /^create LVSLAB-/),
+    setEntries: lines(sets.stdout, /^add LVSLAB-/),
+    ipvs: lines(services.stdout, /^-[aA] /),
+    addresses: lines(addresses.stdout, /inet /),
+  };
+}
+
+/** The argv of every child process of `pid`, read from /proc (no process spawned: the poll stays fast). */
+function childCommands(pid: number): string[][] {
+  const out: string[][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+const BATCHES: Record<string, (argv: string[]) => boolean> = {
+  'ipset restore': (a) => a[0]?.endsWith('ipset') === true && a[1] === 'restore',
+  'ipvsadm -R': (a) => a[0]?.endsWith('ipvsadm') === true && a[1] === '-R',
+};
+
+test.serial('kill -9 of the director\'s daemon in the middle of a large apply, 20 times: systemd restarts it and it converges to the same counts', async (t) => {
+  const labText = readFileSync(source, 'utf8');
+  t.teardown(() => reloadDs(labText));
+  // Only ds matters here; the other three daemons (a drift repair every 5 s each) would only slow the
+  // emulated VM down. (This is the file's last test: nothing after it needs them.)
+  await ok(systemctl('stop', 'lvslabd@client', 'lvslabd@rs1', 'lvslabd@rs2'));
+  await reloadDs(largeLab(labText));
+  // applied in full: 21 services of 3 lines, 2001 set entries, 21 addresses, and the same counts twice
+  let clean: Record<string, number> = {};
+  let previous = '';
+  await until('the large lab applied', 120_000, async () => {
+    clean = await ownedCounts();
+    const same = JSON.stringify(clean) === previous;
+    previous = JSON.stringify(clean);
+    return same && clean.ipvs === 63 && clean.setEntries === 2001 && clean.addresses === 21;
+  });
+  t.log(`clean run: ${JSON.stringify(clean)}`);
+  const targets = Object.keys(BATCHES);
+  const restartMs: number[] = [];
+  for (let round = 1; round <= 20; round++) {
+    const target = targets[round % targets.length]!;
+    const pid = await mainPid('lvslabd@ds');
+    // undo most of it while the daemon is frozen, so that its next run is one large apply
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await ok(inNs('svc-ds', ['ipset', 'flush', 'LVSLAB-bulk']));
+      await ok(inNs('svc-ds', ['ipvsadm', '-C']));
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // a reload starts a run now rather than at the next tick of the 5 s schedule
+    process.kill(pid, 'SIGHUP');
+    let seen: string[] | undefined;
+    const deadline = Date.now() + 30_000;
+    while (seen === undefined && Date.now() < deadline) {
+      seen = childCommands(pid).find(BATCHES[target]!);
+      if (seen === undefined) await new Promise((r) => setTimeout(r, 10));
+    }
+    if (seen === undefined) return t.fail(`round ${round}: no ${target} of lvslabd (pid ${pid}) seen within 30 s`);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    await until(`round ${round}: lvslabd@ds restarted and READY`, 120_000, async () =>
+      (await mainPid('lvslabd@ds')) !== pid && (await systemctl('is-active', 'lvslabd@ds')).stdout.trim() === 'active');
+    restartMs.push(Date.now() - killedAt);
+    t.deepEqual(await ownedCounts(), clean, `round ${round}: killed during \`${seen.join(' ').slice(0, 40)}\``);
+  }
+  const restarts = (await systemctl('show', '-p', 'NRestarts', '--value', 'lvslabd@ds')).stdout.trim();
+  t.log(`20 kills mid-apply (${targets.join(', ')} in turn): every run converged to the clean counts; kill → READY again in ${Math.min(...restartMs)}–${Math.max(...restartMs)} ms (median ${restartMs.sort((a, b) => a - b)[10]} ms); NRestarts=${restarts}`);
 });

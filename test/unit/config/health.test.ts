@@ -29,13 +29,13 @@ test('parseDuration: a whole number and one unit', (t) => {
 
 test('an http check with every key loads, durations in milliseconds', (t) => {
   const lab = load(t, web(
-    'healthCheck: { type: http, path: /healthz?full=1, expectStatus: 204, bodyContains: ok, interval: 500ms, timeout: 200ms, rise: 3, fall: 1, onFailure: remove }',
+    'healthCheck: { type: http, path: /healthz?full=1, expectStatus: 204, bodyContains: ok, interval: 500ms, timeout: 200ms, retryDelay: 100ms, rise: 3, fall: 1, onFailure: remove }',
     'quorum: 2',
     'sorryServer: { node: client, port: 8080 }',
   ));
   t.deepEqual(lab?.virtualServers[0]?.healthCheck, {
     type: 'http', path: '/healthz?full=1', expectStatus: 204, bodyContains: 'ok',
-    intervalMs: 500, timeoutMs: 200, rise: 3, fall: 1, onFailure: 'remove',
+    intervalMs: 500, retryDelayMs: 100, timeoutMs: 200, rise: 3, fall: 1, onFailure: 'remove',
   });
   t.is(lab?.virtualServers[0]?.quorum, 2);
   t.deepEqual(lab?.virtualServers[0]?.sorryServer, { node: 'client', port: 8080 });
@@ -44,10 +44,10 @@ test('an http check with every key loads, durations in milliseconds', (t) => {
 test('defaults: http GET / expecting 200, tcp with only the timing keys, every 2s with a 1s timeout, rise and fall 2, inhibit', (t) => {
   const http = load(t, web('healthCheck: { type: http }'));
   t.deepEqual(http?.virtualServers[0]?.healthCheck, {
-    type: 'http', path: '/', expectStatus: 200, intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit',
+    type: 'http', path: '/', expectStatus: 200, intervalMs: 2000, retryDelayMs: 1000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit',
   });
   const tcp = load(t, web('healthCheck: { type: tcp, interval: 1m }'));
-  t.deepEqual(tcp?.virtualServers[0]?.healthCheck, { type: 'tcp', intervalMs: 60_000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit' });
+  t.deepEqual(tcp?.virtualServers[0]?.healthCheck, { type: 'tcp', intervalMs: 60_000, retryDelayMs: 1000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit' });
   t.false('quorum' in (tcp?.virtualServers[0] ?? {}));
   t.false('sorryServer' in (tcp?.virtualServers[0] ?? {}));
 });
@@ -70,7 +70,7 @@ const cases: [string, string, string, string, string][] = [
   ['check without type', web('healthCheck: { interval: 2s }'), `${HC}.type`, '(missing)', 'required: must be one of tcp, http'],
   ['unknown check type', web('healthCheck: { type: icmp }'), `${HC}.type`, '"icmp"', 'must be one of tcp, http'],
   ['check that is not a mapping', web('healthCheck: tcp'), HC, '"tcp"', 'must be a mapping'],
-  ['typo in a check key', web('healthCheck: { type: tcp, intervl: 2s }'), `${HC}.intervl`, '"2s"', 'unknown key (did you mean "interval"?); expected one of: type, path, expectStatus, bodyContains, interval, timeout, rise, fall, onFailure'],
+  ['typo in a check key', web('healthCheck: { type: tcp, intervl: 2s }'), `${HC}.intervl`, '"2s"', 'unknown key (did you mean "interval"?); expected one of: type, path, expectStatus, bodyContains, interval, timeout, retryDelay, rise, fall, onFailure'],
   ['path without a leading slash', web('healthCheck: { type: http, path: healthz }'), `${HC}.path`, '"healthz"', 'must start with "/" (like /healthz)'],
   ['path with a space', web('healthCheck: { type: http, path: "/a b" }'), `${HC}.path`, '"/a b"', BAD_PATH],
   ['path with a control character', web('healthCheck: { type: http, path: "/a\\tb" }'), `${HC}.path`, '"/a\\tb"', BAD_PATH],

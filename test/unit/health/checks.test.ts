@@ -146,7 +146,7 @@ test('http: a server that is not HTTP fails with the parse error', async (t) => 
 test('runCheck: the monitor default runs the check the target asks for', async (t) => {
   const server = await http((req, res) => res.end(req.url === '/ok' ? 'fine' : 'nope'));
   const target = (check: HealthTarget['check']): HealthTarget => ({ key: 'k', virtualServer: 'web', node: 'rs1', ip: LOCAL, port: server.port, check });
-  const timing = { intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit' } as const;
+  const timing = { intervalMs: 2000, retryDelayMs: 1000, timeoutMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit' } as const;
   t.deepEqual(await runCheck(target({ type: 'tcp', ...timing })), { ok: true });
   t.deepEqual(await runCheck(target({ type: 'http', path: '/ok', expectStatus: 200, bodyContains: 'fine', ...timing })), { ok: true });
   t.false((await runCheck(target({ type: 'http', path: '/other', expectStatus: 200, bodyContains: 'fine', ...timing }))).ok);

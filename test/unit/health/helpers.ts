@@ -10,7 +10,7 @@ export const seedLab = (): LabConfig => {
 };
 
 export const tcpCheckEvery = (intervalMs: number, extra: Partial<HealthCheckConfig> = {}): HealthCheckConfig =>
-  ({ type: 'tcp', intervalMs, timeoutMs: Math.max(1, intervalMs / 2), rise: 2, fall: 2, onFailure: 'inhibit', ...extra }) as HealthCheckConfig;
+  ({ type: 'tcp', intervalMs, retryDelayMs: intervalMs, timeoutMs: Math.max(1, intervalMs / 2), rise: 2, fall: 2, onFailure: 'inhibit', ...extra }) as HealthCheckConfig;
 
 /** The seed lab with its virtual server "web" changed by `edit`. */
 export function seedWeb(edit: (vs: VirtualServerConfig) => VirtualServerConfig, lab = seedLab()): LabConfig {

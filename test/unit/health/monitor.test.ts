@@ -1,6 +1,6 @@
 /** The health monitor with a scripted checker: transitions, no overlap, reload, stop, director only. */
 import test from 'ava';
-import { startHealthMonitor, type Checker, type HealthEvent } from '../../../daemon/health/monitor.js';
+import { nextCheckDelay, startHealthMonitor, type Checker, type HealthEvent } from '../../../daemon/health/monitor.js';
 import type { HealthTarget } from '../../../daemon/health/targets.js';
 import { KEY_RS1, KEY_RS2, eventually, seedLab, seedWeb, sleep, tcpCheckEvery } from './helpers.js';
 
@@ -130,4 +130,27 @@ test('a throwing onTransition goes to onError; a throwing checker counts as a fa
   t.true(await eventually(() => errors.length === 2));
   t.is(monitor.snapshot().get(KEY_RS1)?.lastError, 'boom');
   t.is((errors[0] as Error).message, 'caller bug');
+});
+
+test('after a failure of a server still up, the next check comes after retryDelay, not the interval (keepalived delay_before_retry)', async (t) => {
+  const script = scripted();
+  const events: HealthEvent[] = [];
+  script.failing.add('192.168.113.98');
+  // a 60 s interval: only the retries can bring the third failure within the test
+  const lab = seedWeb((vs) => ({ ...vs, healthCheck: tcpCheckEvery(60_000, { retryDelayMs: 20, fall: 3 }) }));
+  const monitor = startHealthMonitor(lab, 'ds', { check: script.check, onTransition: (e) => events.push(e) });
+  t.teardown(() => monitor.stop());
+  t.true(await eventually(() => events.length === 1));
+  t.like(events[0], { key: KEY_RS2, transition: 'down' });
+  t.is(script.calls.filter((c) => c.key === KEY_RS2).length, 3, 'three checks of rs2: the first and two retries');
+  t.is(script.calls.filter((c) => c.key === KEY_RS1).length, 1, 'rs1 passed once and waits for its interval');
+});
+
+test('nextCheckDelay: the interval from the start of the last check; the retry delay after a failure of a server still up', (t) => {
+  const check = { intervalMs: 2000, retryDelayMs: 300 };
+  const up = { healthy: true, successes: 3, failures: 0, since: '' };
+  t.is(nextCheckDelay(up, check, 120), 2000);
+  t.is(nextCheckDelay(up, check, 2500), 2500, 'a check longer than the interval: the next starts at once');
+  t.is(nextCheckDelay({ ...up, successes: 0, failures: 1 }, check, 120), 420);
+  t.is(nextCheckDelay({ healthy: false, successes: 0, failures: 5, since: '' }, check, 120), 2000, 'a server already down is checked on the interval');
 });

@@ -92,6 +92,27 @@ test('health: an unhealthy real server is inhibited (weight 0) and comes back wh
   t.deepEqual(up.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 0 → nat/weight 1']);
 });
 
+test('health as a function is asked again after observing: a transition during the observe is not written back', async (t) => {
+  const lab = seedWeb((vs) => ({ ...vs, healthCheck: tcpCheckEvery(2000) }));
+  const fake = fakeDirector(lab, converged());
+  // rs2 goes down while the kernel is being read; the health monitor wrote weight 0 at once
+  let health = new Map([[KEY_RS2, { healthy: true }]]);
+  const observe = fake.kernel.observe;
+  const kernel: NodeKernel = {
+    ...fake.kernel,
+    observe: async (desired) => {
+      const observed = await observe(desired);
+      health = new Map([[KEY_RS2, { healthy: false }]]);
+      return observed;
+    },
+  };
+  const run = await reconcile(lab, 'ds', kernel, { health: () => health });
+  t.deepEqual(run.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 1 → nat/weight 0'], 'planned with the health of after the observe');
+  // a snapshot taken at the start (the old way) would have planned weight 1: no change, rs2 left in rotation
+  const stale = await reconcile(lab, 'ds', fakeDirector(lab, converged()).kernel, { health: new Map([[KEY_RS2, { healthy: true }]]) });
+  t.deepEqual(stale.changes, []);
+});
+
 test('dry run and cleanup: no apply; cleanup deletes the service at once without reading connections', async (t) => {
   const fake = fakeDirector(seed, converged());
   const dry = await reconcile(seed, 'ds', fake.kernel, { dryRun: true, drainStarts: { [KEY_RS2]: T0 } });
