@@ -54,11 +54,11 @@ export const withoutComments = (save: string): string => save.split('\n').filter
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until fn returns true or the time is up; returns how long it took (ms), or throws. */
-export async function until(what: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<number> {
+export async function until(what: string, timeoutMs: number, fn: () => Promise<boolean>, everyMs = 200): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     if (await fn()) return Date.now() - started;
-    await sleep(200);
+    await sleep(everyMs);
   }
   throw new Error(`${what}: not within ${timeoutMs} ms`);
 }
