@@ -1,4 +1,6 @@
 /** `lvslab plan|apply|status|cleanup --node NAME`: one node, once, without the daemon. */
+import { reachAt } from '../config/listen.js';
+import { formatHostPort } from '../kernel/ipvs/address.js';
 import { nodeKernel } from '../kernel/node-kernel.js';
 import { labNodeAccess } from '../lab/node-access.js';
 import { findNode } from '../plan/plan.js';
@@ -23,8 +25,7 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
     throw new CliError(`node ${node} (${nodeConfig.ip}) is another machine; run \`lvslab ${command} --node ${node}\` on it`, EXIT.badInput);
   }
   const runner = access.runnerFor(node);
-  // the daemon's API as seen inside the node: a wildcard address is reached on loopback
-  const own = nodeConfig.api === 'off' ? undefined : `${/^(0\.0\.0\.0|::)$/.test(nodeConfig.api.host) ? '127.0.0.1' : nodeConfig.api.host}:${nodeConfig.api.port}`;
+  const own = nodeConfig.api === 'off' ? undefined : formatHostPort(reachAt(nodeConfig.api, nodeConfig.ip, 'the node')!, nodeConfig.api.port);
   const api = apiFlag ?? own;
   const dryRun = command === 'plan' || command === 'status';
   const result = await reconcile(lab, node, nodeKernel(runner, lab), { dryRun, cleanup: command === 'cleanup' });

@@ -32,6 +32,20 @@ export function parseListen(text: string): Listen | undefined {
   return { host: host.replace(/^\[|\]$/g, ''), port: Number(port) };
 }
 
+const isLoopback = (host: string): boolean => host === 'localhost' || host.startsWith('127.') || host === '::1';
+
 /** Does this address accept connections from other machines (not only from this one)? */
-export const reachableFromOthers = (listen: Listen): boolean =>
-  listen !== 'off' && listen.host !== 'localhost' && !listen.host.startsWith('127.') && listen.host !== '::1';
+export const reachableFromOthers = (listen: Listen): boolean => listen !== 'off' && !isLoopback(listen.host);
+
+const WILDCARDS = new Set(['0.0.0.0', '::']);
+
+/**
+ * The host a client uses to reach an API listening at `listen` on the node whose address is `nodeIp`:
+ * on that node itself a wildcard listen is reached on loopback, from another machine at the node's
+ * address; a loopback-only listen is not reachable from another machine at all (undefined).
+ */
+export function reachAt(listen: { host: string }, nodeIp: string, from: 'the node' | 'another machine'): string | undefined {
+  if (from === 'another machine' && isLoopback(listen.host)) return undefined;
+  if (!WILDCARDS.has(listen.host)) return listen.host;
+  return from === 'the node' ? '127.0.0.1' : nodeIp;
+}

@@ -13,7 +13,7 @@ import { diagnose } from './diagnose.js';
 import { checkDistribution } from './distribution.js';
 import { FactGatherer, type NodeAccess } from './facts.js';
 import { clientOf, explainFlows } from './flows.js';
-import { flowsTo, remoteConntrack } from './remote.js';
+import { remoteConntrack } from './remote.js';
 import type { Probe, VerifyReport, VirtualServerReport } from './types.js';
 
 export interface VerifyOptions {
@@ -43,12 +43,10 @@ async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, 
  * note, not a failed verify.
  */
 async function flowsOn(lab: LabConfig, access: NodeAccess, node: string, vs: VirtualServerConfig, notes: string[]): Promise<ConntrackFlow[]> {
+  const filter = { protocol: 'tcp', dport: vs.port } as const;
   try {
-    if (access.placeOf?.(node) === 'remote') {
-      const remote = await remoteConntrack(access.runnerFor(clientOf(lab).name), findNode(lab, node));
-      return flowsTo(remote, 'tcp', vs.port);
-    }
-    return await conntrackAdapter(access.runnerFor(node)).list({ protocol: 'tcp', dport: vs.port });
+    if (access.placeOf?.(node) === 'remote') return await remoteConntrack(access.runnerFor(clientOf(lab).name), findNode(lab, node), filter);
+    return await conntrackAdapter(access.runnerFor(node)).list(filter);
   } catch (e) {
     notes.push(`conntrack on ${node} not read: ${errorText(e)}`);
     return [];

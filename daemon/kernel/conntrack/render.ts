@@ -1,4 +1,5 @@
-/** A flow filter → conntrack arguments. Pure. */
+/** A flow filter → conntrack arguments, and the same filter applied to flows already parsed. Pure. */
+import type { ConntrackFlow } from './parse.js';
 
 export interface ConntrackFilter {
   readonly protocol?: 'tcp' | 'udp';
@@ -16,3 +17,9 @@ export function renderConntrackFilter(filter: ConntrackFilter = {}): string[] {
     ...(filter.dst === undefined ? [] : ['-d', filter.dst]),
   ];
 }
+
+/** Does `flow` pass `filter`, as `conntrack -L` with renderConntrackFilter(filter) would list it? */
+export const flowMatches = (filter: ConntrackFilter) => (flow: ConntrackFlow): boolean =>
+  (filter.protocol === undefined || flow.protocol === filter.protocol) &&
+  (filter.dport === undefined || flow.original.dport === filter.dport) &&
+  (filter.dst === undefined || flow.original.dst === filter.dst);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { listenProblem, parseListen, reachableFromOthers } from '../../../daemon/config/listen.js';
+import { listenProblem, parseListen, reachAt, reachableFromOthers } from '../../../daemon/config/listen.js';
 
 test('parseListen: IPv4, localhost, bracketed IPv6, off', (t) => {
   t.deepEqual(parseListen('0.0.0.0:9410'), { host: '0.0.0.0', port: 9410 });
@@ -24,4 +24,12 @@ test('reachableFromOthers: loopback and off are not', (t) => {
   t.false(reachableFromOthers({ host: '127.0.0.1', port: 1 }));
   t.false(reachableFromOthers({ host: 'localhost', port: 1 }));
   t.false(reachableFromOthers('off'));
+});
+
+test('reachAt: a wildcard is loopback on the node and the node address elsewhere; loopback-only is unreachable elsewhere', (t) => {
+  t.is(reachAt({ host: '0.0.0.0' }, '192.168.113.101', 'the node'), '127.0.0.1');
+  t.is(reachAt({ host: '0.0.0.0' }, '192.168.113.101', 'another machine'), '192.168.113.101');
+  t.is(reachAt({ host: '192.168.113.101' }, '192.168.113.101', 'another machine'), '192.168.113.101');
+  t.is(reachAt({ host: '::1' }, '192.168.113.101', 'the node'), '::1');
+  t.is(reachAt({ host: '127.0.0.1' }, '192.168.113.101', 'another machine'), undefined);
 });

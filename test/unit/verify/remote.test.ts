@@ -1,8 +1,8 @@
 /** verify on a machine that is itself the client (a Vagrant VM): the director is read through its API. */
 import test from 'ava';
 import type { LabConfig } from '../../../daemon/config/types.js';
-import { parseConntrack } from '../../../daemon/kernel/conntrack/index.js';
-import { flowsTo, remoteApiUrl } from '../../../daemon/verify/remote.js';
+import { flowMatches, parseConntrack } from '../../../daemon/kernel/conntrack/index.js';
+import { remoteApiUrl } from '../../../daemon/verify/remote.js';
 import { runVerify } from '../../../daemon/verify/verify.js';
 import { fixture, lab, scriptedAccess } from './helpers.js';
 import { workingLab } from './scripts.js';
@@ -46,11 +46,13 @@ test('remoteApiUrl: a wildcard listen is reached at the node address, a given ad
   t.deepEqual(remoteApiUrl({ ...ds, api: 'off' }, '/x'), { problem: "ds's status API is off (nodes.ds.api)" });
 });
 
-test('flowsTo keeps the flows conntrack -L -p tcp --dport would list', (t) => {
+test('flowMatches keeps the flows conntrack -L -p tcp --dport would list', (t) => {
   // the director's captured flows of the service, plus hand-made icmp, tcp/443 and udp flows
   const flows = parseConntrack(fixture('conntrack-L-ds.txt') + fixture('conntrack-L-handmade.txt'));
-  const kept = flowsTo(flows, 'tcp', 8410);
+  const kept = flows.filter(flowMatches({ protocol: 'tcp', dport: 8410 }));
   t.true(kept.length > 0 && kept.length < flows.length, `${kept.length} of ${flows.length}`);
   t.true(kept.every((f) => f.protocol === 'tcp' && f.original.dport === 8410));
-  t.deepEqual(flowsTo(flows, 'udp', 8410), []);
+  t.deepEqual(flows.filter(flowMatches({ protocol: 'udp', dport: 8410 })), []);
+  const toDst = flows.filter(flowMatches({ dst: '10.10.0.2' }));
+  t.true(toDst.length > 0 && toDst.every((f) => f.original.dst === '10.10.0.2'));
 });
