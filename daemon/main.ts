@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { startStatusServer, type StatusServer } from './api/server.js';
 import { listenProblem, parseListen } from './config/listen.js';
 import { createRunner } from './kernel/runner.js';
+import { findNode } from './plan/plan.js';
 import { daemonLogger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { countingRunner } from './service/counting-runner.js';
@@ -40,7 +41,7 @@ if (!first.lab) {
   process.stderr.write(`${first.problems.join('\n')}\n`);
   process.exit(2);
 }
-const listen = listenGiven ?? first.lab.nodes.find((n) => n.name === values.node)!.api;
+const listen = listenGiven ?? findNode(first.lab, values.node).api;
 
 const log = daemonLogger({ node: values.node });
 const metrics = new Metrics();

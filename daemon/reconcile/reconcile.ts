@@ -40,11 +40,11 @@ export interface ReconcileOptions {
   /** Remove everything lvslab owns instead of building the plan (at once: no drain). */
   readonly cleanup?: boolean;
   /**
-   * The health monitor's view: unhealthy real servers are inhibited or removed. Given as a function,
-   * it is asked again once the kernel has been read, so that a run never writes back a weight that a
-   * health transition changed while it was observing (which takes seconds on a slow machine).
+   * The health monitor's view: unhealthy real servers are inhibited or removed. It is asked again once
+   * the kernel has been read, so that a run never writes back a weight that a health transition
+   * changed while it was observing (which takes seconds on a slow machine).
    */
-  readonly health?: HealthView | (() => HealthView);
+  readonly health?: () => HealthView;
   /** The previous result's drainStarts (the daemon keeps them in memory). */
   readonly drainStarts?: DrainStarts;
   /** Epoch milliseconds; default Date.now (tests set it). */
@@ -60,10 +60,7 @@ interface Outcome {
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
-  const planNow = () => {
-    const health = typeof options.health === 'function' ? options.health() : options.health;
-    return planNode(lab, nodeName, health === undefined ? {} : { health });
-  };
+  const planNow = () => planNode(lab, nodeName, options.health === undefined ? {} : { health: options.health() });
   let plan = planNow();
   let desired: KernelState = options.cleanup ? emptyState : plan.desired;
   const outcome: Outcome = { changes: [], steps: [], remaining: [] };
@@ -74,7 +71,7 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       await kernel.loadModules(plan.modules);
       observed = await kernel.observe(desired);
     }
-    if (typeof options.health === 'function' && !options.cleanup) {
+    if (options.health !== undefined && !options.cleanup) {
       // health only changes weights and which real servers are in: the objects observed stay the same
       plan = planNow();
       desired = plan.desired;

@@ -64,7 +64,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     onTransition: (event) => {
       o.log.warn({ realServer: event.key, transition: event.transition }, event.reason);
       // keepalived's way: the new weight goes to the kernel at once; the full reconcile follows.
-      fastWeight(event).catch((err: unknown) => o.log.error({ err, realServer: event.key }, 'direct weight change failed'));
+      void fastWeight(event);
       // a run under way may have planned with the old health: its end writes this weight again
       if (running) changedDuringRun.push(event);
       run(`health ${event.transition}`);
@@ -82,9 +82,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     }
     // A transition during the run: its weight was written at once, but the run may have applied a plan
     // made just before it. Write the current weight again now rather than at the next run.
-    for (const event of changedDuringRun.splice(0)) {
-      await fastWeight(event).catch((err: unknown) => o.log.error({ err, realServer: event.key }, 'direct weight change failed'));
-    }
+    for (const event of changedDuringRun.splice(0)) await fastWeight(event);
     drainStarts = result.drainStarts;
     const at = new Date().toISOString();
     last = { ...result, at };
@@ -106,14 +104,21 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     return result;
   });
 
-  /** Writes the planned weight of one real server after a health transition: one ipvsadm -R line. */
+  /**
+   * Writes the planned weight of one real server after a health transition: one ipvsadm -R line. A
+   * failure is logged, never thrown: the next reconcile writes the weight anyway.
+   */
   async function fastWeight(event: HealthEvent): Promise<void> {
-    const vs = lab.virtualServers.find((v) => v.name === event.virtualServer);
-    const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
-    const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
-    if (!service || !real) return; // removed on failure: the reconcile drains it
-    const steps = await nodeKernel(o.runner, lab).apply([{ kind: 'rs-edit', service, real, from: real }]);
-    o.log.info({ realServer: event.key, weight: real.weight, steps }, `${event.node} ${event.ip}:${event.port}: weight ${real.weight} written directly`);
+    try {
+      const vs = lab.virtualServers.find((v) => v.name === event.virtualServer);
+      const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
+      const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
+      if (!service || !real) return; // removed on failure: the reconcile drains it
+      const steps = await nodeKernel(o.runner, lab).apply([{ kind: 'rs-edit', service, real, from: real }]);
+      o.log.info({ realServer: event.key, weight: real.weight, steps }, `${event.node} ${event.ip}:${event.port}: weight ${real.weight} written directly`);
+    } catch (err) {
+      o.log.error({ err, realServer: event.key }, 'direct weight change failed');
+    }
   }
 
   const schedule = (expr: string): ScheduledTask => cron.schedule(expr, () => run('schedule'), { noOverlap: true, name: 'reconcile' });

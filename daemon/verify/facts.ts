@@ -5,6 +5,7 @@
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
+import type { NodePlace } from '../lab/node-access.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
 import { ToolError } from '../kernel/tool-error.js';
 import { directorOf, findNode } from '../plan/plan.js';
@@ -16,7 +17,7 @@ import type { Facts } from './types.js';
 export interface NodeAccess {
   runnerFor(node: string): Runner;
   /** Where the node is; a `remote` node's runner refuses every command (see lab/node-access.ts). */
-  placeOf?(node: string): 'here' | 'namespace' | 'remote';
+  placeOf?(node: string): NodePlace;
 }
 
 export const DIRECTOR_SYSCTL_KEYS = ['net.ipv4.ip_forward', 'net.ipv4.vs.conntrack'] as const;

@@ -85,10 +85,10 @@ test('the lab drain timeout deletes a busy real server', async (t) => {
 test('health: an unhealthy real server is inhibited (weight 0) and comes back when healthy', async (t) => {
   const lab = seedWeb((vs) => ({ ...vs, healthCheck: tcpCheckEvery(2000) }));
   const fake = fakeDirector(lab, converged());
-  const down = await reconcile(lab, 'ds', fake.kernel, { health: new Map([[KEY_RS2, { healthy: false }]]) });
+  const down = await reconcile(lab, 'ds', fake.kernel, { health: () => new Map([[KEY_RS2, { healthy: false }]]) });
   t.deepEqual(down.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 1 → nat/weight 0']);
   t.deepEqual(down.drainStarts, {});
-  const up = await reconcile(lab, 'ds', fake.kernel, { health: new Map([[KEY_RS2, { healthy: true }]]) });
+  const up = await reconcile(lab, 'ds', fake.kernel, { health: () => new Map([[KEY_RS2, { healthy: true }]]) });
   t.deepEqual(up.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 0 → nat/weight 1']);
 });
 
@@ -108,8 +108,8 @@ test('health as a function is asked again after observing: a transition during t
   };
   const run = await reconcile(lab, 'ds', kernel, { health: () => health });
   t.deepEqual(run.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: nat/weight 1 → nat/weight 0'], 'planned with the health of after the observe');
-  // a snapshot taken at the start (the old way) would have planned weight 1: no change, rs2 left in rotation
-  const stale = await reconcile(lab, 'ds', fakeDirector(lab, converged()).kernel, { health: new Map([[KEY_RS2, { healthy: true }]]) });
+  // the control: the health of before the observe (rs2 up) plans no change, leaving rs2 in rotation
+  const stale = await reconcile(lab, 'ds', fakeDirector(lab, converged()).kernel, { health: () => new Map([[KEY_RS2, { healthy: true }]]) });
   t.deepEqual(stale.changes, []);
 });
 
