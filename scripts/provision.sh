@@ -96,10 +96,9 @@ put "$wrapper" /usr/local/bin/lvslab 0755
 put "$lab_file" "$etc/lab.yaml" 0644
 
 # 4. the unit --------------------------------------------------------------------------------------
-unit_changed=no
 before=${#changed[@]}
 put "$src/systemd/lvslabd@.service" "$unit_dir/lvslabd@.service" 0644
-[ "${#changed[@]}" = "$before" ] || { unit_changed=yes; systemctl daemon-reload; }
+[ "${#changed[@]}" = "$before" ] || systemctl daemon-reload
 unit="lvslabd@$node_name.service"
 if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
   systemctl enable --quiet "$unit"
@@ -109,7 +108,7 @@ if ! systemctl is-active --quiet "$unit"; then
   say "starting $unit"
   systemctl start "$unit"
   changed+=("started $unit")
-elif [ "${#changed[@]}" -gt 0 ] || [ "$unit_changed" = yes ]; then
+elif [ "${#changed[@]}" -gt 0 ]; then
   say "restarting $unit (what it runs changed)"
   systemctl restart "$unit"
 fi
