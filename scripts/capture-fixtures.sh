@@ -8,19 +8,13 @@
 # Everything it creates lives in namespaces named fx-* and is deleted at the end.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-out=${FIXTURES_OUT:-test/fixtures/tools}
-mkdir -p "$out"
-modprobe ip_vs
-
 fixture_prefix=fx
 # shellcheck source=scripts/fixture-lab.sh
 . scripts/fixture-lab.sh
-trap fixture_lab_cleanup EXIT
-fixture_lab_cleanup
-fixture_lab_build
+fixture_lab_start
 for rs in rs1 rs2; do
   ns "$rs" node -e "require('http').createServer((q,s)=>{s.setHeader('Connection','close');s.end('$rs\n')}).listen(8080)" &
-  ns "$rs" node -e "const d=require('dgram').createSocket('udp4');d.on('message',(m,r)=>d.send(m,r.port,r.address));d.bind(5353)" &
+  fixture_udp_echo "$rs"
 done
 
 # --- director: the VIP on a dummy link held down, IPVS, sysctls, SNAT by mark + masquerade, blocklist
@@ -106,7 +100,6 @@ ns ds ping -c 1 -W 1 192.168.113.99 >/dev/null || true
 ns ds curl -sS --max-time 3 http://10.10.0.1:8410/ || true
 sleep 0.5
 
-save() { local f=$1; shift; "$@" > "$out/$f" 2> "$out/$f.stderr" || echo "exit $?" >> "$out/$f.stderr"; [ -s "$out/$f.stderr" ] || rm -f "$out/$f.stderr"; }
 save ipvsadm-S-n.txt ns ds ipvsadm -S -n
 save ipvsadm-Ln-stats-exact.txt ns ds ipvsadm -Ln --stats --exact
 save ipvsadm-Lnc.txt ns ds ipvsadm -Lnc
