@@ -1,7 +1,7 @@
 /** `lvslab plan|apply|status|cleanup --node NAME`: one node, once, without the daemon. */
 import { reachAt } from '../config/listen.js';
 import { formatHostPort } from '../kernel/ipvs/address.js';
-import { nodeKernel } from '../kernel/node-kernel.js';
+import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import { labNodeAccess } from '../lab/node-access.js';
 import { findNode } from '../plan/plan.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
@@ -28,7 +28,7 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   const own = nodeConfig.api === 'off' ? undefined : formatHostPort(reachAt(nodeConfig.api, nodeConfig.ip, 'the node')!, nodeConfig.api.port);
   const api = apiFlag ?? own;
   const dryRun = command === 'plan' || command === 'status';
-  const result = await reconcile(lab, node, nodeKernel(runner, lab), { dryRun, cleanup: command === 'cleanup' });
+  const result = await reconcile(lab, node, nodeKernel(runner, ownershipOf(lab, node)), { dryRun, cleanup: command === 'cleanup' });
   const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
   if (json) {
     ctx.out(JSON.stringify(command === 'status' ? { node, differences: result, daemon: daemon ?? null } : result, null, 2));

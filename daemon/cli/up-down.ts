@@ -1,6 +1,6 @@
 /** `lvslab up` and `lvslab down`: the one-box lab of network namespaces. */
 import type { LabConfig } from '../config/types.js';
-import { nodeKernel } from '../kernel/node-kernel.js';
+import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import { createRunner, runAttached, type Runner } from '../kernel/runner.js';
 import { netnsName } from '../plan/names.js';
 import { probeCapabilities } from '../kernel/capabilities.js';
@@ -52,7 +52,7 @@ async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner): Promise
   if (record) await stopDaemons(record);
   const present = await existingNamespaces(runner);
   for (const node of lab.nodes.filter((n) => present.has(netnsName(lab, n.name)))) {
-    const result = await reconcile(lab, node.name, nodeKernel(nodeRunner(lab, node.name, ctx.log), lab), { cleanup: true });
+    const result = await reconcile(lab, node.name, nodeKernel(nodeRunner(lab, node.name, ctx.log), ownershipOf(lab, node.name)), { cleanup: true });
     ctx.out(`  cleanup ${summarize(result).replace('applied', 'removed')}`);
   }
   return removeTopology(lab, runner);

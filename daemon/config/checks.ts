@@ -8,6 +8,7 @@ import type { ConfigProblem } from './types.js';
 import { cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
 import { field, isMapping, list, own, problem, type PathSegment } from './problems.js';
 import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerSchema, virtualServerSchema } from './schema.js';
+import { checkServices, type ServiceContext } from './service-checks.js';
 import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
 
 interface RawNode {
@@ -28,6 +29,7 @@ export function crossChecks(data: unknown): ConfigProblem[] {
   }
   checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
   checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), out);
+  checkServices(data, serviceContext(data, nodes ?? []), out);
   return out;
 }
 
@@ -188,4 +190,14 @@ function entryProblem(entry: string, type: string | undefined): string | undefin
   const reason = cidrProblem(entry);
   if (reason !== undefined) return `not an IPv4 address or CIDR: ${reason}`;
   return parseCidr(entry)?.prefixLength === 0 ? 'hash:net cannot hold a /0 network; use prefix lengths 1 to 32' : undefined;
+}
+
+function serviceContext(data: unknown, nodes: readonly RawNode[]): ServiceContext {
+  const vips = list(own(data, 'virtualServers')).map((vs) => field(virtualServerSchema.shape.vip, vs, 'vip'));
+  return {
+    nodes: new Map(nodes.map((n) => [n.name, { role: n.role, ip: n.ip }])),
+    knownNodes: indexNodes(nodes).knownText,
+    vips: new Set(vips.filter((v) => v !== undefined)),
+    prefix: field(labSchema.shape.prefix, data, 'prefix'),
+  };
 }

@@ -5,12 +5,13 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseListen } from './listen.js';
-import type { BlocklistConfig, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
+import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
 import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
 import { labSchema, type LabInput } from './schema.js';
 import { HEALTH_DEFAULTS } from './health-schema.js';
+import { DEFAULT_AFFINITY_TIMEOUT, parsePortRange } from './service-schema.js';
 import { readYaml } from './yaml.js';
 
 export { formatProblems };
@@ -130,6 +131,8 @@ function toLabConfig(input: LabInput): LabConfig {
     nodes,
     virtualServers,
     blocklists,
+    services: input.services.map(toService),
+    serviceMode: toServiceMode(input),
     ...(input.drain === undefined ? {} : { drain: { timeoutMs: input.drain.timeout } }),
   };
 }
@@ -147,4 +150,27 @@ function toHealthCheck(hc: HealthInput): HealthCheckConfig {
     ...(hc.bodyContains === undefined ? {} : { bodyContains: hc.bodyContains }),
     ...common,
   };
+}
+
+function toService(svc: LabInput['services'][number]): ServiceConfig {
+  const targetPort = svc.targetPort ?? svc.port;
+  return {
+    name: svc.name,
+    namespace: svc.namespace,
+    type: svc.type,
+    clusterIP: svc.clusterIP,
+    protocol: svc.protocol === 'UDP' ? 'udp' : 'tcp',
+    port: svc.port,
+    targetPort,
+    ...(svc.nodePort === undefined ? {} : { nodePort: svc.nodePort }),
+    scheduler: svc.scheduler,
+    ...(svc.sessionAffinity === 'ClientIP' ? { affinityTimeout: svc.sessionAffinityTimeout ?? DEFAULT_AFFINITY_TIMEOUT } : {}),
+    endpoints: svc.endpoints.map((e) => ({ node: e.node, port: e.port ?? targetPort })),
+  };
+}
+
+function toServiceMode(input: LabInput): ServiceMode {
+  const range = parsePortRange(input.nodePortRange);
+  if (typeof range === 'string') throw new Error(`unreachable: nodePortRange passed validation but does not parse: ${range}`);
+  return { kubeletRules: input.kubeletRules, nodePortRange: range, clusterDomain: input.clusterDomain };
 }

@@ -10,6 +10,7 @@ import { cidrProblem, ipv4Problem } from './ipv4.js';
 import { DEFAULT_LISTEN, listenProblem } from './listen.js';
 import { NAME, atLeast, checked, int, named, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
 import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-schema.js';
+import { serviceModeShape } from './service-schema.js';
 
 export { NAME, nodeName, port } from './zod-helpers.js';
 
@@ -135,6 +136,7 @@ export const labSchema = strict({
   virtualServers: z.array(virtualServerSchema, say('must be a list of virtual servers')).default([]),
   blocklists: z.array(blocklistSchema, say('must be a list of blocklists')).default([]),
   drain: drainSchema.optional(),
+  ...serviceModeShape,
 });
 
 export type LabInput = z.output<typeof labSchema>;

@@ -107,6 +107,46 @@ export interface DrainConfig {
 
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
+export type ServiceType = 'ClusterIP' | 'NodePort';
+/** Which of kubelet's iptables rules the director also gets: as kubelet < 1.28 wrote them, as newer ones do, or none. */
+export type KubeletRules = 'legacy' | 'current' | 'none';
+
+export interface EndpointConfig {
+  readonly node: string;
+  readonly port: number;
+}
+
+/** A kube-proxy-style service on the director (IPVS mode). */
+export interface ServiceConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly type: ServiceType;
+  readonly clusterIP: string;
+  readonly protocol: Protocol;
+  readonly port: number;
+  readonly targetPort: number;
+  /** NodePort services only. */
+  readonly nodePort?: number;
+  readonly scheduler: Scheduler;
+  /** sessionAffinity ClientIP: IPVS persistence of this many seconds; absent for None. */
+  readonly affinityTimeout?: number;
+  readonly endpoints: readonly EndpointConfig[];
+}
+
+/** The lab-wide settings of the kube-proxy mode. */
+export interface ServiceMode {
+  readonly kubeletRules: KubeletRules;
+  readonly nodePortRange: { readonly min: number; readonly max: number };
+  /** Service names are <name>.<namespace>.svc.<clusterDomain>. */
+  readonly clusterDomain: string;
+}
+
+export const DEFAULT_SERVICE_MODE: ServiceMode = {
+  kubeletRules: 'current',
+  nodePortRange: { min: 30000, max: 32767 },
+  clusterDomain: 'cluster.local',
+};
+
 export interface LabConfig {
   readonly lab: string;
   /** Prefix of every ipset and iptables chain the lab owns, e.g. "LVSLAB-". */
@@ -121,6 +161,9 @@ export interface LabConfig {
   readonly nodes: readonly NodeConfig[];
   readonly virtualServers: readonly VirtualServerConfig[];
   readonly blocklists: readonly BlocklistConfig[];
+  /** kube-proxy-style services on the director (empty: the lab is LVS only). */
+  readonly services: readonly ServiceConfig[];
+  readonly serviceMode: ServiceMode;
   /** Absent when the file does not say: DEFAULT_DRAIN_TIMEOUT_MS applies (see drainTimeoutMs). */
   readonly drain?: DrainConfig;
 }

@@ -5,6 +5,7 @@
  */
 import type { Change } from './changes.js';
 import type { Runner } from './runner.js';
+import type { LabConfig } from '../config/types.js';
 import type { IptablesTable, KernelState } from './types.js';
 import type { Observed } from '../plan/diff.js';
 import { ipAdapter } from './ip/index.js';
@@ -12,12 +13,29 @@ import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
 import { ipvsAdapter, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
+import { conntrackAdapter, staleUdpFlows } from './conntrack/index.js';
 
 export interface Ownership {
   /** Prefix of owned ipsets and chains. */
   readonly prefix: string;
   /** The dummy link that holds owned addresses (VIPs). */
   readonly interface: string;
+  /**
+   * The director's node ports: IPVS services on its own address with a port in this range are owned
+   * while the lab has services or the node still holds the node port set (kube-proxy's NodePorts).
+   */
+  readonly nodePorts?: { readonly address: string; readonly min: number; readonly max: number };
+}
+
+/** What lvslab owns on `nodeName` of `lab`. */
+export function ownershipOf(lab: LabConfig, nodeName: string): Ownership {
+  const node = lab.nodes.find((n) => n.name === nodeName);
+  const range = lab.serviceMode.nodePortRange;
+  return {
+    prefix: lab.prefix,
+    interface: lab.interface,
+    ...(node?.role === 'director' ? { nodePorts: { address: node.ip, min: range.min, max: range.max } } : {}),
+  };
 }
 
 export interface StepResult {
@@ -34,6 +52,14 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
   const iptables = iptablesAdapter(runner);
   const ipvs = ipvsAdapter(runner);
 
+  const conntrack = conntrackAdapter(runner);
+  /** `conntrack -D` per removed UDP real server or service (conntrack has no batch); returns flows deleted. */
+  const forgetStaleUdp = async (changes: readonly Change[]): Promise<number> => {
+    let deleted = 0;
+    for (const filter of staleUdpFlows(changes)) deleted += await conntrack.deleteFlows(filter);
+    return deleted;
+  };
+
   return {
     /** Observe what lvslab owns; sysctls only for the keys the plan names. */
     async observe(desired: KernelState): Promise<Observed> {
@@ -41,12 +67,17 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       const sysctls = desired.sysctls.length > 0 ? await sysctl.observe(desired.sysctls.map((s) => s.key)) : new Map<string, string>();
       const ipsets = await ipset.observe(owned.prefix);
       const { chains, jumps } = await iptables.observe(owned.prefix, TABLES);
+      const nodePorts = owned.nodePorts;
+      const isNodePort = (s: { address: string; port: number }): boolean =>
+        nodePorts !== undefined && s.address === nodePorts.address && s.port >= nodePorts.min && s.port <= nodePorts.max;
       const ownedVips = new Set([
         ...addresses.map((a) => a.cidr.replace(/\/\d+$/, '')),
-        ...desired.ipvs.map((s) => s.address),
+        ...desired.ipvs.filter((s) => !isNodePort(s)).map((s) => s.address),
       ]);
+      const kubeMode = desired.ipvs.some(isNodePort) || ipsets.some((s) => s.name === `${owned.prefix}NODE-PORT-TCP`);
+      const owns = (s: { address: string; port: number }): boolean => ownedVips.has(s.address) || (kubeMode && isNodePort(s));
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
-      const services = ownedVips.size > 0 ? await ipvs.observe(ownedVips) : [];
+      const services = ownedVips.size > 0 || kubeMode ? await ipvs.observe(owns) : [];
       return { sysctls, links: link ? [link] : [], addresses, routes, ipsets, chains, jumps, ipvs: services };
     },
 
@@ -67,6 +98,7 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
         ['ipset', () => ipset.apply(changes, 'prepare')],
         ['iptables', () => iptables.apply(changes)],
         ['ipvs', () => ipvs.apply(changes)],
+        ['conntrack', () => forgetStaleUdp(changes)],
         ['ipset-destroy', () => ipset.apply(changes, 'destroy')],
       ];
       const results: StepResult[] = [];

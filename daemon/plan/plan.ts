@@ -6,6 +6,7 @@ import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types
 import { emptyState, type Chain, type IpSet, type JumpRule, type KernelState, type Route, type Sysctl, type VirtualService } from '../kernel/types.js';
 import { blocklistSetName, chainNames, hexMark, jumpComment } from './names.js';
 import { plannedRealServers, type HealthView } from './real-servers.js';
+import { connReuseSysctl, planKube, type KubePlan } from './kube.js';
 
 /** A service the daemon itself runs on this node (the real servers' built-in backend). */
 export interface Backend {
@@ -25,6 +26,8 @@ export interface NodePlan {
 export interface PlanRuntime {
   /** The health monitor's snapshot: an unhealthy real server is inhibited or removed (real-servers.ts). */
   readonly health?: HealthView;
+  /** `uname -r` of the node's kernel: kube-proxy's conn_reuse_mode rule depends on it (kube.ts). */
+  readonly kernelRelease?: string;
 }
 
 export const DIRECTOR_SYSCTLS: readonly Sysctl[] = [
@@ -59,14 +62,35 @@ export function planNode(lab: LabConfig, nodeName: string, runtime: PlanRuntime 
 }
 
 function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
+  const director = directorOf(lab);
+  const kube = lab.services.length > 0 ? planKube(lab, director) : undefined;
+  const { chains, jumps } = kube === undefined ? snatChains(lab) : kubeWithSnat(lab, kube);
+  const ipsets: IpSet[] = [...(kube?.ipsets ?? []), ...blocklistSets(lab)];
+  if (lab.blocklists.length > 0) {
+    chains.push(blocklistChain(lab));
+    jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${chainNames(lab).input}` });
+  }
+  return {
+    sysctls: kube === undefined ? DIRECTOR_SYSCTLS : [...DIRECTOR_SYSCTLS, ...connReuseSysctl(runtime.kernelRelease)],
+    links: [{ name: lab.interface, up: false }],
+    addresses: unique([...lab.virtualServers.map((vs) => vs.vip), ...(kube?.clusterIPs ?? [])]).map((ip) => ({ dev: lab.interface, cidr: `${ip}/32` })),
+    routes: [],
+    ipsets,
+    chains,
+    jumps,
+    ipvs: [...lab.virtualServers.map((vs) => virtualService(lab, vs, runtime)), ...(kube?.ipvs ?? [])],
+  };
+}
+
+/** LVS mode: mark what needs SNAT in PREROUTING/OUTPUT, masquerade it in POSTROUTING (as kube-proxy does). */
+function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
   const names = chainNames(lab);
   const comment = jumpComment(lab);
   const snatServers = lab.virtualServers.filter((vs) => vs.snat);
-  const chains: Chain[] = [];
-  const jumps: JumpRule[] = [];
-  if (snatServers.length > 0) {
-    const mark = hexMark(lab.masqueradeMark);
-    chains.push(
+  if (snatServers.length === 0) return { chains: [], jumps: [] };
+  const mark = hexMark(lab.masqueradeMark);
+  return {
+    chains: [
       { table: 'nat', name: names.services, rules: snatServers.map((vs) => snatRule(vs, names.markMasq)) },
       { table: 'nat', name: names.markMasq, rules: [`-j MARK --set-xmark ${mark}/${mark}`] },
       {
@@ -78,39 +102,42 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
           '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE',
         ],
       },
-    );
-    jumps.push(
+    ],
+    jumps: [
       { table: 'nat', chain: 'PREROUTING', rule: `-m comment --comment ${comment} -j ${names.services}` },
       { table: 'nat', chain: 'OUTPUT', rule: `-m comment --comment ${comment} -j ${names.services}` },
       { table: 'nat', chain: 'POSTROUTING', rule: `-m comment --comment ${comment} -j ${names.postrouting}` },
-    );
-  }
-  const ipsets: IpSet[] = lab.blocklists.map((b) => ({
+    ],
+  };
+}
+
+/**
+ * kube-proxy mode: its chains already mark and masquerade; a virtual server that needs SNAT adds its
+ * marking rule at the end of the services chain (after kube-proxy's, which never match a VIP).
+ */
+function kubeWithSnat(lab: LabConfig, kube: KubePlan): { chains: Chain[]; jumps: JumpRule[] } {
+  const names = chainNames(lab);
+  const snat = lab.virtualServers.filter((vs) => vs.snat).map((vs) => snatRule(vs, names.markMasq));
+  const chains = kube.chains.map((c) => (c.table === 'nat' && c.name === names.services ? { ...c, rules: [...c.rules, ...snat] } : c));
+  return { chains, jumps: [...kube.jumps] };
+}
+
+const blocklistSets = (lab: LabConfig): IpSet[] =>
+  lab.blocklists.map((b) => ({
     name: blocklistSetName(lab, b.name),
     type: b.type,
     options: { family: 'inet' },
     entries: b.entries.map((e) => (b.type === 'hash:net' ? e.replace(/\/32$/, '') : e)),
   }));
-  if (ipsets.length > 0) {
-    chains.push({
-      table: 'filter',
-      name: names.input,
-      rules: lab.blocklists.map((b) => {
-        const port = b.protocol ? `-p ${b.protocol} ` + (b.port ? `-m ${b.protocol} --dport ${b.port} ` : '') : '';
-        return `${port}-m set --match-set ${blocklistSetName(lab, b.name)} ${b.match} -m comment --comment "lvslab: blocklist ${b.name}" -j DROP`;
-      }),
-    });
-    jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${comment} -j ${names.input}` });
-  }
+
+function blocklistChain(lab: LabConfig): Chain {
   return {
-    sysctls: DIRECTOR_SYSCTLS,
-    links: [{ name: lab.interface, up: false }],
-    addresses: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dev: lab.interface, cidr: `${vip}/32` })),
-    routes: [],
-    ipsets,
-    chains,
-    jumps,
-    ipvs: lab.virtualServers.map((vs) => virtualService(lab, vs, runtime)),
+    table: 'filter',
+    name: chainNames(lab).input,
+    rules: lab.blocklists.map((b) => {
+      const port = b.protocol ? `-p ${b.protocol} ` + (b.port ? `-m ${b.protocol} --dport ${b.port} ` : '') : '';
+      return `${port}-m set --match-set ${blocklistSetName(lab, b.name)} ${b.match} -m comment --comment "lvslab: blocklist ${b.name}" -j DROP`;
+    }),
   };
 }
 
@@ -158,16 +185,17 @@ function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
 }
 
 function backendsOf(lab: LabConfig, node: NodeConfig): Backend[] {
+  const wanted: Backend[] = [
+    ...servedBy(lab, node).flatMap((vs) => receiversOf(vs).filter((r) => r.node === node.name).map((r) => ({ protocol: vs.protocol, port: r.port }))),
+    ...lab.services.flatMap((svc) => svc.endpoints.filter((e) => e.node === node.name).map((e) => ({ protocol: svc.protocol, port: e.port }))),
+  ];
   const seen = new Set<string>();
-  const backends: Backend[] = [];
-  for (const vs of servedBy(lab, node)) {
-    for (const rs of receiversOf(vs).filter((r) => r.node === node.name)) {
-      const key = `${vs.protocol}/${rs.port}`;
-      if (!seen.has(key)) backends.push({ protocol: vs.protocol, port: rs.port });
-      seen.add(key);
-    }
-  }
-  return backends;
+  return wanted.filter((b) => {
+    const key = `${b.protocol}/${b.port}`;
+    const first = !seen.has(key);
+    seen.add(key);
+    return first;
+  });
 }
 
 function planClient(lab: LabConfig): KernelState {

@@ -4,6 +4,7 @@
  * It keeps no memory of its own: health states and drain start times come in through the options and
  * the new drain start times go out in the result, for the caller to pass to the next run.
  */
+import { release } from 'node:os';
 import { drainTimeoutMs, type LabConfig } from '../config/types.js';
 import type { Change } from '../kernel/changes.js';
 import type { NodeKernel, StepResult } from '../kernel/node-kernel.js';
@@ -47,6 +48,8 @@ export interface ReconcileOptions {
   readonly health?: () => HealthView;
   /** The previous result's drainStarts (the daemon keeps them in memory). */
   readonly drainStarts?: DrainStarts;
+  /** The node's kernel release (`uname -r`); default this machine's (a namespace shares it). */
+  readonly kernelRelease?: string;
   /** Epoch milliseconds; default Date.now (tests set it). */
   readonly now?: () => number;
 }
@@ -60,7 +63,8 @@ interface Outcome {
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
-  const planNow = () => planNode(lab, nodeName, options.health === undefined ? {} : { health: options.health() });
+  const kernelRelease = options.kernelRelease ?? release();
+  const planNow = () => planNode(lab, nodeName, { kernelRelease, ...(options.health === undefined ? {} : { health: options.health() }) });
   let plan = planNow();
   let desired: KernelState = options.cleanup ? emptyState : plan.desired;
   const outcome: Outcome = { changes: [], steps: [], remaining: [] };

@@ -10,7 +10,7 @@ import type { LabConfig } from '../config/types.js';
 import { startBackends, type RunningBackends } from '../backend/backends.js';
 import { startHealthMonitor, type HealthEvent, type HealthMonitor } from '../health/monitor.js';
 import { conntrackAdapter } from '../kernel/conntrack/index.js';
-import { nodeKernel } from '../kernel/node-kernel.js';
+import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
@@ -76,7 +76,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     running = true;
     let result: ReconcileResult;
     try {
-      result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, lab), { health: () => monitor.snapshot(), drainStarts });
+      result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, ownershipOf(lab, o.nodeName)), { health: () => monitor.snapshot(), drainStarts });
     } finally {
       running = false;
     }
@@ -114,7 +114,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
       const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
       if (!service || !real) return; // removed on failure: the reconcile drains it
-      const steps = await nodeKernel(o.runner, lab).apply([{ kind: 'rs-edit', service, real, from: real }]);
+      const steps = await nodeKernel(o.runner, ownershipOf(lab, o.nodeName)).apply([{ kind: 'rs-edit', service, real, from: real }]);
       o.log.info({ realServer: event.key, weight: real.weight, steps }, `${event.node} ${event.ip}:${event.port}: weight ${real.weight} written directly`);
     } catch (err) {
       o.log.error({ err, realServer: event.key }, 'direct weight change failed');
@@ -159,7 +159,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     },
 
     async status(): Promise<StatusDocument> {
-      const connections = director() ? await nodeKernel(o.runner, lab).connections(vips()) : [];
+      const connections = director() ? await nodeKernel(o.runner, ownershipOf(lab, o.nodeName)).connections(vips()) : [];
       return statusDocument({
         lab, node: findNode(lab, o.nodeName), pid: process.pid, startedAt, converged: state.converged,
         ...(last ? { last } : {}), health: monitor.snapshot(), connections,

@@ -9,8 +9,14 @@ import { joinLines } from '../batch.js';
  */
 export type IpsetPhase = 'prepare' | 'destroy';
 
-/** The temporary set an update fills before swapping it in (names are ≤ 28 chars, ipset allows 31). */
-export const tempSetName = (name: string): string => `${name}-t`;
+/** ipset's longest set name (IPSET_MAXNAMELEN 32, with the terminating NUL). */
+export const MAX_IPSET_NAME = 31;
+
+/**
+ * The temporary set an update fills before swapping it in: the name + "-t", cut to fit ipset's 31
+ * characters (kube-proxy's KUBE-LOAD-BALANCER-SOURCE-CIDR has 30).
+ */
+export const tempSetName = (name: string): string => `${name.slice(0, MAX_IPSET_NAME - 2)}-t`;
 
 const options = (set: IpSet): string =>
   Object.entries(set.options).map(([k, v]) => (v === '' ? ` ${k}` : ` ${k} ${v}`)).join('');

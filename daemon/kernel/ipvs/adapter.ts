@@ -11,8 +11,8 @@ import { parseIpvsList, type RealServerConnections } from './parse-list.js';
 import { renderIpvsRestore } from './render.js';
 
 export interface IpvsAdapter {
-  /** The services whose virtual address is one of `ownedAddresses`. */
-  observe(ownedAddresses: ReadonlySet<string>): Promise<VirtualService[]>;
+  /** The services lvslab owns (`owns` decides by address and port). */
+  observe(owns: (service: { readonly address: string; readonly port: number }) => boolean): Promise<VirtualService[]>;
   /** Applies the vs-* / rs-* changes; returns the number of batch lines sent (0: nothing ran). */
   apply(changes: readonly Change[]): Promise<number>;
   /** ActiveConn / InActConn of every real server whose virtual address is one of `ownedAddresses`. */
@@ -21,9 +21,9 @@ export interface IpvsAdapter {
 
 export function ipvsAdapter(runner: Runner): IpvsAdapter {
   return {
-    async observe(ownedAddresses) {
+    async observe(owns) {
       const { stdout } = await runner.run(['ipvsadm', '-S', '-n']);
-      return parseIpvsSave(stdout).filter((s) => ownedAddresses.has(s.address));
+      return parseIpvsSave(stdout).filter(owns);
     },
     // ipvsadm -R does not say which line failed: the error shows the head of the batch.
     apply: (changes) => runBatch(runner, ['ipvsadm', '-R'], renderIpvsRestore(changes), explainWithHead),

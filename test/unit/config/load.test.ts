@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { MAX_LAB_BYTES, formatProblems, loadLab, parseLab } from '../../../daemon/config/load.js';
-import type { LabConfig } from '../../../daemon/config/types.js';
+import { DEFAULT_SERVICE_MODE, type LabConfig } from '../../../daemon/config/types.js';
 import { hasProblem, problemsOf, repoPath, seedWith } from './helpers.js';
 
 const SEED: LabConfig = {
@@ -35,6 +35,8 @@ const SEED: LabConfig = {
     },
   ],
   blocklists: [{ name: 'blacklist', type: 'hash:ip', entries: ['192.168.113.100'], match: 'src', protocol: 'tcp', port: 8410 }],
+  services: [],
+  serviceMode: DEFAULT_SERVICE_MODE,
 };
 
 const tempDir = mkdtempSync(join(tmpdir(), 'lvslab-config-test-'));
@@ -87,6 +89,8 @@ test('defaults fill a minimal lab', (t) => {
       nodes: [{ name: 'ds', role: 'director', address: '10.0.0.1/8', ip: '10.0.0.1', prefixLength: 8, api: { host: '127.0.0.1', port: 9410 } }],
       virtualServers: [],
       blocklists: [],
+      services: [],
+      serviceMode: DEFAULT_SERVICE_MODE,
     },
   });
 });

@@ -83,7 +83,7 @@ test('renderIpvsRestore → parseIpvsSave rebuilds every captured service', (t) 
 
 test('ipvsAdapter.observe: one ipvsadm -S -n, only owned addresses', async (t) => {
   const { runner, calls } = fakeRunner(() => ({ stdout: fixture('ipvsadm-S-n.txt') }));
-  const services = await ipvsAdapter(runner).observe(new Set(['10.10.0.1']));
+  const services = await ipvsAdapter(runner).observe((s) => s.address === '10.10.0.1');
   t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-S', '-n']]);
   t.deepEqual(services.map((s) => `${s.address}:${s.port}`), ['10.10.0.1:8410']);
 });

@@ -1,7 +1,7 @@
 /** Shared by the verify tests: the reference lab, the captured fixtures, and a scripted fake Runner. */
 import { readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
-import type { LabConfig, VirtualServerConfig } from '../../../daemon/config/types.js';
+import { DEFAULT_SERVICE_MODE, type LabConfig, type VirtualServerConfig } from '../../../daemon/config/types.js';
 import type { RunOptions, RunResult, Runner } from '../../../daemon/kernel/runner.js';
 import { ToolError } from '../../../daemon/kernel/tool-error.js';
 import type { Facts } from '../../../daemon/verify/types.js';
@@ -23,6 +23,8 @@ export const lab: LabConfig = {
     node('rs1', 'real-server', '192.168.113.99'), node('rs2', 'real-server', '192.168.113.98')],
   virtualServers: [web],
   blocklists: [],
+  services: [],
+  serviceMode: DEFAULT_SERVICE_MODE,
 };
 
 /** The lab with its one virtual server changed. */
