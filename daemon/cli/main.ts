@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * lvslab up [LAB.yaml] | down [LAB.yaml] | verify [LAB.yaml] | check [LAB.yaml] [--node NAME]
+ * lvslab up [LAB.yaml] | down [LAB.yaml] | verify [LAB.yaml] | check [LAB.yaml] [--node NAME] | doctor [LAB.yaml]
  *        | plan|apply|status|cleanup --node NAME [LAB.yaml]
  * Exit codes: 0 ok, 1 failed (verification or a tool), 2 bad input.
  */
@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { ToolError } from '../kernel/tool-error.js';
 import { cliLogger } from '../log.js';
 import { checkCommand } from './check-command.js';
+import { doctorCommand } from './doctor-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
 import { nodeCommand } from './node-commands.js';
 import { downCommand, upCommand } from './up-down.js';
@@ -18,6 +19,7 @@ const USAGE = `usage:
   lvslab down [LAB.yaml]                                         stop daemons, clean up, remove namespaces
   lvslab verify [LAB.yaml] [--requests N] [--json]               curl each VIP from the client, explain conntrack
   lvslab check [LAB.yaml] [--node NAME]                          validate a lab file; touches nothing
+  lvslab doctor [LAB.yaml] [--json]                              services: what answers from where, and why not
   lvslab plan|apply|status|cleanup --node NAME [LAB.yaml] [--json] [--api HOST:PORT]   (status reads the daemon's API)
 exit codes: 0 ok, 1 failed, 2 bad input`;
 
@@ -44,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     case 'down': return downCommand(ctx, labPath);
     case 'verify': return verifyCommand(ctx, labPath, { requests, json: values.json! });
     case 'check': return checkCommand(ctx, labPath, values.node);
+    case 'doctor': return doctorCommand(ctx, labPath, values.json!);
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, command, labPath, values.node, values.json!, values.api);
     default:
