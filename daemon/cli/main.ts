@@ -9,6 +9,7 @@ import { ToolError } from '../kernel/tool-error.js';
 import { cliLogger } from '../log.js';
 import { checkCommand } from './check-command.js';
 import { doctorCommand } from './doctor-command.js';
+import { traceCommand } from './trace-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
 import { nodeCommand } from './node-commands.js';
 import { downCommand, upCommand } from './up-down.js';
@@ -20,6 +21,7 @@ const USAGE = `usage:
   lvslab verify [LAB.yaml] [--requests N] [--json]               curl each VIP from the client, explain conntrack
   lvslab check [LAB.yaml] [--node NAME]                          validate a lab file; touches nothing
   lvslab doctor [LAB.yaml] [--json]                              services: what answers from where, and why not
+  lvslab trace --from NODE --to IP:PORT [LAB.yaml] [--json]      one real request and the rules, IPVS and conntrack it met
   lvslab plan|apply|status|cleanup --node NAME [LAB.yaml] [--json] [--api HOST:PORT]   (status reads the daemon's API)
 exit codes: 0 ok, 1 failed, 2 bad input`;
 
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       timeout: { type: 'string', default: '300' },
       json: { type: 'boolean', default: false },
       api: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
     },
   });
   const requests = positiveInt('--requests', values.requests!, 1000);
@@ -47,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
     case 'verify': return verifyCommand(ctx, labPath, { requests, json: values.json! });
     case 'check': return checkCommand(ctx, labPath, values.node);
     case 'doctor': return doctorCommand(ctx, labPath, values.json!);
+    case 'trace': return traceCommand(ctx, labPath, { from: values.from, to: values.to, json: values.json! });
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, command, labPath, values.node, values.json!, values.api);
     default:

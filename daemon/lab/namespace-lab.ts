@@ -5,14 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { LabConfig } from '../config/types.js';
 import { createRunner, startDetached, type Runner } from '../kernel/runner.js';
 import { netnsName } from '../plan/names.js';
 import { daemonProgram } from '../paths.js';
 import { readState, type DaemonState } from '../reconcile/state-file.js';
-import { labNamespaces, topologyBatches } from './topology.js';
+import { labNamespaces, RESOLV_CONF_MARK, resolvConfs, topologyBatches } from './topology.js';
 
 export const RUN_DIR = '/run/lvslab';
 export const labRunDir = (lab: string): string => join(RUN_DIR, lab);
@@ -35,6 +35,20 @@ export async function buildTopology(lab: LabConfig, runner: Runner): Promise<voi
   const batches = topologyBatches(lab);
   await runner.run(['ip', '-batch', '-'], { input: batches.host });
   for (const { netns, batch } of batches.perNamespace) await runner.run(['ip', '-n', netns, '-batch', '-'], { input: batch });
+  for (const { path, text } of resolvConfs(lab)) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  }
+}
+
+/** Removes the resolv.conf files lvslab wrote (and their folder when it is left empty). */
+async function removeResolvConfs(lab: LabConfig): Promise<void> {
+  for (const { path } of resolvConfs(lab)) {
+    const text = await readFile(path, 'utf8').catch(() => '');
+    if (!text.startsWith(RESOLV_CONF_MARK)) continue;
+    await rm(path, { force: true });
+    if ((await readdir(dirname(path)).catch(() => ['?'])).length === 0) await rm(dirname(path), { recursive: true, force: true });
+  }
 }
 
 export async function startDaemons(lab: LabConfig, configPath: string, log: Logger): Promise<LabRecord> {
@@ -118,6 +132,7 @@ export async function removeTopology(lab: LabConfig, runner: Runner): Promise<st
   const doomed = labNamespaces(lab).filter((ns) => present.has(ns));
   if (doomed.length > 0) await runner.run(['ip', '-batch', '-'], { input: doomed.map((ns) => `netns del ${ns}\n`).join('') });
   await rm(labRunDir(lab.lab), { recursive: true, force: true });
+  await removeResolvConfs(lab);
   return doomed;
 }
 

@@ -38,3 +38,27 @@ export function topologyBatches(lab: LabConfig): TopologyBatches {
 }
 
 const lines = (l: readonly string[]): string => `${l.join('\n')}\n`;
+
+/** Where `ip netns exec` finds a namespace's own resolv.conf (it bind-mounts it over /etc/resolv.conf). */
+export const netnsResolvConfPath = (netns: string): string => `/etc/netns/${netns}/resolv.conf`;
+/** The first line of every resolv.conf lvslab writes: `down` removes only files that start with it. */
+export const RESOLV_CONF_MARK = '# lvslab:';
+
+/**
+ * With services, each client's resolver asks the director (its service DNS), with the search path
+ * and ndots kubelet gives a pod of namespace "default". Pure: paths and texts.
+ */
+export function resolvConfs(lab: LabConfig): { path: string; text: string }[] {
+  if (lab.services.length === 0) return [];
+  const director = lab.nodes.find((n) => n.role === 'director');
+  if (director === undefined) return [];
+  const domain = lab.serviceMode.clusterDomain;
+  const text = [
+    `${RESOLV_CONF_MARK}${lab.lab} service DNS, answered by the director ${director.name}`,
+    `nameserver ${director.ip}`,
+    `search default.svc.${domain} svc.${domain} ${domain}`,
+    'options ndots:5 timeout:1 attempts:2',
+    '',
+  ].join('\n');
+  return lab.nodes.filter((n) => n.role === 'client').map((n) => ({ path: netnsResolvConfPath(netnsName(lab, n.name)), text }));
+}

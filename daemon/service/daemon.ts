@@ -19,6 +19,7 @@ import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconci
 import { singleFlight } from '../reconcile/single-flight.js';
 import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
+import { serviceDns } from './service-dns.js';
 import { statusDocument } from './status-document.js';
 import type { StatusDocument } from '../cli/status-view.js';
 
@@ -54,6 +55,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let running = false;
   const changedDuringRun: HealthEvent[] = [];
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
+  const dns = serviceDns(o.nodeName, o.log);
+  await dns.update(lab);
 
   /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
   const run = (why: string): void => {
@@ -153,6 +156,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
         await backends.close();
         backends = await startBackends(o.nodeName, wanted, o.log);
       }
+      await dns.update(lab);
       o.log.info({ config: o.configPath }, 'reloaded');
       await flight.trigger();
       return true;
@@ -178,7 +182,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     async stop(): Promise<void> {
       o.notifier.stopping();
       monitor.stop();
-      await Promise.all([task.stop(), backends.close()]);
+      await Promise.all([task.stop(), backends.close(), dns.close()]);
       o.notifier.close();
     },
   };

@@ -9,6 +9,9 @@ export interface Tuple {
   readonly icmpType?: number;
   readonly icmpCode?: number;
   readonly icmpId?: number;
+  /** Packets and bytes seen in this direction; printed only with accounting (net.netfilter.nf_conntrack_acct=1). */
+  readonly packets?: number;
+  readonly bytes?: number;
 }
 
 export interface ConntrackFlow {
@@ -27,10 +30,10 @@ export interface ConntrackFlow {
   readonly use?: number;
 }
 
-type NumberKey = 'sport' | 'dport' | 'icmpType' | 'icmpCode' | 'icmpId';
+type NumberKey = 'sport' | 'dport' | 'icmpType' | 'icmpCode' | 'icmpId' | 'packets' | 'bytes';
 type MutableTuple = { src: string; dst?: string } & { [K in NumberKey]?: number };
-const TUPLE_NUMBERS: ReadonlyMap<string, NumberKey> = new Map([['sport', 'sport'], ['dport', 'dport'], ['type', 'icmpType'], ['code', 'icmpCode'], ['id', 'icmpId']]);
-const TUPLE_EXTRAS = new Set(['packets', 'bytes', 'zone-orig', 'zone-reply', 'srckey', 'dstkey']);
+const TUPLE_NUMBERS: ReadonlyMap<string, NumberKey> = new Map([['sport', 'sport'], ['dport', 'dport'], ['type', 'icmpType'], ['code', 'icmpCode'], ['id', 'icmpId'], ['packets', 'packets'], ['bytes', 'bytes']]);
+const TUPLE_EXTRAS = new Set(['zone-orig', 'zone-reply', 'srckey', 'dstkey']);
 const TAIL_NUMBERS = new Set(['mark', 'zone', 'use']);
 const NUMBER = /^\d+$/;
 

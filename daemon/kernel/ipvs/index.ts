@@ -2,3 +2,4 @@ export { parseIpvsSave } from './parse.js';
 export { renderIpvsRestore } from './render.js';
 export { ipvsAdapter, type IpvsAdapter } from './adapter.js';
 export { parseIpvsList, type RealServerConnections } from './parse-list.js';
+export { parseIpvsStats, type IpvsCounters, type IpvsRealStats, type IpvsServiceStats } from './parse-stats.js';

@@ -1,0 +1,103 @@
+/**
+ * `lvslab trace`: one real TCP request from a node to IP:PORT, with the director read just before and
+ * just after it (`iptables-save -c`, `ipvsadm -L -n --stats --exact`), then its conntrack entry. The
+ * impure edge of daemon/trace; buildTrace (pure) turns the readings into steps.
+ *
+ * Per-flow packet counts need net.netfilter.nf_conntrack_acct=1 on the director when the flow starts:
+ * if it is 0, trace sets it for the request and puts the old value back, and says so.
+ */
+import type { LabConfig } from '../config/types.js';
+import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
+import { observeCounters, type ParsedTable } from '../kernel/iptables/index.js';
+import { parseIpsetSave } from '../kernel/ipset/index.js';
+import { parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
+import type { Runner } from '../kernel/runner.js';
+import type { IptablesTable } from '../kernel/types.js';
+import { directorOf, findNode } from '../plan/plan.js';
+import { CURL_EXIT_CODES, parseCurl } from '../verify/curl.js';
+import { buildTrace } from './trace.js';
+import type { Destination, RequestOutcome, Trace } from './types.js';
+
+const ACCT = 'net.netfilter.nf_conntrack_acct';
+const TABLES: readonly IptablesTable[] = ['raw', 'mangle', 'nat', 'filter'];
+/** curl --max-time of the traced request, in seconds. */
+export const TRACE_TIMEOUT_S = 3;
+
+export interface TraceRunners {
+  readonly from: Runner;
+  readonly director: Runner;
+}
+
+export interface TraceRun {
+  readonly trace: Trace;
+  /** What trace itself did to the director, one line each (the accounting switch). */
+  readonly notes: readonly string[];
+}
+
+/** A source port for the request, so that its conntrack entry can be told from any other. */
+const pickSourcePort = (): number => 40000 + Math.floor(Math.random() * 20000);
+
+async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs: ReturnType<typeof parseIpvsStats> }> {
+  const tables: ParsedTable[] = [];
+  for (const table of TABLES) {
+    const parsed = await observeCounters(director, table);
+    if (parsed !== undefined) tables.push(parsed);
+  }
+  const { stdout } = await director.run(['ipvsadm', '-L', '-n', '--stats', '--exact']);
+  return { tables, ipvs: parseIpvsStats(stdout) };
+}
+
+async function request(from: Runner, to: Destination, sourcePort: number): Promise<RequestOutcome> {
+  const argv = [
+    'curl', '-sS', '--max-time', String(TRACE_TIMEOUT_S), '--local-port', String(sourcePort), '-o', '-',
+    '-w', '\n%{local_port} %{http_code}', '-H', 'Connection: close', `http://${to.address}:${to.port}/`,
+  ];
+  const r = await from.run(argv, { okExitCodes: CURL_EXIT_CODES, timeoutMs: (TRACE_TIMEOUT_S + 20) * 1000 });
+  const probe = parseCurl(r.stdout, r.exitCode, r.stderr);
+  return probe.ok
+    ? { ok: true, sourcePort, ...(probe.realServer === undefined ? {} : { answer: probe.realServer }) }
+    : { ok: false, sourcePort, error: probe.error ?? `curl exit ${r.exitCode}` };
+}
+
+/** Our request's entry: TCP to the destination port, from our source port. */
+const ourFlow = (flows: readonly ConntrackFlow[], to: Destination, sourcePort: number): ConntrackFlow | undefined =>
+  flows.find((f) => f.protocol === 'tcp' && f.original.dport === to.port && f.original.sport === sourcePort);
+
+export async function runTrace(lab: LabConfig, fromNode: string, to: Destination, runners: TraceRunners): Promise<TraceRun> {
+  if (to.protocol !== 'tcp') throw new Error(`trace sends one TCP request (curl); ${to.protocol} is not traced`);
+  const director = directorOf(lab);
+  findNode(lab, fromNode);
+  const notes: string[] = [];
+  const acct = (await runners.director.run(['sysctl', '-n', ACCT])).stdout.trim();
+  if (acct === '0') {
+    await runners.director.run(['sysctl', '-w', `${ACCT}=1`]);
+    notes.push(`${ACCT} was 0 on ${director.name}: set to 1 for this request (per-flow packet counts), then back to 0`);
+  }
+  try {
+    const [ipsetSave, ipvsSave] = [
+      (await runners.director.run(['ipset', 'save'])).stdout,
+      (await runners.director.run(['ipvsadm', '-S', '-n'])).stdout,
+    ];
+    const sourcePort = pickSourcePort();
+    const before = await snapshot(runners.director);
+    const outcome = await request(runners.from, to, sourcePort);
+    const after = await snapshot(runners.director);
+    const flows = await conntrackAdapter(runners.director).list({ protocol: 'tcp', dport: to.port });
+    const flow = ourFlow(flows, to, sourcePort);
+    const trace = buildTrace({
+      from: { node: fromNode, origin: fromNode === director.name ? 'local' : 'remote' },
+      to,
+      before: before.tables,
+      after: after.tables,
+      ipvsBefore: before.ipvs,
+      ipvsAfter: after.ipvs,
+      ipvsServices: parseIpvsSave(ipvsSave),
+      sets: parseIpsetSave(ipsetSave),
+      ...(flow === undefined ? {} : { flow }),
+      request: outcome,
+    });
+    return { trace, notes };
+  } finally {
+    if (acct === '0') await runners.director.run(['sysctl', '-w', `${ACCT}=0`]);
+  }
+}
