@@ -14,7 +14,9 @@ import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
+import { describeChange } from '../plan/describe.js';
 import { findNode, planNode } from '../plan/plan.js';
+import { reloadIpvsChanges } from '../plan/reload.js';
 import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconcile.js';
 import { singleFlight } from '../reconcile/single-flight.js';
 import { writeState, type DaemonState } from '../reconcile/state-file.js';
@@ -108,6 +110,23 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   });
 
   /**
+   * Writes a reload's IPVS changes at once (an endpoint removed, a service added), with their UDP
+   * conntrack cleanup, before the full reconcile reads the kernel. A failure is logged, never thrown:
+   * the reconcile that follows writes what is still missing.
+   */
+  async function fastReload(previous: LabConfig, next: LabConfig): Promise<void> {
+    try {
+      const health = monitor.snapshot();
+      const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired);
+      if (changes.length === 0) return;
+      const steps = await nodeKernel(o.runner, ownershipOf(next, o.nodeName)).apply(changes);
+      o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
+    } catch (err) {
+      o.log.warn({ err }, 'reload: direct IPVS changes failed; the reconcile that follows writes them');
+    }
+  }
+
+  /**
    * Writes the planned weight of one real server after a health transition: one ipvsadm -R line. A
    * failure is logged, never thrown: the next reconcile writes the weight anyway.
    */
@@ -144,6 +163,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       }
       const previous = lab;
       lab = next.lab;
+      await fastReload(previous, lab);
       const { reloadProblems: _dropped, ...rest } = state;
       state = rest;
       monitor.update(lab);

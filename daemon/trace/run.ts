@@ -8,7 +8,7 @@
  */
 import type { LabConfig } from '../config/types.js';
 import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
-import { observeCounters, type ParsedTable } from '../kernel/iptables/index.js';
+import { observeAllCounters, type ParsedTable } from '../kernel/iptables/index.js';
 import { parseIpsetSave } from '../kernel/ipset/index.js';
 import { parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
@@ -38,11 +38,8 @@ export interface TraceRun {
 const pickSourcePort = (): number => 40000 + Math.floor(Math.random() * 20000);
 
 async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs: ReturnType<typeof parseIpvsStats> }> {
-  const tables: ParsedTable[] = [];
-  for (const table of TABLES) {
-    const parsed = await observeCounters(director, table);
-    if (parsed !== undefined) tables.push(parsed);
-  }
+  // one iptables-save -c for every table: the four tables are read at the same instant
+  const tables = (await observeAllCounters(director)).filter((t) => TABLES.includes(t.name));
   const { stdout } = await director.run(['ipvsadm', '-L', '-n', '--stats', '--exact']);
   return { tables, ipvs: parseIpvsStats(stdout) };
 }

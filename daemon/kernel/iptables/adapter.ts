@@ -43,3 +43,9 @@ export function iptablesAdapter(runner: Runner): IptablesAdapter {
 export async function observeCounters(runner: Runner, table: IptablesTable): Promise<ParsedTable | undefined> {
   return (await save(runner, table, true))[0];
 }
+
+/** One `iptables-save -c` of every table, parsed with per-rule counters (for tracing: all tables at one instant). */
+export async function observeAllCounters(runner: Runner): Promise<ParsedTable[]> {
+  const { stdout } = await runner.run(['iptables-save', '-c']);
+  return parseIptablesSave(stdout);
+}

@@ -1,0 +1,220 @@
+/**
+ * kube-proxy's IPVS mode end to end (labs/kube.yaml, in a temporary copy the tests edit and reload):
+ * cluster IP from the director and node port from the client answer from both endpoints; the cluster
+ * IP from the client does not, and doctor says why; service DNS from the client; trace shows the
+ * article's walk for each service type; UDP through the cluster IP, and removing an endpoint removes
+ * exactly its IPVS destination and conntrack entries while my-service keeps answering; removing a
+ * service leaves exactly kube-proxy's reference state; cleanup removes everything; down restores the host.
+ */
+import test, { type ExecutionContext } from 'ava';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DoctorReport } from '../../daemon/doctor/kube-types.js';
+import { renderTrace } from '../../daemon/trace/render.js';
+import type { Trace } from '../../daemon/trace/types.js';
+import { normalFromDumps } from '../shared/kube-dump.js';
+import { hostSnapshot, inNs, lvslab, ok, root, run, until } from './helpers.js';
+
+const DS = 'kube-ds';
+const CLIENT = 'kube-client';
+const CLUSTER_IP = '10.108.113.237';
+const NODE_PORT = '192.168.113.101:30080';
+const ECHO = '10.108.113.238';
+const RS_IP: Readonly<Record<string, string>> = { rs1: '192.168.113.99', rs2: '192.168.113.98' };
+
+let lab = '';
+let labText = '';
+let before: Record<string, string>;
+let dsPid = 0;
+
+const ds = (...argv: string[]) => ok(inNs(DS, argv));
+const curlFrom = async (ns: string, url: string): Promise<{ exit: number; body: string }> => {
+  const r = await inNs(ns, ['curl', '-sS', '--max-time', '3', url]);
+  return { exit: r.exitCode, body: r.stdout.trim() };
+};
+const answersOf = async (ns: string, url: string, n: number): Promise<Record<string, number>> => {
+  const seen: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const { exit, body } = await curlFrom(ns, url);
+    const key = exit === 0 ? body : `curl exit ${exit}`;
+    seen[key] = (seen[key] ?? 0) + 1;
+  }
+  return seen;
+};
+const reference = (name: string) => readFile(`${root}test/fixtures/kube/${name}`, 'utf8');
+const udpFrom = async (ns: string, sockets: number) =>
+  JSON.parse((await ok(inNs(ns, [process.execPath, `${root}dist/test/e2e/udp-client.js`, ECHO, '7', String(sockets)]))).stdout) as {
+    answers: Record<string, number>;
+    unanswered: number;
+  };
+
+/** Writes the lab copy with `edit` applied and asks the director's daemon to reload it. */
+async function reloadWith(edit: (text: string) => string): Promise<number> {
+  const next = edit(labText);
+  if (next === labText) throw new Error('the edit changed nothing: the test would prove nothing');
+  labText = next;
+  await writeFile(lab, labText);
+  process.kill(dsPid, 'SIGHUP');
+  return Date.now();
+}
+
+test.before(async () => {
+  before = await hostSnapshot();
+  const dir = await mkdtemp(join(tmpdir(), 'lvslab-kube-e2e-'));
+  lab = join(dir, 'kube.yaml');
+  labText = await readFile(`${root}labs/kube.yaml`, 'utf8');
+  await writeFile(lab, labText);
+});
+
+test.serial('up: the director converges to kube-proxy\'s objects; the cluster IP answers from both endpoints on the director', async (t) => {
+  const up = await lvslab('up', lab, '--requests', '2');
+  t.log(up.stdout.split('\n').filter((l) => /changes|converged in/.test(l)).join('\n'));
+  t.is(up.exitCode, 0, up.stderr + up.stdout);
+  dsPid = (JSON.parse(await readFile('/run/lvslab/kube/lab.json', 'utf8')) as { pids: Record<string, number> }).pids.ds!;
+  t.true(dsPid > 1);
+  t.deepEqual(await answersOf(DS, `http://${CLUSTER_IP}:80/`, 4), { rs1: 2, rs2: 2 });
+  const link = (await ds('ip', '-o', 'link', 'show', 'kube-ipvs0')).stdout;
+  t.regex(link, /kube-ipvs0: <BROADCAST,NOARP> .* state DOWN .*link\/ether .*/);
+  t.regex((await ds('ip', '-o', 'addr', 'show', 'kube-ipvs0')).stdout, /inet 10\.108\.113\.237\/32 /);
+});
+
+test.serial('from the client: the node port answers from both endpoints; the cluster IP does not, and doctor explains it', async (t) => {
+  t.deepEqual(await answersOf(CLIENT, `http://${NODE_PORT}/`, 4), { rs1: 2, rs2: 2 });
+  t.not((await curlFrom(CLIENT, `http://${CLUSTER_IP}:80/`)).exit, 0);
+  const doctor = await lvslab('doctor', lab, '--json');
+  t.is(doctor.exitCode, 0, doctor.stderr);
+  const report = JSON.parse(doctor.stdout) as DoctorReport;
+  t.deepEqual(report.findings.map((f) => [f.code, f.kind]), [['cluster-ip-from-outside', 'by-design']]);
+  t.regex(report.findings[0]!.message, /10\.108\.113\.237:80 does not answer from the client client, by design/);
+  t.log(report.findings[0]!.message);
+});
+
+test.serial('doctor names vs.conntrack=0 on the director (daemon frozen so the fault stays)', async (t) => {
+  process.kill(dsPid, 'SIGSTOP');
+  try {
+    await ds('sysctl', '-w', 'net.ipv4.vs.conntrack=0');
+    const doctor = await lvslab('doctor', lab, '--json');
+    t.is(doctor.exitCode, 1, doctor.stdout);
+    const codes = (JSON.parse(doctor.stdout) as DoctorReport).findings.map((f) => f.code);
+    t.true(codes.includes('vs-conntrack-off'), codes.join(', '));
+  } finally {
+    process.kill(dsPid, 'SIGCONT');
+  }
+  await until('vs.conntrack repaired', 20_000, async () => (await ds('sysctl', '-n', 'net.ipv4.vs.conntrack')).stdout.trim() === '1');
+});
+
+test.serial('service DNS: the client resolves my-service.default.svc.cluster.local; an unknown name fails', async (t) => {
+  const hosts = await inNs(CLIENT, ['getent', 'hosts', 'my-service.default.svc.cluster.local']);
+  t.is(hosts.exitCode, 0, hosts.stderr);
+  t.regex(hosts.stdout, /^10\.108\.113\.237\s+my-service\.default\.svc\.cluster\.local$/m);
+  t.is((await inNs(CLIENT, ['getent', 'hosts', 'no-such-service.default.svc.cluster.local'])).exitCode, 2);
+});
+
+/** The trace's steps as "table:CHAIN>TARGET" (rules), "IPVS", "CONNTRACK". */
+const labels = (trace: Trace): string[] =>
+  trace.steps.map((s) => (s.kind === 'ipvs' ? 'IPVS' : s.kind === 'conntrack' ? 'CONNTRACK' : `${s.table}:${s.chain}>${s.target}`));
+
+/** `want` appears in `have` in this order (other steps may come between). */
+function inOrder(t: ExecutionContext, have: readonly string[], want: readonly string[]): void {
+  let at = -1;
+  for (const step of want) {
+    const next = have.indexOf(step, at + 1);
+    t.true(next > at, `step ${step} after step ${at + 1} in: ${have.join(' → ')}`);
+    at = next;
+  }
+}
+
+async function traceOf(t: ExecutionContext, from: string, to: string): Promise<Trace> {
+  const json = await lvslab('trace', '--from', from, '--to', to, lab, '--json');
+  t.is(json.exitCode, 0, json.stderr + json.stdout);
+  const trace = JSON.parse(json.stdout) as Trace & { notes: string[] };
+  // the text form is renderTrace of the same data (what `lvslab trace` without --json prints)
+  t.log(`lvslab trace --from ${from} --to ${to}\n${renderTrace(trace)}\n${trace.notes.map((n) => `note: ${n}`).join('\n')}`);
+  return trace;
+}
+
+test.serial('trace of the node port from the client: PREROUTING → KUBE-SERVICES → KUBE-NODE-PORT → KUBE-MARK-MASQ → IPVS → MASQUERADE', async (t) => {
+  const trace = await traceOf(t, 'client', NODE_PORT);
+  const steps = labels(trace);
+  t.is(steps[0], 'nat:PREROUTING>KUBE-SERVICES');
+  inOrder(t, steps, [
+    'nat:PREROUTING>KUBE-SERVICES', 'nat:KUBE-SERVICES>KUBE-NODE-PORT', 'nat:KUBE-NODE-PORT>KUBE-MARK-MASQ', 'nat:KUBE-MARK-MASQ>MARK',
+    'IPVS', 'nat:POSTROUTING>KUBE-POSTROUTING', 'nat:KUBE-POSTROUTING>MASQUERADE', 'CONNTRACK',
+  ]);
+  const step = (label: string) => trace.steps[steps.indexOf(label)]!;
+  t.regex(step('nat:KUBE-SERVICES>KUBE-NODE-PORT').rule ?? '', /-m addrtype --dst-type LOCAL/);
+  t.regex(step('nat:KUBE-NODE-PORT>KUBE-MARK-MASQ').explanation, /KUBE-NODE-PORT-TCP \(dst\) — which holds 30080/);
+  const answer = trace.request.answer ?? '';
+  t.regex(step('IPVS').explanation, new RegExp(`192\\.168\\.113\\.101:30080 \\(rr\\) → ${RS_IP[answer]?.replace(/\./g, '\\.')}:8080`));
+  t.is(steps.at(-1), 'CONNTRACK');
+});
+
+test.serial('trace of the cluster IP from the director: OUTPUT → KUBE-SERVICES → (KUBE-CLUSTER-IP src,dst) KUBE-MARK-MASQ → IPVS → MASQUERADE', async (t) => {
+  const trace = await traceOf(t, 'ds', `${CLUSTER_IP}:80`);
+  const steps = labels(trace);
+  t.is(steps[0], 'nat:OUTPUT>KUBE-SERVICES');
+  inOrder(t, steps, [
+    'nat:OUTPUT>KUBE-SERVICES', 'nat:KUBE-SERVICES>KUBE-MARK-MASQ', 'nat:KUBE-MARK-MASQ>MARK',
+    'IPVS', 'nat:POSTROUTING>KUBE-POSTROUTING', 'nat:KUBE-POSTROUTING>MASQUERADE', 'CONNTRACK',
+  ]);
+  t.regex(trace.steps[steps.indexOf('nat:KUBE-SERVICES>KUBE-MARK-MASQ')]!.rule ?? '', /--match-set KUBE-CLUSTER-IP src,dst/);
+});
+
+const udpDestinations = async (): Promise<string[]> =>
+  (await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.startsWith(`-a -u ${ECHO}:7 `)).map((l) => l.split(' ')[4] ?? '');
+const udpFlowsTo = async (rsIp: string): Promise<number> =>
+  (await ds('conntrack', '-L', '-p', 'udp', '--dport', '7', '--reply-src', rsIp)).stdout.split('\n').filter((l) => l.startsWith('udp')).length;
+
+test.serial('UDP echo through the cluster IP; removing rs1 from echo-udp removes its destination and flows within 1 s, my-service keeps answering', async (t) => {
+  const udp = await udpFrom(DS, 8);
+  t.deepEqual(udp, { answers: { rs1: 4, rs2: 4 }, unanswered: 0 });
+  t.true((await udpFlowsTo(RS_IP.rs1!)) > 0, 'UDP flows toward rs1 before the change');
+  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '5', '12']);
+  await new Promise((r) => setTimeout(r, 3000));
+  const myServiceBefore = (await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort();
+  const sent = await reloadWith((text) => text.replace('    targetPort: 9007\n    endpoints:\n      - { node: rs1 }\n', '    targetPort: 9007\n    endpoints:\n'));
+  let flowsGoneMs = 0;
+  const destinationGoneMs = await until('rs1 gone from echo-udp', 10_000, async () => {
+    const gone = !(await udpDestinations()).includes(`${RS_IP.rs1}:9007`);
+    if (gone && (await udpFlowsTo(RS_IP.rs1!)) === 0) flowsGoneMs = Date.now() - sent;
+    return gone && flowsGoneMs > 0;
+  }, 50);
+  // a figure to report, not to assert (tests never assert on wall-clock speed): emulated CPUs are slow
+  t.log(`after SIGHUP: rs1's IPVS destination and its UDP flows gone, seen at ${flowsGoneMs} ms (destination: ${destinationGoneMs} ms; each poll is two tool runs in the namespace)`);
+  const written = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').filter((l) => l.includes('IPVS changes written directly')).at(-1);
+  if (written !== undefined) t.log(`the daemon wrote the deletion (and its conntrack -D) ${(JSON.parse(written) as { time: number }).time - sent} ms after SIGHUP`);
+  t.deepEqual(await udpDestinations(), [`${RS_IP.rs2}:9007`]);
+  t.deepEqual((await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort(), myServiceBefore);
+  t.deepEqual(await udpFrom(DS, 4), { answers: { rs2: 4 }, unanswered: 0 });
+  const result = JSON.parse((await ok(load)).stdout) as { ok: number; failed: number; answers: Record<string, number> };
+  t.log(`my-service during the change: ${JSON.stringify({ ok: result.ok, failed: result.failed, answers: result.answers })}`);
+  t.is(result.failed, 0);
+  t.is(result.ok, 60);
+});
+
+test.serial('removing echo-udp removes exactly its set entries, IPVS service and address: the director equals kube-proxy\'s reference dump', async (t) => {
+  const start = labText.indexOf('  # ClusterIP only, over UDP');
+  await reloadWith((text) => text.slice(0, start));
+  await until('echo-udp gone', 15_000, async () => !(await ds('ipvsadm', '-S', '-n')).stdout.includes(ECHO) && !(await ds('ip', '-o', 'addr', 'show', 'kube-ipvs0')).stdout.includes(ECHO));
+  const got = normalFromDumps((await ds('iptables-save')).stdout, (await ds('ipset', 'save')).stdout, (await ds('ipvsadm', '-S', '-n')).stdout);
+  const want = normalFromDumps(await reference('iptables-save.txt'), await reference('ipset-save.txt'), await reference('ipvsadm-S-n.txt'));
+  t.deepEqual(got, want);
+  t.deepEqual((await ds('ip', '-o', 'addr', 'show', 'kube-ipvs0')).stdout.match(/inet \S+/g), [`inet ${CLUSTER_IP}/32`]);
+});
+
+test.serial('cleanup removes every kube object of the director; down leaves the host as it was', async (t) => {
+  process.kill(dsPid, 'SIGSTOP');
+  try {
+    await ok(lvslab('cleanup', '--node', 'ds', lab));
+    t.false((await ds('iptables-save')).stdout.includes('KUBE-'));
+    t.is((await ds('ipset', 'list', '-n')).stdout.trim(), '');
+    t.is((await ds('ipvsadm', '-S', '-n')).stdout.trim(), '');
+    t.not((await inNs(DS, ['ip', 'link', 'show', 'kube-ipvs0'])).exitCode, 0);
+  } finally {
+    process.kill(dsPid, 'SIGCONT');
+  }
+  await ok(lvslab('down', lab));
+  t.deepEqual(await hostSnapshot(), before);
+  t.not((await run(['ls', '/etc/netns/kube-client'])).exitCode, 0);
+});
