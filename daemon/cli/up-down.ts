@@ -11,6 +11,7 @@ import { labNamespaces } from '../lab/topology.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import { microvmScript } from '../paths.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
+import { doctorCommand } from './doctor-command.js';
 import { verifyCommand, type VerifyFlags } from './verify-command.js';
 import { resolve } from 'node:path';
 
@@ -43,7 +44,10 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
     ctx.out(`  ${first ? summarize(first) : `${s.node}: converged`}`);
   });
   ctx.out(`lab ${lab.lab} converged in ${Math.round(performance.now() - started)} ms`);
-  return verifyCommand(ctx, path, flags);
+  const verified = await verifyCommand(ctx, path, flags);
+  // services are checked by doctor: what answers from where, and why not
+  const doctored = lab.services.length > 0 ? await doctorCommand(ctx, path, flags.json) : EXIT.ok;
+  return verified !== EXIT.ok ? verified : doctored;
 }
 
 /** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces. */

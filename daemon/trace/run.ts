@@ -37,11 +37,35 @@ export interface TraceRun {
 /** A source port for the request, so that its conntrack entry can be told from any other. */
 const pickSourcePort = (): number => 40000 + Math.floor(Math.random() * 20000);
 
-async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs: ReturnType<typeof parseIpvsStats> }> {
+type IpvsStats = ReturnType<typeof parseIpvsStats>;
+
+const ipvsStats = async (director: Runner): Promise<IpvsStats> =>
+  parseIpvsStats((await director.run(['ipvsadm', '-L', '-n', '--stats', '--exact'])).stdout);
+
+async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs: IpvsStats }> {
   // one iptables-save -c for every table: the four tables are read at the same instant
   const tables = (await observeAllCounters(director)).filter((t) => TABLES.includes(t.name));
-  const { stdout } = await director.run(['ipvsadm', '-L', '-n', '--stats', '--exact']);
-  return { tables, ipvs: parseIpvsStats(stdout) };
+  return { tables, ipvs: await ipvsStats(director) };
+}
+
+/**
+ * The kernel adds up IPVS's per-CPU counters only in its rate estimator, every 2 s, so `--stats` shows
+ * a new connection up to 2 s late (seen in the micro-VM: +0 conns right after a request that IPVS
+ * did forward). After a request that got an answer, the stats are read again until the service's
+ * connection count moves, for at most one estimator period and a bit.
+ */
+export const IPVS_STATS_SETTLE_MS = 2500;
+
+async function settledIpvsStats(director: Runner, to: Destination, before: IpvsStats, waitFor: boolean): Promise<IpvsStats> {
+  const conns = (stats: IpvsStats): number =>
+    stats.find((s) => s.protocol === to.protocol && s.address === to.address && s.port === to.port)?.counters.conns ?? 0;
+  const started = Date.now();
+  let stats = await ipvsStats(director);
+  while (waitFor && conns(stats) === conns(before) && Date.now() - started < IPVS_STATS_SETTLE_MS) {
+    await new Promise((r) => setTimeout(r, 250));
+    stats = await ipvsStats(director);
+  }
+  return stats;
 }
 
 async function request(from: Runner, to: Destination, sourcePort: number): Promise<RequestOutcome> {
@@ -78,7 +102,8 @@ export async function runTrace(lab: LabConfig, fromNode: string, to: Destination
     const sourcePort = pickSourcePort();
     const before = await snapshot(runners.director);
     const outcome = await request(runners.from, to, sourcePort);
-    const after = await snapshot(runners.director);
+    const afterTables = (await observeAllCounters(runners.director)).filter((t) => TABLES.includes(t.name));
+    const after = { tables: afterTables, ipvs: await settledIpvsStats(runners.director, to, before.ipvs, outcome.ok) };
     const flows = await conntrackAdapter(runners.director).list({ protocol: 'tcp', dport: to.port });
     const flow = ourFlow(flows, to, sourcePort);
     const trace = buildTrace({

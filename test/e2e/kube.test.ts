@@ -104,6 +104,21 @@ test.serial('doctor names vs.conntrack=0 on the director (daemon frozen so the f
   await until('vs.conntrack repaired', 20_000, async () => (await ds('sysctl', '-n', 'net.ipv4.vs.conntrack')).stdout.trim() === '1');
 });
 
+test.serial('doctor names an endpoint that does not answer (rs1\'s daemon, which serves its backend, frozen)', async (t) => {
+  const rs1Pid = (JSON.parse(await readFile('/run/lvslab/kube/lab.json', 'utf8')) as { pids: Record<string, number> }).pids.rs1!;
+  t.true(rs1Pid > 1);
+  process.kill(rs1Pid, 'SIGSTOP');
+  try {
+    const doctor = await lvslab('doctor', lab, '--json');
+    t.is(doctor.exitCode, 1, doctor.stdout);
+    const down = (JSON.parse(doctor.stdout) as DoctorReport).findings.filter((f) => f.code === 'endpoint-down');
+    t.deepEqual(down.map((f) => f.message.split(' of ')[0]), ['endpoint rs1 192.168.113.99:8080']);
+    t.log(down[0]!.message);
+  } finally {
+    process.kill(rs1Pid, 'SIGCONT');
+  }
+});
+
 test.serial('service DNS: the client resolves my-service.default.svc.cluster.local; an unknown name fails', async (t) => {
   const hosts = await inNs(CLIENT, ['getent', 'hosts', 'my-service.default.svc.cluster.local']);
   t.is(hosts.exitCode, 0, hosts.stderr);
@@ -159,6 +174,17 @@ test.serial('trace of the cluster IP from the director: OUTPUT → KUBE-SERVICES
     'IPVS', 'nat:POSTROUTING>KUBE-POSTROUTING', 'nat:KUBE-POSTROUTING>MASQUERADE', 'CONNTRACK',
   ]);
   t.regex(trace.steps[steps.indexOf('nat:KUBE-SERVICES>KUBE-MARK-MASQ')]!.rule ?? '', /--match-set KUBE-CLUSTER-IP src,dst/);
+});
+
+test.serial('trace amid other traffic: the same walk, and it says which counters other connections moved', async (t) => {
+  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '4', '20']);
+  await new Promise((r) => setTimeout(r, 2000));
+  const trace = await traceOf(t, 'ds', `${CLUSTER_IP}:80`);
+  const result = JSON.parse((await ok(load)).stdout) as { ok: number; failed: number };
+  inOrder(t, labels(trace), ['nat:OUTPUT>KUBE-SERVICES', 'nat:KUBE-SERVICES>KUBE-MARK-MASQ', 'IPVS', 'nat:KUBE-POSTROUTING>MASQUERADE', 'CONNTRACK']);
+  t.true(trace.noise.otherNewConnections > 0 || trace.otherMoves.length > 0, JSON.stringify(trace.noise));
+  t.true(trace.noise.summary.length > 0);
+  t.log(`noise: ${trace.noise.summary.join(' | ')}; the load alongside: ${result.ok} ok, ${result.failed} failed`);
 });
 
 const udpDestinations = async (): Promise<string[]> =>
