@@ -7,6 +7,7 @@
  */
 import type { KubeletRules, LabConfig, NodeConfig, Protocol, ServiceConfig } from '../config/types.js';
 import type { Chain, IpSet, JumpRule, RealServer, Sysctl, VirtualService } from '../kernel/types.js';
+import { markMasqRules, postroutingRules } from './masquerade.js';
 import { hexMark } from './names.js';
 
 /** kube-proxy's object names with the lab's prefix. */
@@ -86,7 +87,6 @@ const nodePortsOf = (services: readonly ServiceConfig[], protocol: Protocol): nu
 
 function natChains(lab: LabConfig, sets: readonly IpSet[]): Chain[] {
   const n = kubeNames(lab.prefix);
-  const mark = hexMark(lab.masqueradeMark);
   const hasEntries = (name: string): boolean => (sets.find((s) => s.name === name)?.entries.length ?? 0) > 0;
   const clusterIPs = hasEntries(n.clusterIPSet);
   const chains: Chain[] = [
@@ -111,15 +111,11 @@ function natChains(lab: LabConfig, sets: readonly IpSet[]): Chain[] {
       ),
     },
     { table: 'nat', name: n.loadBalancer, rules: [`-j ${n.markMasq}`] },
-    { table: 'nat', name: n.markMasq, rules: [`-j MARK --set-xmark ${mark}/${mark}`] },
+    { table: 'nat', name: n.markMasq, rules: markMasqRules(lab.masqueradeMark) },
     {
       table: 'nat',
       name: n.postrouting,
-      rules: [
-        `-m mark ! --mark ${mark}/${mark} -j RETURN`,
-        `-j MARK --set-xmark ${mark}/0x0`,
-        '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
-      ],
+      rules: postroutingRules(lab.masqueradeMark, '-m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully'),
     },
   ];
   return chains;

@@ -4,9 +4,10 @@
  */
 import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types.js';
 import { emptyState, type Chain, type IpSet, type JumpRule, type KernelState, type Route, type Sysctl, type VirtualService } from '../kernel/types.js';
-import { blocklistSetName, chainNames, hexMark, jumpComment } from './names.js';
+import { blocklistSetName, chainNames, jumpComment } from './names.js';
 import { plannedRealServers, type HealthView } from './real-servers.js';
 import { connReuseSysctl, planKube, type KubePlan } from './kube.js';
+import { markMasqRules, postroutingRules } from './masquerade.js';
 
 /** A service the daemon itself runs on this node (the real servers' built-in backend). */
 export interface Backend {
@@ -88,19 +89,14 @@ function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
   const comment = jumpComment(lab);
   const snatServers = lab.virtualServers.filter((vs) => vs.snat);
   if (snatServers.length === 0) return { chains: [], jumps: [] };
-  const mark = hexMark(lab.masqueradeMark);
   return {
     chains: [
       { table: 'nat', name: names.services, rules: snatServers.map((vs) => snatRule(vs, names.markMasq)) },
-      { table: 'nat', name: names.markMasq, rules: [`-j MARK --set-xmark ${mark}/${mark}`] },
+      { table: 'nat', name: names.markMasq, rules: markMasqRules(lab.masqueradeMark) },
       {
         table: 'nat',
         name: names.postrouting,
-        rules: [
-          `-m mark ! --mark ${mark}/${mark} -j RETURN`,
-          `-j MARK --set-xmark ${mark}/0x0`,
-          '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE',
-        ],
+        rules: postroutingRules(lab.masqueradeMark, '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE'),
       },
     ],
     jumps: [
