@@ -62,18 +62,15 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
 
   return {
     /**
-     * Observe what lvslab owns; sysctls only for the keys the plan names. The tools are read at the
-     * same time (each is one read-only process): a run's observe is as long as its slowest read.
+     * Observe what lvslab owns; sysctls only for the keys the plan names. One tool after the other: when
+     * they were read at once, four daemons on two emulated CPUs (the micro-VM, wrr lab every 2 s) made
+     * bursts that probably starved verify's curl (one CI run: a 3 s timeout, verify 56 s, not 15 s).
      */
     async observe(desired: KernelState): Promise<Observed> {
-      const wantsIpvs = desired.ipvs.length > 0;
-      const [{ link, addresses, routes }, sysctls, ipsets, { chains, jumps }, allServices] = await Promise.all([
-        ip.observe(owned.interface),
-        desired.sysctls.length > 0 ? sysctl.observe(desired.sysctls.map((s) => s.key)) : Promise.resolve(new Map<string, string>()),
-        ipset.observe(owned.prefix),
-        iptables.observe(owned.prefix, TABLES),
-        wantsIpvs ? ipvs.observe(() => true) : Promise.resolve(undefined),
-      ]);
+      const { link, addresses, routes } = await ip.observe(owned.interface);
+      const sysctls = desired.sysctls.length > 0 ? await sysctl.observe(desired.sysctls.map((s) => s.key)) : new Map<string, string>();
+      const ipsets = await ipset.observe(owned.prefix);
+      const { chains, jumps } = await iptables.observe(owned.prefix, TABLES);
       const nodePorts = owned.nodePorts;
       const isNodePort = (s: { address: string; port: number }): boolean =>
         nodePorts !== undefined && s.address === nodePorts.address && s.port >= nodePorts.min && s.port <= nodePorts.max;
@@ -84,7 +81,7 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       const kubeMode = desired.ipvs.some(isNodePort) || ipsets.some((s) => s.name === `${owned.prefix}NODE-PORT-TCP`);
       const owns = (s: { address: string; port: number }): boolean => ownedVips.has(s.address) || (kubeMode && isNodePort(s));
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
-      const services = allServices !== undefined ? allServices.filter(owns) : ownedVips.size > 0 || kubeMode ? await ipvs.observe(owns) : [];
+      const services = ownedVips.size > 0 || kubeMode ? await ipvs.observe(owns) : [];
       return { sysctls, links: link ? [link] : [], addresses, routes, ipsets, chains, jumps, ipvs: services };
     },
 
