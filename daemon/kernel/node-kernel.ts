@@ -8,6 +8,7 @@ import type { Runner } from './runner.js';
 import type { LabConfig } from '../config/types.js';
 import type { IptablesTable, KernelState } from './types.js';
 import type { Observed } from '../plan/diff.js';
+import { kubeNames } from '../plan/kube.js';
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
@@ -78,7 +79,7 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
         ...addresses.map((a) => a.cidr.replace(/\/\d+$/, '')),
         ...desired.ipvs.filter((s) => !isNodePort(s)).map((s) => s.address),
       ]);
-      const kubeMode = desired.ipvs.some(isNodePort) || ipsets.some((s) => s.name === `${owned.prefix}NODE-PORT-TCP`);
+      const kubeMode = desired.ipvs.some(isNodePort) || ipsets.some((s) => s.name === kubeNames(owned.prefix).nodePortSet('tcp'));
       const owns = (s: { address: string; port: number }): boolean => ownedVips.has(s.address) || (kubeMode && isNodePort(s));
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
       const services = ownedVips.size > 0 || kubeMode ? await ipvs.observe(owns) : [];

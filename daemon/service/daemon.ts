@@ -58,6 +58,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const changedDuringRun: HealthEvent[] = [];
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
   const dns = serviceDns(o.nodeName, o.log);
+  /** This node's kernel as the lab in force owns it. */
+  const kernel = () => nodeKernel(o.runner, ownershipOf(lab, o.nodeName));
   await dns.update(lab);
 
   /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
@@ -81,7 +83,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     running = true;
     let result: ReconcileResult;
     try {
-      result = await reconcile(lab, o.nodeName, nodeKernel(o.runner, ownershipOf(lab, o.nodeName)), { health: () => monitor.snapshot(), drainStarts });
+      result = await reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts });
     } finally {
       running = false;
     }
@@ -119,7 +121,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       const health = monitor.snapshot();
       const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired);
       if (changes.length === 0) return;
-      const steps = await nodeKernel(o.runner, ownershipOf(next, o.nodeName)).apply(changes);
+      const steps = await kernel().apply(changes);
       o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
     } catch (err) {
       o.log.warn({ err }, 'reload: direct IPVS changes failed; the reconcile that follows writes them');
@@ -136,7 +138,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
       const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
       if (!service || !real) return; // removed on failure: the reconcile drains it
-      const steps = await nodeKernel(o.runner, ownershipOf(lab, o.nodeName)).apply([{ kind: 'rs-edit', service, real, from: real }]);
+      const steps = await kernel().apply([{ kind: 'rs-edit', service, real, from: real }]);
       o.log.info({ realServer: event.key, weight: real.weight, steps }, `${event.node} ${event.ip}:${event.port}: weight ${real.weight} written directly`);
     } catch (err) {
       o.log.error({ err, realServer: event.key }, 'direct weight change failed');
@@ -183,7 +185,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     },
 
     async status(): Promise<StatusDocument> {
-      const connections = director() ? await nodeKernel(o.runner, ownershipOf(lab, o.nodeName)).connections(vips()) : [];
+      const connections = director() ? await kernel().connections(vips()) : [];
       return statusDocument({
         lab, node: findNode(lab, o.nodeName), pid: process.pid, startedAt, converged: state.converged,
         ...(last ? { last } : {}), health: monitor.snapshot(), connections,

@@ -8,7 +8,7 @@
  */
 import type { LabConfig } from '../config/types.js';
 import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
-import { observeAllCounters, type ParsedTable } from '../kernel/iptables/index.js';
+import { observeCounters, type ParsedTable } from '../kernel/iptables/index.js';
 import { parseIpsetSave } from '../kernel/ipset/index.js';
 import { parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
@@ -44,7 +44,7 @@ const ipvsStats = async (director: Runner): Promise<IpvsStats> =>
 
 async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs: IpvsStats }> {
   // one iptables-save -c for every table: the four tables are read at the same instant
-  const tables = (await observeAllCounters(director)).filter((t) => TABLES.includes(t.name));
+  const tables = (await observeCounters(director)).filter((t) => TABLES.includes(t.name));
   return { tables, ipvs: await ipvsStats(director) };
 }
 
@@ -102,7 +102,7 @@ export async function runTrace(lab: LabConfig, fromNode: string, to: Destination
     const sourcePort = pickSourcePort();
     const before = await snapshot(runners.director);
     const outcome = await request(runners.from, to, sourcePort);
-    const afterTables = (await observeAllCounters(runners.director)).filter((t) => TABLES.includes(t.name));
+    const afterTables = (await observeCounters(runners.director)).filter((t) => TABLES.includes(t.name));
     const after = { tables: afterTables, ipvs: await settledIpvsStats(runners.director, to, before.ipvs, outcome.ok) };
     const flows = await conntrackAdapter(runners.director).list({ protocol: 'tcp', dport: to.port });
     const flow = ourFlow(flows, to, sourcePort);

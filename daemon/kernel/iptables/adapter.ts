@@ -13,11 +13,6 @@ export interface IptablesAdapter {
   apply(changes: readonly Change[]): Promise<number>;
 }
 
-const save = async (runner: Runner, table: IptablesTable, counters = false): Promise<ParsedTable[]> => {
-  const { stdout } = await runner.run(['iptables-save', ...(counters ? ['-c'] : []), '-t', table]);
-  return parseIptablesSave(stdout).filter((t) => t.name === table);
-};
-
 // iptables-restore says "Error occurred at line: N" (N counts from the batch's first line).
 const explain = explainAtLine(/Error occurred at line: (\d+)/);
 
@@ -39,13 +34,8 @@ export function iptablesAdapter(runner: Runner): IptablesAdapter {
   };
 }
 
-/** `iptables-save -c -t TABLE`, parsed with per-rule counters (for tracing); undefined when empty. */
-export async function observeCounters(runner: Runner, table: IptablesTable): Promise<ParsedTable | undefined> {
-  return (await save(runner, table, true))[0];
-}
-
 /** One `iptables-save -c` of every table, parsed with per-rule counters (for tracing: all tables at one instant). */
-export async function observeAllCounters(runner: Runner): Promise<ParsedTable[]> {
+export async function observeCounters(runner: Runner): Promise<ParsedTable[]> {
   const { stdout } = await runner.run(['iptables-save', '-c']);
   return parseIptablesSave(stdout);
 }
