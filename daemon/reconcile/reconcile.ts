@@ -33,6 +33,8 @@ export interface ReconcileResult {
   readonly draining: readonly DrainingServer[];
   /** Pass to the next run as options.drainStarts. */
   readonly drainStarts: DrainStarts;
+  /** The lab changed (a reload) after this run planned: it wrote nothing and must run again. */
+  readonly superseded?: true;
   readonly error?: string;
 }
 
@@ -48,6 +50,13 @@ export interface ReconcileOptions {
   readonly health?: () => HealthView;
   /** The previous result's drainStarts (the daemon keeps them in memory). */
   readonly drainStarts?: DrainStarts;
+  /**
+   * Asked just before writing: true when the lab this run planned with is no longer the one in force
+   * (a reload came while it was reading the kernel). Such a run writes nothing and says superseded:
+   * its diff was taken against the old lab, and a reload's direct writes (an endpoint deleted) would
+   * otherwise be undone by it until the next run.
+   */
+  readonly superseded?: () => boolean;
   /** The node's kernel release (`uname -r`); default this machine's (a namespace shares it). */
   readonly kernelRelease?: string;
   /** Epoch milliseconds; default Date.now (tests set it). */
@@ -59,6 +68,7 @@ interface Outcome {
   steps: StepResult[];
   remaining: Change[];
   drain?: DrainOutput;
+  superseded?: true;
 }
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -84,7 +94,11 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
     if (!options.cleanup) outcome.drain = await drain(planned, lab, kernel, options);
     outcome.changes = outcome.drain?.changes ?? planned;
     const stillDraining = (changes: Change[]): Change[] => withoutDraining(changes, outcome.drain?.drainStarts ?? {});
-    if (!options.dryRun && outcome.changes.length > 0) {
+    if (!options.dryRun && outcome.changes.length > 0 && options.superseded?.()) {
+      // nothing between this check and apply() awaits: a reload cannot slip in after it
+      outcome.superseded = true;
+      outcome.drain = undefined;
+    } else if (!options.dryRun && outcome.changes.length > 0) {
       outcome.steps = await kernel.apply(outcome.changes);
       outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired)));
     } else if (options.dryRun) {
@@ -94,6 +108,27 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
     return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e));
   }
   return result(nodeName, started, outcome, options);
+}
+
+/** Reloads in a row that may supersede one run before it returns what it has (the next run writes). */
+export const MAX_SUPERSEDED_RUNS = 3;
+
+/**
+ * Runs `attempt` until it is not superseded: each attempt gets a `superseded` that is true once the
+ * lab generation has moved since it started (the daemon bumps it on every reload), and a superseded
+ * attempt (which wrote nothing) is reported and started again, with whatever lab is then in force.
+ */
+export async function untilNotSuperseded(
+  generation: () => number,
+  attempt: (superseded: () => boolean) => Promise<ReconcileResult>,
+  onSuperseded: (result: ReconcileResult, attempt: number) => void,
+): Promise<ReconcileResult> {
+  for (let n = 1; ; n++) {
+    const planned = generation();
+    const result = await attempt(() => generation() !== planned);
+    if (!result.superseded || n === MAX_SUPERSEDED_RUNS) return result;
+    onSuperseded(result, n);
+  }
 }
 
 /** Holds back the deletion of real servers that still have connections (plan/drain.ts). */
@@ -106,7 +141,7 @@ async function drain(changes: Change[], lab: LabConfig, kernel: NodeKernel, opti
 }
 
 function result(node: string, started: number, outcome: Outcome, options: ReconcileOptions, error?: string): ReconcileResult {
-  const { changes, steps, remaining, drain: drained } = outcome;
+  const { changes, steps, remaining, drain: drained, superseded } = outcome;
   const countsByKind: Record<string, number> = {};
   for (const c of changes) countsByKind[c.kind] = (countsByKind[c.kind] ?? 0) + 1;
   return {
@@ -120,6 +155,7 @@ function result(node: string, started: number, outcome: Outcome, options: Reconc
     durationMs: Math.round(performance.now() - started),
     draining: drained?.draining ?? [],
     drainStarts: drained?.drainStarts ?? options.drainStarts ?? {},
+    ...(superseded ? { superseded } : {}),
     ...(error !== undefined ? { error } : {}),
   };
 }
@@ -127,6 +163,7 @@ function result(node: string, started: number, outcome: Outcome, options: Reconc
 /** "ds: 14 changes applied in 420 ms" / "ds: 0 changes (converged) in 95 ms"; "…; 1 draining". */
 export function summarize(r: ReconcileResult, dryRun = false): string {
   if (!r.ok) return `${r.node}: FAILED after ${r.durationMs} ms: ${r.error}`;
+  if (r.superseded) return `${r.node}: ${r.changes.length} changes not written (the lab was reloaded while this run read the kernel) in ${r.durationMs} ms`;
   const verb = dryRun ? 'planned' : 'applied';
   const head = r.changes.length === 0 ? `${r.node}: 0 changes (converged)` : `${r.node}: ${r.changes.length} changes ${verb}`;
   const tail = !dryRun && r.remaining > 0 ? `; ${r.remaining} still differ: ${r.remainingChanges.join('; ')}` : '';

@@ -17,7 +17,7 @@ import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
 import { findNode, planNode } from '../plan/plan.js';
 import { reloadIpvsChanges } from '../plan/reload.js';
-import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconcile.js';
+import { reconcile, summarize, untilNotSuperseded, type ReconcileResult } from '../reconcile/reconcile.js';
 import { singleFlight } from '../reconcile/single-flight.js';
 import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
@@ -55,6 +55,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let drainStarts: DrainStarts = {};
   let ready = false;
   let running = false;
+  /** Counts reloads: a run planned under an older generation writes nothing (reconcileCurrentLab). */
+  let labGeneration = 0;
   const changedDuringRun: HealthEvent[] = [];
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
   const dns = serviceDns(o.nodeName, o.log);
@@ -83,7 +85,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     running = true;
     let result: ReconcileResult;
     try {
-      result = await reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts });
+      result = await reconcileCurrentLab();
     } finally {
       running = false;
     }
@@ -110,6 +112,15 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     } else o.notifier.status(status);
     return result;
   });
+
+  /** One reconcile of the lab in force, started again (with the new lab) when a reload supersedes it. */
+  function reconcileCurrentLab(): Promise<ReconcileResult> {
+    return untilNotSuperseded(
+      () => labGeneration,
+      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded }),
+      (result, attempt) => o.log.info({ attempt, notWritten: result.changes }, summarize(result)),
+    );
+  }
 
   /**
    * Writes a reload's IPVS changes at once (an endpoint removed, a service added), with their UDP
@@ -165,6 +176,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       }
       const previous = lab;
       lab = next.lab;
+      labGeneration++;
       await fastReload(previous, lab);
       const { reloadProblems: _dropped, ...rest } = state;
       state = rest;

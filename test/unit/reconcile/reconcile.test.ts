@@ -6,7 +6,7 @@ import type { RealServerConnections } from '../../../daemon/kernel/ipvs/index.js
 import type { NodeKernel } from '../../../daemon/kernel/node-kernel.js';
 import { realServerKey, type KernelState, type RealServer, type VirtualService } from '../../../daemon/kernel/types.js';
 import { planNode } from '../../../daemon/plan/plan.js';
-import { reconcile, summarize } from '../../../daemon/reconcile/reconcile.js';
+import { MAX_SUPERSEDED_RUNS, reconcile, summarize, untilNotSuperseded } from '../../../daemon/reconcile/reconcile.js';
 import { KEY_RS2, seedLab, seedWeb, tcpCheckEvery } from '../health/helpers.js';
 
 /** A director whose kernel holds everything the plan wants except IPVS, which it keeps and edits. */
@@ -122,4 +122,60 @@ test('dry run and cleanup: no apply; cleanup deletes the service at once without
   t.true(cleanup.changes.includes('ipvs tcp:10.10.0.1:8410: delete'));
   t.is(fake.log.connectionReads, 0);
   t.deepEqual(cleanup.drainStarts, { [KEY_RS2]: T0 }, 'cleanup leaves the drain state as it was');
+});
+
+test('a run superseded by a reload while it reads the kernel writes nothing; the control run with the same kernel writes', async (t) => {
+  // rs2 was deleted directly by a reload while this run (planned with the old lab, rs2 in) was observing
+  const withoutRs2 = converged().map((s) => ({ ...s, realServers: s.realServers.filter((r) => realServerKey(r) !== '192.168.113.98:8080') }));
+  let generation = 1;
+  const fake = fakeDirector(seed, withoutRs2);
+  const observe = fake.kernel.observe;
+  const kernel: NodeKernel = {
+    ...fake.kernel,
+    observe: async (desired) => {
+      const observed = await observe(desired);
+      generation = 2;
+      return observed;
+    },
+  };
+  const run = await reconcile(seed, 'ds', kernel, { superseded: () => generation !== 1, drainStarts: { [KEY_RS2]: T0 } });
+  t.true(run.superseded);
+  t.deepEqual(run.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: add (nat, weight 1)'], 'what it would have written');
+  t.deepEqual(fake.log.applied, [], 'the old lab\'s rs2 is not written back');
+  t.deepEqual(run.drainStarts, { [KEY_RS2]: T0 }, 'drain state unchanged');
+  t.regex(summarize(run), /^ds: 1 changes not written \(the lab was reloaded while this run read the kernel\)/);
+  // the control: not superseded, the same kernel state gets rs2 back
+  const control = await reconcile(seed, 'ds', fake.kernel, { superseded: () => false });
+  t.is(control.superseded, undefined);
+  t.is(fake.log.applied.length, 1);
+});
+
+test('untilNotSuperseded starts a superseded run again, and gives up after MAX_SUPERSEDED_RUNS', async (t) => {
+  const fake = fakeDirector(seed, converged().map((s) => ({ ...s, realServers: [] })));
+  let generation = 0;
+  const reported: number[] = [];
+  // one reload lands while the first attempt reads the kernel; the second attempt runs undisturbed
+  const observe = fake.kernel.observe;
+  let observes = 0;
+  const kernel: NodeKernel = {
+    ...fake.kernel,
+    observe: async (desired) => {
+      if (++observes === 1) generation++;
+      return observe(desired);
+    },
+  };
+  const once = await untilNotSuperseded(() => generation, (superseded) => reconcile(seed, 'ds', kernel, { superseded }), (_r, n) => reported.push(n));
+  t.is(once.superseded, undefined);
+  t.deepEqual(reported, [1]);
+  t.is(fake.log.applied.length, 1, 'only the second attempt wrote');
+
+  // a reload during every attempt: the last superseded result is returned (the next scheduled run writes)
+  const always: NodeKernel = { ...fake.kernel, observe: async (desired) => { generation++; return observe(desired); } };
+  const before = fake.log.applied.length;
+  await fake.kernel.apply([{ kind: 'rs-del', service: converged()[0]!, real: converged()[0]!.realServers[0]! }]);
+  reported.length = 0;
+  const given = await untilNotSuperseded(() => generation, (superseded) => reconcile(seed, 'ds', always, { superseded }), (_r, n) => reported.push(n));
+  t.true(given.superseded);
+  t.deepEqual(reported, Array.from({ length: MAX_SUPERSEDED_RUNS - 1 }, (_, i) => i + 1));
+  t.is(fake.log.applied.length, before + 1, 'nothing written by any attempt (the one apply is the test\'s own delete)');
 });
