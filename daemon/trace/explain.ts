@@ -60,11 +60,11 @@ function condition(option: string, values: readonly string[], negated: boolean, 
   }
 }
 
-interface Option { readonly option: string; readonly values: string[]; readonly negated: boolean }
+export interface MatchOption { readonly option: string; readonly values: string[]; readonly negated: boolean }
 
 /** The match part (before -j/-g) as options with their values. */
-function options(words: readonly string[]): Option[] {
-  const out: Option[] = [];
+function options(words: readonly string[]): MatchOption[] {
+  const out: MatchOption[] = [];
   let negated = false;
   for (const word of words) {
     const last = out.at(-1);
@@ -77,11 +77,15 @@ function options(words: readonly string[]): Option[] {
   return out;
 }
 
-export function explainRule(rule: string, ctx: ExplainContext): string {
+/** A rule's match options and its target's words. */
+export function ruleParts(rule: string): { matches: MatchOption[]; target: string[] } {
   const words = ruleWords(rule);
   const jump = words.findIndex((w) => w === '-j' || w === '-g');
-  const matches = options(jump < 0 ? words : words.slice(0, jump));
-  const target = jump < 0 ? [] : words.slice(jump + 1);
+  return { matches: options(jump < 0 ? words : words.slice(0, jump)), target: jump < 0 ? [] : words.slice(jump + 1) };
+}
+
+export function explainRule(rule: string, ctx: ExplainContext): string {
+  const { matches, target } = ruleParts(rule);
   const proto = matches.find((m) => m.option === '-p')?.values[0];
   const comment = matches.find((m) => m.option === '--comment')?.values.join(' ');
   const conditions = matches.flatMap((m) => condition(m.option, m.values, m.negated, ctx, proto) ?? []);

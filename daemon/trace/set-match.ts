@@ -28,7 +28,7 @@ const ipv4 = (text: string): number | undefined => {
 };
 
 /** "10.0.0.0/8", "10.0.0.1-10.0.0.9" or an address, holding `address`? */
-function holdsAddress(part: string, address: string): boolean {
+export function holdsAddress(part: string, address: string): boolean {
   const a = ipv4(address);
   const [low = '', high] = part.split('-');
   const [net = '', bits] = low.split('/');

@@ -9,10 +9,11 @@ import { movedRules } from './counters.js';
 import { explainRule } from './explain.js';
 import { hookOrder } from './hooks.js';
 import { ipvsStep, type StepDraft } from './ipvs-step.js';
+import { packetExcluded } from './packet-match.js';
 import { noiseSummary, ruleNoise, type RuleNoise } from './noise.js';
 import type { PacketFields } from './set-match.js';
 import type { OtherMove, Trace, TraceInput } from './types.js';
-import { walkMoved } from './walk.js';
+import { walkMoved, type Excluded } from './walk.js';
 
 function userChains(tables: readonly ParsedTable[]): (table: IptablesTable) => ReadonlySet<string> {
   const byTable = new Map(tables.map((t) => [t.name, new Set(t.chains.filter((c) => !c.builtin).map((c) => c.name))]));
@@ -29,9 +30,14 @@ function packetOf(input: TraceInput): PacketFields {
   };
 }
 
+/** Where our packet is still as the client sent it: nat's first hooks, before IPVS or NAT. */
+const AS_SENT: ReadonlySet<string> = new Set(['PREROUTING', 'OUTPUT']);
+
 export function buildTrace(input: TraceInput): Trace {
-  const walk = walkMoved(movedRules(input.before, input.after), hookOrder(input.from.origin));
   const packet = packetOf(input);
+  const excluded: Excluded = (rule, root) =>
+    (root.table === 'nat' && AS_SENT.has(root.chain) ? packetExcluded(rule.rule, packet, input.sets) : undefined);
+  const walk = walkMoved(movedRules(input.before, input.after), hookOrder(input.from.origin), excluded);
   const chainsOf = userChains(input.after);
   const noises: RuleNoise[] = [];
   const drafts: StepDraft[] = walk.items.map((item) => {

@@ -177,6 +177,9 @@ test.serial('trace amid other traffic: the same walk, and it says which counters
   const result = JSON.parse((await ok(load)).stdout) as { ok: number; failed: number };
   inOrder(t, labels(trace), ['nat:OUTPUT>KUBE-SERVICES', 'nat:KUBE-SERVICES>KUBE-MARK-MASQ', 'IPVS', 'nat:KUBE-POSTROUTING>MASQUERADE', 'CONNTRACK']);
   t.true(trace.noise.otherNewConnections > 0 || trace.otherMoves.length > 0, JSON.stringify(trace.noise));
+  // the load's node-port connections move KUBE-NODE-PORT's set rule; the cluster IP's packet is not in that set
+  t.false(labels(trace).includes('nat:KUBE-NODE-PORT>KUBE-MARK-MASQ'), 'a rule our request cannot match is not on its path');
+  for (const m of trace.otherMoves.filter((o) => o.table === 'nat' && o.chain === 'KUBE-NODE-PORT')) t.regex(m.reason, /does not match `--match-set KUBE-NODE-PORT-TCP dst`/);
   t.true(trace.noise.summary.length > 0);
   t.log(`noise: ${trace.noise.summary.join(' | ')}; the load alongside: ${result.ok} ok, ${result.failed} failed`);
 });
@@ -202,9 +205,15 @@ test.serial('UDP echo through the cluster IP; removing rs1 from echo-udp removes
   }, 50);
   // a figure to report, not to assert (tests never assert on wall-clock speed): emulated CPUs are slow
   t.log(`after SIGHUP: rs1's IPVS destination and its UDP flows gone, seen at ${flowsGoneMs} ms (destination: ${destinationGoneMs} ms; each poll is two tool runs in the namespace)`);
-  const written = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').filter((l) => l.includes('IPVS changes written directly')).at(-1);
-  t.truthy(written, 'ds logged the reload\'s direct IPVS changes');
-  if (written !== undefined) t.log(`ds had written the deletion and its conntrack -D ${(JSON.parse(written) as { time: number }).time - sent} ms after SIGHUP`);
+  // ds logs the direct write when its conntrack -D returns: the poll can see the result a moment before
+  let written: string | undefined;
+  await until('ds logged the reload\'s direct IPVS changes', 10_000, async () => {
+    written = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').filter((l) => l.includes('IPVS changes written directly')).at(-1);
+    return written !== undefined;
+  }, 100);
+  const line = JSON.parse(written!) as { time: number; changes: string[] };
+  t.deepEqual(line.changes, [`ipvs udp:${ECHO}:7 → ${RS_IP.rs1}:9007: delete`]);
+  t.log(`ds had written the deletion and its conntrack -D ${line.time - sent} ms after SIGHUP`);
   t.deepEqual(await udpDestinations(), [`${RS_IP.rs2}:9007`]);
   t.deepEqual((await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort(), myServiceBefore);
   t.deepEqual(await udpFrom(DS, 4), { answers: { rs2: 4 }, unanswered: 0 });

@@ -98,3 +98,17 @@ test('the same counters read as a remote request: nat OUTPUT and what only it re
   t.is(trace.noise.otherMoves, 5);
   t.true(trace.noise.summary.includes('5 rules moved for other reasons (listed apart)'));
 });
+
+test('amid node-port traffic (as in CI): the node-port rule our packet is not in moves too, and is listed apart, not walked', (t) => {
+  // 13 other connections to the node port 30080 while the director traces the cluster IP (CI's run)
+  const deltas = new Map(DELTAS);
+  deltas.set('nat -A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000', [14, 840]);
+  deltas.set('nat -A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODE-PORT', [14, 840]);
+  deltas.set('nat -A KUBE-NODE-PORT -p tcp -m comment --comment "Kubernetes nodeport TCP port for masquerade purpose" -m set --match-set KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ', [13, 780]);
+  const trace = buildTrace({ ...input('local'), after: snapshot(STATE, deltas) });
+  t.deepEqual(walkOf(trace.steps), walkOf(buildTrace(input('local')).steps), 'the same walk as without the other traffic');
+  t.deepEqual(trace.otherMoves.map((m) => `${m.table} ${m.chain} ${m.index}: ${m.reason}`), [
+    'nat KUBE-NODE-PORT 0: our request (tcp 10.108.113.237:41000 → 10.108.113.237:80) does not match `--match-set KUBE-NODE-PORT-TCP dst`: other new connections moved it (nat counts a connection\'s first packet only)',
+  ]);
+  t.deepEqual(trace.steps[2]?.notes, ["13 other new connections also passed here (nat counts a connection's first packet only)"]);
+});

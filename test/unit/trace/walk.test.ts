@@ -57,3 +57,15 @@ test('unreached: off-path built-in chains, chains nothing jumped to, chains reac
   const remote = walkMoved([moved('nat', 'OUTPUT', 0, 'LAB'), moved('nat', 'LAB', 0, 'RETURN')], hookOrder('remote'));
   t.deepEqual(remote.unreached.map((u) => u.reason), ["nat OUTPUT is not on this request's path", "nat LAB was reached only from OUTPUT, not on this request's path"]);
 });
+
+test('a rule our packet cannot match is not walked, nor what only it reached; each says why', (t) => {
+  const walk = walkMoved([
+    moved('nat', 'PREROUTING', 0, 'SVC'), moved('nat', 'SVC', 0, 'NODE'), moved('nat', 'SVC', 1, 'MASQ'),
+    moved('nat', 'NODE', 0, 'MASQ'), moved('nat', 'MASQ', 0, 'MARK'),
+  ], hookOrder('remote'), (rule, root) => (rule.chain === 'SVC' && rule.index === 0 && root.chain === 'PREROUTING' ? 'not ours' : undefined));
+  t.deepEqual(shown(walk.items), ['nat PREROUTING#0 → SVC', '  nat SVC#1 → MASQ', '    nat MASQ#0 → MARK', 'ipvs@LOCAL_IN']);
+  t.deepEqual(walk.unreached.map((u) => `${u.rule.chain}#${u.rule.index}: ${u.reason}`), [
+    'SVC#0: not ours',
+    'NODE#0: nat NODE was reached only from rules of SVC that our request does not match',
+  ]);
+});
