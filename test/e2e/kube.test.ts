@@ -69,7 +69,8 @@ test.before(async () => {
 
 test.serial('up: the director converges to kube-proxy\'s objects; the cluster IP answers from both endpoints on the director', async (t) => {
   // the daemons log at info (their log has the time the reload wrote its IPVS changes)
-  const up = await run(['env', 'LVSLAB_LOG_LEVEL=info', process.execPath, cli, 'up', lab, '--requests', '2']);
+  // the daemons log at info here (the UDP test reads ds's log); KUBE_E2E_DS_LOG=debug adds every tool run
+  const up = await run(['env', `LVSLAB_LOG_LEVEL=${process.env.KUBE_E2E_DS_LOG ?? 'info'}`, process.execPath, cli, 'up', lab, '--requests', '2']);
   t.log(up.stdout.split('\n').filter((l) => /changes|converged in/.test(l)).join('\n'));
   t.is(up.exitCode, 0, up.stderr + up.stdout);
   dsPid = (JSON.parse(await readFile('/run/lvslab/kube/lab.json', 'utf8')) as { pids: Record<string, number> }).pids.ds!;
@@ -214,6 +215,15 @@ test.serial('UDP echo through the cluster IP; removing rs1 from echo-udp removes
   const line = JSON.parse(written!) as { time: number; changes: string[] };
   t.deepEqual(line.changes, [`ipvs udp:${ECHO}:7 → ${RS_IP.rs1}:9007: delete`]);
   t.log(`ds had written the deletion and its conntrack -D ${line.time - sent} ms after SIGHUP`);
+  if (line.time - sent > 1000) {
+    // slow this time: what ds logged from SIGHUP until then, to see where the time went
+    const window = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').flatMap((l) => {
+      const entry = /^\{/.test(l) ? (JSON.parse(l) as { time: number; msg: string; argv?: string[]; durationMs?: number }) : undefined;
+      const detail = entry?.argv === undefined ? '' : ` ${entry.argv.join(' ').slice(0, 80)} (${entry.durationMs} ms)`;
+      return entry !== undefined && entry.time >= sent - 100 && entry.time <= line.time ? [`+${entry.time - sent} ms ${entry.msg}${detail}`] : [];
+    });
+    t.log(`ds's log from SIGHUP to the direct write:\n${window.join('\n')}`);
+  }
   t.deepEqual(await udpDestinations(), [`${RS_IP.rs2}:9007`]);
   t.deepEqual((await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort(), myServiceBefore);
   t.deepEqual(await udpFrom(DS, 4), { answers: { rs2: 4 }, unanswered: 0 });
