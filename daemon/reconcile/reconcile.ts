@@ -98,6 +98,7 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       // nothing between this check and apply() awaits: a reload cannot slip in after it
       outcome.superseded = true;
       outcome.drain = undefined;
+      outcome.remaining = outcome.changes; // not converged: the state file and metrics must not say so
     } else if (!options.dryRun && outcome.changes.length > 0) {
       outcome.steps = await kernel.apply(outcome.changes);
       outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired)));

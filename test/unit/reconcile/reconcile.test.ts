@@ -142,6 +142,7 @@ test('a run superseded by a reload while it reads the kernel writes nothing; the
   t.true(run.superseded);
   t.deepEqual(run.changes, ['ipvs tcp:10.10.0.1:8410 → 192.168.113.98:8080: add (nat, weight 1)'], 'what it would have written');
   t.deepEqual(fake.log.applied, [], 'the old lab\'s rs2 is not written back');
+  t.is(run.remaining, 1, 'not converged: what it did not write still differs');
   t.deepEqual(run.drainStarts, { [KEY_RS2]: T0 }, 'drain state unchanged');
   t.regex(summarize(run), /^ds: 1 changes not written \(the lab was reloaded while this run read the kernel\)/);
   // the control: not superseded, the same kernel state gets rs2 back
