@@ -94,16 +94,16 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
     if (!options.cleanup) outcome.drain = await drain(planned, lab, kernel, options);
     outcome.changes = outcome.drain?.changes ?? planned;
     const stillDraining = (changes: Change[]): Change[] => withoutDraining(changes, outcome.drain?.drainStarts ?? {});
-    if (!options.dryRun && outcome.changes.length > 0 && options.superseded?.()) {
+    if (options.dryRun) {
+      outcome.remaining = outcome.changes;
+    } else if (outcome.changes.length > 0 && options.superseded?.()) {
       // nothing between this check and apply() awaits: a reload cannot slip in after it
       outcome.superseded = true;
       outcome.drain = undefined;
       outcome.remaining = outcome.changes; // not converged: the state file and metrics must not say so
-    } else if (!options.dryRun && outcome.changes.length > 0) {
+    } else if (outcome.changes.length > 0) {
       outcome.steps = await kernel.apply(outcome.changes);
       outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired)));
-    } else if (options.dryRun) {
-      outcome.remaining = outcome.changes;
     }
   } catch (e) {
     return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e));

@@ -68,7 +68,6 @@ test.before(async () => {
 });
 
 test.serial('up: the director converges to kube-proxy\'s objects; the cluster IP answers from both endpoints on the director', async (t) => {
-  // the daemons log at info (their log has the time the reload wrote its IPVS changes)
   // the daemons log at info here (the UDP test reads ds's log); KUBE_E2E_DS_LOG=debug adds every tool run
   const up = await run(['env', `LVSLAB_LOG_LEVEL=${process.env.KUBE_E2E_DS_LOG ?? 'info'}`, process.execPath, cli, 'up', lab, '--requests', '2']);
   t.log(up.stdout.split('\n').filter((l) => /changes|converged in/.test(l)).join('\n'));
