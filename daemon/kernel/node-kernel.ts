@@ -1,42 +1,41 @@
 /**
- * One node's kernel as lvslab sees it: observe everything it owns, apply a change list in dependency
- * order (sysctls, links/addresses/routes, sets before the rules that match them, rules, IPVS, and sets
- * destroyed only after the rules that referenced them are gone). One batch per tool.
+ * One node's kernel as lvslab sees it: observe what it owns (ownership.ts: exact keys of the plan and
+ * of the ledger), apply a change list in dependency order (sysctls, links/addresses/routes, sets
+ * before the rules that match them, rules, IPVS, and sets destroyed only after the rules that
+ * referenced them are gone), one batch per tool, with the ledger written ahead of the kernel.
  */
 import type { Change } from './changes.js';
 import type { Runner } from './runner.js';
 import type { LabConfig } from '../config/types.js';
 import type { IptablesTable, KernelState } from './types.js';
 import type { Observed } from '../plan/diff.js';
-import { kubeNames } from '../plan/kube.js';
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
 import { ipvsAdapter, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
 import { conntrackAdapter, staleUdpFlows } from './conntrack/index.js';
+import { fileLedger, type Ledger } from './ledger.js';
+import { changeKeys, claimOwned, ownedKeys, type Conflict } from './ownership.js';
 
 export interface Ownership {
-  /** Prefix of owned ipsets and chains. */
-  readonly prefix: string;
-  /** The dummy link that holds owned addresses (VIPs). */
+  /** The dummy link that holds owned addresses (VIPs): lvslab's only if it is a dummy it created. */
   readonly interface: string;
-  /**
-   * The director's node ports: IPVS services on its own address with a port in this range are owned
-   * while the lab has services or the node still holds the node port set (kube-proxy's NodePorts).
-   */
-  readonly nodePorts?: { readonly address: string; readonly min: number; readonly max: number };
+  /** What lvslab created on this node (ledger.ts). */
+  readonly ledger: Ledger;
 }
+
+/** Where the ledger of `nodeName` of `lab` lives: beside the daemon's state file, on /run (gone with the kernel state at boot). */
+export const ledgerPath = (lab: string, nodeName: string): string => `/run/lvslab/${lab}/${nodeName}.owned.json`;
 
 /** What lvslab owns on `nodeName` of `lab`. */
 export function ownershipOf(lab: LabConfig, nodeName: string): Ownership {
-  const node = lab.nodes.find((n) => n.name === nodeName);
-  const range = lab.serviceMode.nodePortRange;
-  return {
-    prefix: lab.prefix,
-    interface: lab.interface,
-    ...(node?.role === 'director' ? { nodePorts: { address: node.ip, min: range.min, max: range.max } } : {}),
-  };
+  return { interface: lab.interface, ledger: fileLedger(ledgerPath(lab.lab, nodeName)) };
+}
+
+/** What observe found: the owned objects, and the objects of others at keys the plan wants. */
+export interface OwnedObserved extends Observed {
+  readonly conflicts: readonly Conflict[];
 }
 
 export interface StepResult {
@@ -63,27 +62,32 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
 
   return {
     /**
-     * Observe what lvslab owns; sysctls only for the keys the plan names. One tool after the other: when
-     * they were read at once, four daemons on two emulated CPUs (the micro-VM, wrr lab every 2 s) made
-     * bursts that probably starved verify's curl (one CI run: a 3 s timeout, verify 56 s, not 15 s).
+     * Observe what lvslab owns: objects at the exact keys `desired` or `planned` (what the lab would
+     * make: cleanup passes it with an empty `desired`) names or the ledger recorded; sysctls only for
+     * the keys `desired` names. The ledger then records what `desired` names and was found (adopted)
+     * and forgets keys whose object is gone. One tool after the other:
+     * when they were read at once, four daemons on two emulated CPUs (the micro-VM, wrr lab every 2 s)
+     * made bursts that probably starved verify's curl (one CI run: a 3 s timeout, verify 56 s, not 15 s).
      */
-    async observe(desired: KernelState): Promise<Observed> {
+    async observe(desired: KernelState, planned: KernelState = desired): Promise<OwnedObserved> {
+      const epoch = owned.ledger.epoch();
+      const recorded = await owned.ledger.read();
+      const claim = new Set([...recorded, ...ownedKeys(desired), ...ownedKeys(planned)]);
       const { link, addresses, routes } = await ip.observe(owned.interface);
       const sysctls = desired.sysctls.length > 0 ? await sysctl.observe(desired.sysctls.map((s) => s.key)) : new Map<string, string>();
-      const ipsets = await ipset.observe(owned.prefix);
-      const { chains, jumps } = await iptables.observe(owned.prefix, TABLES);
-      const nodePorts = owned.nodePorts;
-      const isNodePort = (s: { address: string; port: number }): boolean =>
-        nodePorts !== undefined && s.address === nodePorts.address && s.port >= nodePorts.min && s.port <= nodePorts.max;
-      const ownedVips = new Set([
-        ...addresses.map((a) => a.cidr.replace(/\/\d+$/, '')),
-        ...desired.ipvs.filter((s) => !isNodePort(s)).map((s) => s.address),
-      ]);
-      const kubeMode = desired.ipvs.some(isNodePort) || ipsets.some((s) => s.name === kubeNames(owned.prefix).nodePortSet('tcp'));
-      const owns = (s: { address: string; port: number }): boolean => ownedVips.has(s.address) || (kubeMode && isNodePort(s));
+      // every set, chain and rule: the ledger may name objects of an older lab with another prefix
+      const ipsets = await ipset.observe('');
+      const { chains, jumps } = await iptables.observe('', TABLES);
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
-      const services = ownedVips.size > 0 || kubeMode ? await ipvs.observe(owns) : [];
-      return { sysctls, links: link ? [link] : [], addresses, routes, ipsets, chains, jumps, ipvs: services };
+      const ipvsKnown = [...claim].some((k) => k.startsWith('ipvs:'));
+      const services = ipvsKnown ? await ipvs.observe(() => true) : [];
+      const seen = { ...(link ? { link } : {}), addresses, routes, ipsets, chains, jumps, ipvs: services };
+      const { owned: mine, conflicts } = claimOwned(seen, recorded, claim, desired);
+      const present = ownedKeys(mine);
+      const wanted = new Set(ownedKeys(desired));
+      const found = new Set(present);
+      await owned.ledger.settle(present.filter((k) => wanted.has(k) && !recorded.has(k)), [...recorded].filter((k) => !found.has(k)), epoch);
+      return { sysctls, ...mine, conflicts };
     },
 
     /** Connection counts of the real servers of the services at these virtual addresses (one ipvsadm run). */
@@ -95,25 +99,34 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       for (const m of modules) await runner.run(['modprobe', m]);
     },
 
-    /** Apply in dependency order; stops at the first failing batch (later ones depend on it). */
+    /**
+     * Apply in dependency order; stops at the first failing batch (later ones depend on it). The keys
+     * of what it creates are in the ledger before the first batch; what it deletes leaves the ledger
+     * after the last one succeeded.
+     */
     async apply(changes: readonly Change[]): Promise<StepResult[]> {
-      const steps: [string, () => Promise<number>][] = [
-        ['sysctl', () => sysctl.apply(changes)],
-        ['ip', () => ip.apply(changes)],
-        ['ipset', () => ipset.apply(changes, 'prepare')],
-        ['iptables', () => iptables.apply(changes)],
-        ['ipvs', () => ipvs.apply(changes)],
-        ['conntrack', () => forgetStaleUdp(changes)],
-        ['ipset-destroy', () => ipset.apply(changes, 'destroy')],
-      ];
-      const results: StepResult[] = [];
-      for (const [step, run] of steps) {
-        const lines = await run();
-        if (lines > 0) results.push({ step, lines });
-      }
-      return results;
+      const { created, forgotten } = changeKeys(changes);
+      return owned.ledger.around(created, forgotten, () => applyInOrder(changes));
     },
   };
+
+  async function applyInOrder(changes: readonly Change[]): Promise<StepResult[]> {
+    const steps: [string, () => Promise<number>][] = [
+      ['sysctl', () => sysctl.apply(changes)],
+      ['ip', () => ip.apply(changes)],
+      ['ipset', () => ipset.apply(changes, 'prepare')],
+      ['iptables', () => iptables.apply(changes)],
+      ['ipvs', () => ipvs.apply(changes)],
+      ['conntrack', () => forgetStaleUdp(changes)],
+      ['ipset-destroy', () => ipset.apply(changes, 'destroy')],
+    ];
+    const results: StepResult[] = [];
+    for (const [step, run] of steps) {
+      const lines = await run();
+      if (lines > 0) results.push({ step, lines });
+    }
+    return results;
+  }
 }
 
 export type NodeKernel = ReturnType<typeof nodeKernel>;

@@ -8,6 +8,7 @@ import { release } from 'node:os';
 import { drainTimeoutMs, type LabConfig } from '../config/types.js';
 import type { Change } from '../kernel/changes.js';
 import type { NodeKernel, StepResult } from '../kernel/node-kernel.js';
+import { describeConflict, withoutConflicts, type Conflict } from '../kernel/ownership.js';
 import { emptyState, type KernelState } from '../kernel/types.js';
 import { describeChange } from '../plan/describe.js';
 import { diff } from '../plan/diff.js';
@@ -35,6 +36,8 @@ export interface ReconcileResult {
   readonly drainStarts: DrainStarts;
   /** The lab changed (a reload) after this run planned: it wrote nothing and must run again. */
   readonly superseded?: true;
+  /** Objects of others where the lab wants its own (ownership.ts); the error names them too. */
+  readonly conflicts?: readonly Conflict[];
   readonly error?: string;
 }
 
@@ -69,6 +72,7 @@ interface Outcome {
   remaining: Change[];
   drain?: DrainOutput;
   superseded?: true;
+  conflicts?: readonly Conflict[];
 }
 
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
@@ -79,17 +83,23 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
   let desired: KernelState = options.cleanup ? emptyState : plan.desired;
   const outcome: Outcome = { changes: [], steps: [], remaining: [] };
   try {
-    let observed = await kernel.observe(desired);
+    // what the lab would make is lvslab's by its exact key, also for cleanup (which wants nothing)
+    let observed = await kernel.observe(desired, plan.desired);
     if (!options.cleanup && desired.sysctls.some((s) => !observed.sysctls.has(s.key)) && plan.modules.length > 0) {
       // IPVS sysctls exist only once ip_vs is loaded.
       await kernel.loadModules(plan.modules);
-      observed = await kernel.observe(desired);
+      observed = await kernel.observe(desired, plan.desired);
     }
     if (options.health !== undefined && !options.cleanup) {
       // health only changes weights and which real servers are in: the objects observed stay the same
       plan = planNow();
       desired = plan.desired;
     }
+    if (observed.conflicts.length > 0) outcome.conflicts = observed.conflicts;
+    // a link that is not lvslab's dummy where the lab wants its interface: the node is not touched at all
+    if (observed.conflicts.some((c) => c.kind === 'link')) return result(nodeName, started, outcome, options, conflictError(observed.conflicts));
+    // a route someone else holds is left to them: the rest of the lab is still applied
+    desired = withoutConflicts(desired, observed.conflicts);
     const planned = diff(desired, observed);
     if (!options.cleanup) outcome.drain = await drain(planned, lab, kernel, options);
     outcome.changes = outcome.drain?.changes ?? planned;
@@ -103,13 +113,15 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       outcome.remaining = outcome.changes; // not converged: the state file and metrics must not say so
     } else if (outcome.changes.length > 0) {
       outcome.steps = await kernel.apply(outcome.changes);
-      outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired)));
+      outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired, plan.desired)));
     }
   } catch (e) {
     return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e));
   }
-  return result(nodeName, started, outcome, options);
+  return result(nodeName, started, outcome, options, outcome.conflicts ? conflictError(outcome.conflicts) : undefined);
 }
+
+const conflictError = (conflicts: readonly Conflict[]): string => conflicts.map(describeConflict).join('; ');
 
 /** Reloads in a row that may supersede one run before it returns what it has (the next run writes). */
 export const MAX_SUPERSEDED_RUNS = 3;
@@ -142,7 +154,7 @@ async function drain(changes: Change[], lab: LabConfig, kernel: NodeKernel, opti
 }
 
 function result(node: string, started: number, outcome: Outcome, options: ReconcileOptions, error?: string): ReconcileResult {
-  const { changes, steps, remaining, drain: drained, superseded } = outcome;
+  const { changes, steps, remaining, drain: drained, superseded, conflicts } = outcome;
   const countsByKind: Record<string, number> = {};
   for (const c of changes) countsByKind[c.kind] = (countsByKind[c.kind] ?? 0) + 1;
   return {
@@ -157,6 +169,7 @@ function result(node: string, started: number, outcome: Outcome, options: Reconc
     draining: drained?.draining ?? [],
     drainStarts: drained?.drainStarts ?? options.drainStarts ?? {},
     ...(superseded ? { superseded } : {}),
+    ...(conflicts ? { conflicts } : {}),
     ...(error !== undefined ? { error } : {}),
   };
 }

@@ -46,3 +46,45 @@ export function fakeRunner(reply: (argv: readonly string[]) => Reply = () => ({}
 
 /** Replies with a captured failure (stdout, stderr and exit code of the fixture). */
 export const replayFailure = (name: string): Reply => ({ stdout: fixture(name), ...capturedStderr(name) });
+
+/** What a replayed node prints for each observe command (captured text, or '' for nothing). */
+export interface NodeOutputs {
+  readonly addr: string;
+  readonly routes: string;
+  readonly ipvs: string;
+  readonly ipsets: string;
+  readonly iptables: string;
+}
+
+/** The captured director: lvslab0 holding 10.10.0.1 and 10.10.0.2, eth0 a veth, eth1 a dummy; its IPVS, sets, nat and filter rules. */
+export const capturedDirector = (): NodeOutputs => ({
+  addr: fixture('ip-j-d-addr-ds.json'),
+  routes: '[]',
+  ipvs: fixture('ipvsadm-S-n.txt'),
+  ipsets: fixture('ipset-save.txt'),
+  iptables: fixture('iptables-save-nat-ds.txt') + fixture('iptables-save-filter-ds.txt'),
+});
+
+/**
+ * A fake node that replays `outputs` for every read (ip -j -d addr show, ip -j route show, ipvsadm -S,
+ * ipset save, iptables-save; sysctl says 1 for each key) and records every other command: the
+ * batches. `fail` makes a command fail like the tool would (exit 1, `stderr`).
+ */
+export function replayingNode(outputs: NodeOutputs, fail: (argv: readonly string[]) => string | undefined = () => undefined) {
+  return fakeRunner((argv) => {
+    const stderr = fail(argv);
+    if (stderr !== undefined) return { stderr, exitCode: 1 };
+    const line = argv.join(' ');
+    if (line === 'ip -j -d addr show') return { stdout: outputs.addr };
+    if (line === 'ip -j route show') return { stdout: outputs.routes };
+    if (line === 'ipvsadm -S -n') return { stdout: outputs.ipvs };
+    if (line === 'ipset save') return { stdout: outputs.ipsets };
+    if (line === 'iptables-save') return { stdout: outputs.iptables };
+    if (argv[0] === 'sysctl' && !argv.includes('-w')) return { stdout: argv.slice(1).map((k) => `${k} = 1\n`).join('') };
+    return {};
+  });
+}
+
+/** The batch commands a fake node ran (everything that is not a read). */
+export const writesOf = (calls: readonly Call[]): string[] =>
+  calls.map((c) => c.argv.join(' ')).filter((l) => !/^(ip -j |ipvsadm -S|ipset save|iptables-save$|sysctl net)/.test(l));

@@ -20,11 +20,17 @@ test('parseAddresses: IPv4 only, as local/prefixlen', (t) => {
   t.deepEqual(parseAddresses('', 'eth0'), []);
 });
 
-test('parseRoutes: host routes get /32, via is the gateway; routes without one are left out', (t) => {
+test('parseRoutes: host routes get /32, via is the gateway, the protocol as ip prints it ("boot" when it prints none)', (t) => {
   const via = '192.168.113.101';
-  t.deepEqual(parseRoutes(fixture('ip-j-route-proto241-client.json')), [{ dst: '10.10.0.1/32', via }, { dst: '10.10.0.2/32', via }]);
-  t.deepEqual(parseRoutes(fixture('ip-j-route-client.json')), [{ dst: '10.10.0.1/32', via }, { dst: '10.10.0.2/32', via }, { dst: '10.99.0.0/16', via }]);
-  t.deepEqual(parseRoutes('[{"dst":"default","gateway":"10.0.0.1"}]'), [{ dst: '0.0.0.0/0', via: '10.0.0.1' }]);
+  t.deepEqual(parseRoutes(fixture('ip-j-route-proto241-client.json')), [{ dst: '10.10.0.1/32', via, protocol: 'boot' }, { dst: '10.10.0.2/32', via, protocol: 'boot' }]);
+  t.deepEqual(parseRoutes(fixture('ip-j-route-foreign-client.json')), [
+    { dst: '10.10.0.1/32', via, protocol: '241' },
+    { dst: '10.10.0.2/32', via, protocol: 'static' },
+    { dst: '10.77.0.0/16', via, protocol: '241' },
+    { dst: '10.99.0.0/16', via, protocol: 'boot' },
+    { dst: '192.168.113.0/24', protocol: 'kernel' },
+  ]);
+  t.deepEqual(parseRoutes('[{"dst":"default","gateway":"10.0.0.1","protocol":"dhcp"}]'), [{ dst: '0.0.0.0/0', via: '10.0.0.1', protocol: 'dhcp' }]);
   t.throws(() => parseRoutes('{}'), { message: /expected a JSON array/ });
 });
 
@@ -55,14 +61,16 @@ test('renderIpBatch: link add, link set, address del/add, route del/replace (pro
   t.is(renderIpBatch(changes.slice(-1)), '');
 });
 
-test('ipAdapter.observe: ip -j addr show + ip -j route show proto 241', async (t) => {
-  const { runner, calls } = fakeRunner((argv) => ({ stdout: fixture(argv[2] === 'addr' ? 'ip-j-addr-ds.json' : 'ip-j-route-proto241-client.json') }));
+test('ipAdapter.observe: ip -j -d addr show (the link with its kind) + ip -j route show (every route of the main table)', async (t) => {
+  const { runner, calls } = fakeRunner((argv) => ({ stdout: fixture(argv[3] === 'addr' ? 'ip-j-d-addr-ds.json' : 'ip-j-route-foreign-client.json') }));
   const observed = await ipAdapter(runner).observe('lvslab0');
-  t.deepEqual(calls.map((c) => c.argv), [['ip', '-j', 'addr', 'show'], ['ip', '-j', 'route', 'show', 'proto', '241']]);
-  t.deepEqual(observed.link, { name: 'lvslab0', up: false });
+  t.deepEqual(calls.map((c) => c.argv), [['ip', '-j', '-d', 'addr', 'show'], ['ip', '-j', 'route', 'show']]);
+  t.deepEqual(observed.link, { name: 'lvslab0', up: false, kind: 'dummy' });
   t.is(observed.addresses.length, 2);
-  t.is(observed.routes.length, 2);
+  t.is(observed.routes.length, 5);
   t.false('link' in (await ipAdapter(runner).observe('nosuchdev')));
+  t.deepEqual((await ipAdapter(runner).observe('eth0')).link, { name: 'eth0', up: true, kind: 'veth' });
+  t.deepEqual((await ipAdapter(runner).observe('lo')).link, { name: 'lo', up: true, kind: 'loopback' });
 });
 
 test('ipAdapter.apply: one ip -batch -; nothing spawned when empty', async (t) => {

@@ -25,7 +25,7 @@ function fakeDirector(lab: LabConfig, ipvs: VirtualService[]) {
     return reals;
   };
   const kernel: NodeKernel = {
-    observe: async (desired: KernelState) => ({ ...desired, sysctls: new Map(desired.sysctls.map((s) => [s.key, s.value])), ipvs: services }),
+    observe: async (desired: KernelState) => ({ ...desired, sysctls: new Map(desired.sysctls.map((s) => [s.key, s.value])), ipvs: services, conflicts: [] }),
     connections: async () => {
       log.connectionReads++;
       return conns;
