@@ -5,11 +5,12 @@
  * skipped here (the schema already reported it).
  */
 import type { ConfigProblem } from './types.js';
-import { cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
+import { canonicalNet, cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
 import { field, isMapping, list, own, problem, type PathSegment } from './problems.js';
 import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerSchema, virtualServerSchema } from './schema.js';
 import { checkServices, type ServiceContext } from './service-checks.js';
 import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
+import { checkReserved } from './reserved-checks.js';
 
 interface RawNode {
   readonly name: string;
@@ -30,6 +31,7 @@ export function crossChecks(data: unknown): ConfigProblem[] {
   checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
   checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), out);
   checkServices(data, serviceContext(data, nodes ?? []), out);
+  checkReserved(data, out);
   return out;
 }
 
@@ -167,16 +169,21 @@ function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefi
   });
 }
 
+/** Entries compare as ipset holds them (canonicalNet): 10.0.0.1/32 is 10.0.0.1, 10.1.2.3/8 is 10.0.0.0/8. */
 function checkEntries(bl: unknown, type: string | undefined, i: number, out: ConfigProblem[]): void {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { readonly k: number; readonly entry: string }>();
   list(own(bl, 'entries')).forEach((entry, k) => {
     if (typeof entry !== 'string') return;
     const path = ['blocklists', i, 'entries', k];
     const reason = entryProblem(entry, type);
     if (reason !== undefined) out.push(problem(path, entry, reason));
-    const earlier = seen.get(entry);
-    if (earlier === undefined) seen.set(entry, k);
-    else out.push(problem(path, entry, `duplicate entry: entries[${earlier}] is the same`));
+    const held = canonicalNet(entry) ?? entry;
+    const earlier = seen.get(held);
+    if (earlier === undefined) seen.set(held, { k, entry });
+    else {
+      const as = held === entry && held === earlier.entry ? '' : `; ipset holds both as ${held}`;
+      out.push(problem(path, entry, `duplicate of entries[${earlier.k}] (${earlier.entry})${as}`));
+    }
   });
 }
 
