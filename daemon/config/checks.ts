@@ -25,6 +25,7 @@ export function crossChecks(data: unknown): ConfigProblem[] {
   const nodesValue = own(data, 'nodes');
   const nodes = isMapping(nodesValue) ? readNodes(nodesValue) : undefined;
   if (nodes !== undefined) {
+    checkNodeNames(nodes, out);
     checkDirector(nodes, out);
     checkNodeAddresses(nodes, out);
   }
@@ -40,6 +41,16 @@ function readNodes(nodes: Record<string, unknown>): RawNode[] {
     const address = field(nodeSchema.shape.address, nodes[name], 'address');
     return { name, role: field(nodeSchema.shape.role, nodes[name], 'role'), address, ip: address && parseCidr(address)?.ip };
   });
+}
+
+/**
+ * On the raw keys, not the schema's output: a zod record assigns each key to a new object, where a
+ * "__proto__" key sets the prototype instead and vanishes (a director named so passed every check).
+ */
+function checkNodeNames(nodes: readonly RawNode[], out: ConfigProblem[]): void {
+  for (const { name } of nodes) {
+    if (!NAME.test(name)) out.push(problem(['nodes', name], name, `node name must match ${NAME.source} (lowercase letters, digits, '-')`));
+  }
 }
 
 function checkDirector(nodes: readonly RawNode[], out: ConfigProblem[]): void {

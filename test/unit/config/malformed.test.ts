@@ -118,3 +118,8 @@ test('the same VIP and port on another protocol is fine', (t) => {
   const result = parseLab(text, 'test.yaml');
   t.true(result.ok, JSON.stringify(result));
 });
+
+test('a node named __proto__ is refused by its name (a zod record drops that key, so a director named so passed)', (t) => {
+  const problems = problemsOf(t, seedWith('  ds:', '  __proto__:'));
+  hasProblem(t, problems, 'nodes.__proto__', "node name must match ^[a-z][a-z0-9-]{0,14}$ (lowercase letters, digits, '-')");
+});
