@@ -5,11 +5,12 @@
  * skipped here (the schema already reported it).
  */
 import type { ConfigProblem } from './types.js';
-import { cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
+import { canonicalNet, cidrProblem, ipv4Problem, parseCidr } from './ipv4.js';
 import { field, isMapping, list, own, problem, type PathSegment } from './problems.js';
 import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerSchema, virtualServerSchema } from './schema.js';
 import { checkServices, type ServiceContext } from './service-checks.js';
 import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
+import { checkReserved } from './reserved-checks.js';
 
 interface RawNode {
   readonly name: string;
@@ -24,12 +25,14 @@ export function crossChecks(data: unknown): ConfigProblem[] {
   const nodesValue = own(data, 'nodes');
   const nodes = isMapping(nodesValue) ? readNodes(nodesValue) : undefined;
   if (nodes !== undefined) {
+    checkNodeNames(nodes, out);
     checkDirector(nodes, out);
     checkNodeAddresses(nodes, out);
   }
   checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
   checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), out);
   checkServices(data, serviceContext(data, nodes ?? []), out);
+  checkReserved(data, out);
   return out;
 }
 
@@ -38,6 +41,16 @@ function readNodes(nodes: Record<string, unknown>): RawNode[] {
     const address = field(nodeSchema.shape.address, nodes[name], 'address');
     return { name, role: field(nodeSchema.shape.role, nodes[name], 'role'), address, ip: address && parseCidr(address)?.ip };
   });
+}
+
+/**
+ * On the raw keys, not the schema's output: a zod record assigns each key to a new object, where a
+ * "__proto__" key sets the prototype instead and vanishes (a director named so passed every check).
+ */
+function checkNodeNames(nodes: readonly RawNode[], out: ConfigProblem[]): void {
+  for (const { name } of nodes) {
+    if (!NAME.test(name)) out.push(problem(['nodes', name], name, `node name must match ${NAME.source} (lowercase letters, digits, '-')`));
+  }
 }
 
 function checkDirector(nodes: readonly RawNode[], out: ConfigProblem[]): void {
@@ -167,16 +180,21 @@ function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefi
   });
 }
 
+/** Entries compare as ipset holds them (canonicalNet): 10.0.0.1/32 is 10.0.0.1, 10.1.2.3/8 is 10.0.0.0/8. */
 function checkEntries(bl: unknown, type: string | undefined, i: number, out: ConfigProblem[]): void {
-  const seen = new Map<string, number>();
+  const seen = new Map<string, { readonly k: number; readonly entry: string }>();
   list(own(bl, 'entries')).forEach((entry, k) => {
     if (typeof entry !== 'string') return;
     const path = ['blocklists', i, 'entries', k];
     const reason = entryProblem(entry, type);
     if (reason !== undefined) out.push(problem(path, entry, reason));
-    const earlier = seen.get(entry);
-    if (earlier === undefined) seen.set(entry, k);
-    else out.push(problem(path, entry, `duplicate entry: entries[${earlier}] is the same`));
+    const held = canonicalNet(entry) ?? entry;
+    const earlier = seen.get(held);
+    if (earlier === undefined) seen.set(held, { k, entry });
+    else {
+      const as = held === entry && held === earlier.entry ? '' : `; ipset holds both as ${held}`;
+      out.push(problem(path, entry, `duplicate of entries[${earlier.k}] (${earlier.entry})${as}`));
+    }
   });
 }
 

@@ -65,3 +65,17 @@ export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
   return { ip: text.slice(0, slash), prefixLength: Number(text.slice(slash + 1)) };
 }
+
+/**
+ * An address or CIDR as ipset prints it in a hash:net set: host bits cleared and "/32" dropped
+ * ("10.1.2.3/8" → "10.0.0.0/8", "10.0.0.1/32" → "10.0.0.1"); an address stays as it is. Undefined
+ * when `text` is neither.
+ */
+export function canonicalNet(text: string): string | undefined {
+  const cidr = text.includes('/') ? parseCidr(text) : isIPv4(text) ? { ip: text, prefixLength: 32 } : undefined;
+  if (cidr === undefined) return undefined;
+  if (cidr.prefixLength === 32) return cidr.ip;
+  const size = 2 ** (32 - cidr.prefixLength);
+  const network = Math.floor((parseIPv4(cidr.ip) ?? 0) / size) * size;
+  return `${formatIPv4(network)}/${cidr.prefixLength}`;
+}

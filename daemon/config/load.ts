@@ -6,7 +6,7 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseListen } from './listen.js';
 import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
-import { parseCidr } from './ipv4.js';
+import { canonicalNet, parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
 import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
 import { labSchema, type LabInput } from './schema.js';
@@ -117,7 +117,11 @@ function toLabConfig(input: LabInput): LabConfig {
   const blocklists: BlocklistConfig[] = input.blocklists.map((bl) => ({
     name: bl.name,
     type: bl.type,
-    entries: [...bl.entries],
+    entries: bl.entries.map((entry) => {
+      const held = canonicalNet(entry);
+      if (held === undefined) throw new Error(`unreachable: blocklist ${bl.name} entry ${entry} passed validation but does not parse`);
+      return held;
+    }),
     match: bl.match,
     ...(bl.protocol === undefined ? {} : { protocol: bl.protocol }),
     ...(bl.port === undefined ? {} : { port: bl.port }),

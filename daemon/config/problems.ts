@@ -121,8 +121,7 @@ export function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown):
       }
       continue;
     }
-    const key = issue.code === 'custom' ? issue.params?.['key'] : undefined;
-    out.push(problem(issue.path, typeof key === 'string' ? key : valueAt(root, issue.path), issue.message));
+    out.push(problem(issue.path, valueAt(root, issue.path), issue.message));
   }
   return out;
 }

@@ -10,13 +10,13 @@ import { cidrProblem, ipv4Problem } from './ipv4.js';
 import { DEFAULT_LISTEN, listenProblem } from './listen.js';
 import { NAME, atLeast, checked, int, named, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
 import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-schema.js';
+import { KUBE_INTERFACE, LVSLAB_INTERFACE } from './reserved.js';
 import { serviceModeShape } from './service-schema.js';
 
 export { NAME, nodeName, port } from './zod-helpers.js';
 
 export const LAB_NAME = /^[a-z][a-z0-9-]{0,9}$/;
 export const PREFIX = /^[A-Z][A-Z0-9-]{0,9}-$/;
-export const IFNAME = /^(?!\.\.?$)[a-zA-Z0-9_.-]{1,15}$/;
 export const BLOCKLIST_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** Longest ipset set name lvslab creates (prefix + blocklist name); iptables chains allow 28 too. */
 export const MAX_SET_NAME = 28;
@@ -43,8 +43,13 @@ const validCron = (expr: string): boolean => {
   }
 };
 
-const isMapping = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Why `name` cannot be the lab's interface: lvslab sets it down and deletes it, so only a name of its own will do. */
+const interfaceProblem = (name: string): string | undefined =>
+  LVSLAB_INTERFACE.test(name) || name === KUBE_INTERFACE
+    ? undefined
+    : `must be a dummy link lvslab creates: "lvslab" followed by up to 9 lowercase letters, digits or '-' (like lvslab0), ` +
+      `or ${KUBE_INTERFACE} in a lab with services; lvslab sets this link down and deletes it, so it is never a host's ` +
+      'interface (eth0, lo) nor a word ip reads as a keyword (up, dev, type)';
 
 export const ipv4 = checked('an IPv4 address like 10.10.0.1', ipv4Problem);
 export const cidr = checked('an IPv4 address with a prefix length like 192.168.113.101/24', cidrProblem);
@@ -93,22 +98,8 @@ export const blocklistSchema = strict({
   port: port.optional(),
 });
 
-export const nodesSchema = z
-  .record(z.string(), nodeSchema, say('must be a mapping of node name to { role, address }'))
-  .superRefine(
-    (nodes, ctx) => {
-      for (const name of Object.keys(nodes)) {
-        if (NAME.test(name)) continue;
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          params: { key: name },
-          message: `node name must match ${NAME.source} (lowercase letters, digits, '-')`,
-        });
-      }
-    },
-    { when: (payload) => isMapping(payload.value) },
-  );
+/** Node names are checked on the raw keys in checks.ts: a record drops a "__proto__" key from its output. */
+export const nodesSchema = z.record(z.string(), nodeSchema, say('must be a mapping of node name to { role, address }'));
 
 export const reconcileSchema = strict({
   schedule: z
@@ -120,10 +111,8 @@ export const reconcileSchema = strict({
 export const labSchema = strict({
   lab: named(LAB_NAME, "a lowercase letter, then up to 9 lowercase letters, digits or '-'; it becomes part of interface and netns names"),
   prefix: named(PREFIX, "uppercase letters, digits, '-', ending in '-', at most 11 characters").default(DEFAULTS.prefix),
-  interface: z
-    .string(say('must be a string: a Linux interface name'))
-    .regex(IFNAME, say("must be a Linux interface name: 1 to 15 characters from letters, digits, '_', '.', '-' (not \".\" or \"..\")"))
-    .default(DEFAULTS.interface),
+  /** The dummy link lvslab creates, deletes and sets down: never a host's own interface (reserved.ts). */
+  interface: checked('the name of the dummy link lvslab creates, like lvslab0', interfaceProblem).default(DEFAULTS.interface),
   masqueradeMark: z
     .number(say('must be an integer'))
     .refine(

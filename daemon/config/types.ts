@@ -94,6 +94,7 @@ export type BlocklistType = 'hash:ip' | 'hash:net';
 export interface BlocklistConfig {
   readonly name: string;
   readonly type: BlocklistType;
+  /** Unique, each as ipset prints it (canonicalNet): "10.0.0.1", "10.0.0.0/8", never "10.0.0.1/32" or "10.1.2.3/8". */
   readonly entries: readonly string[];
   readonly match: 'src' | 'dst';
   readonly protocol?: Protocol;

@@ -23,7 +23,8 @@ export function readYaml(text: string): YamlResult {
   const lines = new LineCounter();
   let doc: Document.Parsed;
   try {
-    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+    // logLevel 'error': yaml must not print Node warnings (a collection used as a key) past the problems.
+    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   } catch (error) {
     return fail({ path: YAML_PATH, value: '(whole file)', reason: `cannot parse YAML: ${messageOf(error)}` });
   }

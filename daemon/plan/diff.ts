@@ -4,6 +4,7 @@
  * a field that matters differs. A converged node gives [].
  */
 import type { Change } from '../kernel/changes.js';
+import { sameIpSetDefinition, sameIpSetEntries } from '../kernel/ipset/parse.js';
 import {
   addressKey, chainKey, jumpKey, realServerKey, routeKey, virtualServiceKey,
   type IpSet, type KernelState, type RealServer, type VirtualService,
@@ -70,14 +71,6 @@ function diffLinks(desired: KernelState, observed: Observed): Change[] {
   return changes;
 }
 
-const sameEntries = (a: readonly string[], b: readonly string[]): boolean => {
-  const set = new Set(b);
-  return a.length === b.length && a.every((e) => set.has(e));
-};
-
-const sameDefinition = (want: IpSet, have: IpSet): boolean =>
-  want.type === have.type && Object.entries(want.options).every(([k, v]) => have.options[k] === v);
-
 /**
  * A set whose members or definition changed is replaced by swap (atomic for the rules matching it).
  * The kernel swaps sets of the same family and match dimensions, so hash:ip ↔ hash:net (the blocklist
@@ -89,7 +82,7 @@ function diffIpsets(want: readonly IpSet[], have: readonly IpSet[]): Change[] {
     ([kind, set]): Change => (kind === 'add' ? { kind: 'ipset-create', set } : { kind: 'ipset-destroy', set }),
   );
   for (const [w, h] of common(want, have, (s) => s.name)) {
-    if (!sameDefinition(w, h) || !sameEntries(w.entries, h.entries)) changes.push({ kind: 'ipset-update', set: w, from: h });
+    if (!sameIpSetDefinition(w, h) || !sameIpSetEntries(w, h)) changes.push({ kind: 'ipset-update', set: w, from: h });
   }
   return changes;
 }

@@ -9,53 +9,19 @@ import type { KubeletRules, LabConfig, NodeConfig, Protocol, ServiceConfig } fro
 import type { Chain, IpSet, JumpRule, RealServer, Sysctl, VirtualService } from '../kernel/types.js';
 import { markMasqRules, postroutingRules } from './masquerade.js';
 import { hexMark } from './names.js';
+import { KUBELET_DROP_MARK, KUBE_CHAINS, KUBE_SETS, prefixed } from '../config/reserved.js';
 
-/** kube-proxy's object names with the lab's prefix. */
+/** kube-proxy's object names with the lab's prefix (the bare names: config/reserved.ts). */
 export const kubeNames = (prefix: string) => ({
-  services: `${prefix}SERVICES`,
-  nodePort: `${prefix}NODE-PORT`,
-  markMasq: `${prefix}MARK-MASQ`,
-  markDrop: `${prefix}MARK-DROP`,
-  postrouting: `${prefix}POSTROUTING`,
-  loadBalancer: `${prefix}LOAD-BALANCER`,
-  firewall: `${prefix}FIREWALL`,
-  forward: `${prefix}FORWARD`,
-  ipvsFilter: `${prefix}IPVS-FILTER`,
-  ipvsOutFilter: `${prefix}IPVS-OUT-FILTER`,
-  proxyFirewall: `${prefix}PROXY-FIREWALL`,
-  sourceRangesFirewall: `${prefix}SOURCE-RANGES-FIREWALL`,
+  ...prefixed(prefix, KUBE_CHAINS),
   clusterIPSet: `${prefix}CLUSTER-IP`,
   ipvsIPsSet: `${prefix}IPVS-IPS`,
   nodePortSet: (protocol: Protocol) => `${prefix}NODE-PORT-${protocol.toUpperCase()}`,
   healthCheckNodePortSet: `${prefix}HEALTH-CHECK-NODE-PORT`,
 });
 
-/** kubelet's drop mark (KUBE-MARK-DROP, kubelet < 1.28). */
-export const KUBELET_DROP_MARK = 0x8000;
-
 const HASH = { family: 'inet', hashsize: '1024', maxelem: '65536' } as const;
 const BITMAP = { range: '0-65535' } as const;
-
-/** Every set kube-proxy creates, in its order (ipsetInfo), with the type each has. */
-const KUBE_SETS: readonly (readonly [string, string])[] = [
-  ['LOOP-BACK', 'hash:ip,port,ip'],
-  ['CLUSTER-IP', 'hash:ip,port'],
-  ['EXTERNAL-IP', 'hash:ip,port'],
-  ['EXTERNAL-IP-LOCAL', 'hash:ip,port'],
-  ['LOAD-BALANCER', 'hash:ip,port'],
-  ['LOAD-BALANCER-FW', 'hash:ip,port'],
-  ['LOAD-BALANCER-LOCAL', 'hash:ip,port'],
-  ['LOAD-BALANCER-SOURCE-IP', 'hash:ip,port,ip'],
-  ['LOAD-BALANCER-SOURCE-CIDR', 'hash:ip,port,net'],
-  ['NODE-PORT-TCP', 'bitmap:port'],
-  ['NODE-PORT-LOCAL-TCP', 'bitmap:port'],
-  ['NODE-PORT-UDP', 'bitmap:port'],
-  ['NODE-PORT-LOCAL-UDP', 'bitmap:port'],
-  ['NODE-PORT-SCTP-HASH', 'hash:ip,port'],
-  ['NODE-PORT-LOCAL-SCTP-HASH', 'hash:ip,port'],
-  ['HEALTH-CHECK-NODE-PORT', 'bitmap:port'],
-  ['IPVS-IPS', 'hash:ip'],
-];
 
 const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
 

@@ -1,13 +1,8 @@
 /** Names of everything lvslab creates, derived from the lab in one place. */
 import type { LabConfig } from '../config/types.js';
+import { LVSLAB_CHAINS, prefixed } from '../config/reserved.js';
 
-export const chainNames = (lab: LabConfig) => ({
-  services: `${lab.prefix}SERVICES`,
-  markMasq: `${lab.prefix}MARK-MASQ`,
-  postrouting: `${lab.prefix}POSTROUTING`,
-  input: `${lab.prefix}INPUT`,
-  conntrack: `${lab.prefix}CONNTRACK`,
-});
+export const chainNames = (lab: LabConfig) => prefixed(lab.prefix, LVSLAB_CHAINS);
 
 export const blocklistSetName = (lab: LabConfig, name: string): string => `${lab.prefix}${name}`;
 

@@ -123,7 +123,7 @@ const blocklistSets = (lab: LabConfig): IpSet[] =>
     name: blocklistSetName(lab, b.name),
     type: b.type,
     options: { family: 'inet' },
-    entries: b.entries.map((e) => (b.type === 'hash:net' ? e.replace(/\/32$/, '') : e)),
+    entries: [...b.entries], // unique and as ipset prints them (config/types.ts BlocklistConfig)
   }));
 
 function blocklistChain(lab: LabConfig): Chain {

@@ -13,10 +13,13 @@ export type IpsetPhase = 'prepare' | 'destroy';
 export const MAX_IPSET_NAME = 31;
 
 /**
- * The temporary set an update fills before swapping it in: the name + "-t", cut to fit ipset's 31
- * characters (kube-proxy's KUBE-LOAD-BALANCER-SOURCE-CIDR has 30).
+ * The temporary set an update fills before swapping it in: the name + ".t", cut to fit ipset's 31
+ * characters (kube-proxy's KUBE-LOAD-BALANCER-SOURCE-CIDR has 30). No prefix, blocklist name or
+ * kube-proxy set name holds a '.' (config/schema.ts PREFIX, BLOCKLIST_NAME; config/reserved.ts), so a
+ * temporary set is never a set the lab names; it starts with the set's own name, so one a crash left
+ * behind is still prefix-owned and the next run destroys it.
  */
-export const tempSetName = (name: string): string => `${name.slice(0, MAX_IPSET_NAME - 2)}-t`;
+export const tempSetName = (name: string): string => `${name.slice(0, MAX_IPSET_NAME - 2)}.t`;
 
 const options = (set: IpSet): string =>
   Object.entries(set.options).map(([k, v]) => (v === '' ? ` ${k}` : ` ${k} ${v}`)).join('');

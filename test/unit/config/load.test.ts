@@ -52,7 +52,7 @@ test('a lab with every option set loads', async (t) => {
   if (!result.ok) return t.fail(formatProblems('full.yaml', result.problems));
   const { lab } = result;
   t.is(lab.prefix, 'LAB2-');
-  t.is(lab.interface, 'ipvs-vips.0');
+  t.is(lab.interface, 'lvslab-vips0');
   t.is(lab.reconcileSchedule, '0 */2 * * * *');
   t.deepEqual(lab.nodes.map((n) => n.name), ['dir', 'web-1', 'web-2', 'tester']);
   t.deepEqual(lab.virtualServers[0], {

@@ -149,3 +149,18 @@ test('does not let __proto__ keys reach the prototype', (t) => {
   hasProblem(t, problems, '__proto__', 'unknown key');
   t.is((Object.prototype as Record<string, unknown>)['polluted'], undefined);
 });
+
+test('a collection used as a key is one unknown-key problem, and yaml prints no process warning', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error): void => void warnings.push(warning.message);
+  process.on('warning', onWarning);
+  try {
+    const problems = problemsOf(t, `${SEED_TEXT}? [a, b]\n: 1\n`);
+    t.is(problems.length, 1, JSON.stringify(problems));
+    t.regex(problems[0]?.reason ?? '', /^unknown key; expected one of: lab, prefix/);
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  t.deepEqual(warnings, []);
+});

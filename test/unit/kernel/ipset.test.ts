@@ -31,7 +31,7 @@ test('parseIpsetSave: empty output, flag options, bad lines', (t) => {
 
 const set = (name: string, entries: string[]): IpSet => ({ name, type: 'hash:ip', options: { family: 'inet', hashsize: '1024' }, entries });
 
-test('renderIpsetRestore prepare: create + add, and update as create/flush/add/swap/destroy of NAME-t', (t) => {
+test('renderIpsetRestore prepare: create + add, and update as create/flush/add/swap/destroy of NAME.t', (t) => {
   const changes: Change[] = [
     { kind: 'ipset-create', set: set('LVSLAB-a', ['10.0.0.1', '10.0.0.2']) },
     { kind: 'ipset-update', set: set('LVSLAB-b', ['10.0.0.3']), from: set('LVSLAB-b', []) },
@@ -41,11 +41,11 @@ test('renderIpsetRestore prepare: create + add, and update as create/flush/add/s
     'create LVSLAB-a hash:ip family inet hashsize 1024',
     'add LVSLAB-a 10.0.0.1',
     'add LVSLAB-a 10.0.0.2',
-    'create LVSLAB-b-t hash:ip family inet hashsize 1024',
-    'flush LVSLAB-b-t',
-    'add LVSLAB-b-t 10.0.0.3',
-    'swap LVSLAB-b-t LVSLAB-b',
-    'destroy LVSLAB-b-t',
+    'create LVSLAB-b.t hash:ip family inet hashsize 1024',
+    'flush LVSLAB-b.t',
+    'add LVSLAB-b.t 10.0.0.3',
+    'swap LVSLAB-b.t LVSLAB-b',
+    'destroy LVSLAB-b.t',
     '',
   ].join('\n'));
   t.is(renderIpsetRestore(changes, 'destroy'), 'destroy LVSLAB-c\n');

@@ -2,6 +2,7 @@ import test from 'ava';
 import { diff, type Observed } from '../../../daemon/plan/diff.js';
 import { planNode } from '../../../daemon/plan/plan.js';
 import { emptyState, type KernelState } from '../../../daemon/kernel/types.js';
+import { parseIpsetSave } from '../../../daemon/kernel/ipset/index.js';
 import { labFrom } from './helpers.js';
 
 const desired = planNode(labFrom('labs/seed.yaml'), 'ds').desired;
@@ -71,4 +72,31 @@ test('a flushed chain is rewritten whole; a wrong sysctl is set with its old val
 
 test('a link that is up while it should be down is set down, not recreated', (t) => {
   t.deepEqual(kinds(diff(desired, asObserved({ ...desired, links: [{ name: 'lvslab0', up: true }] }))), ['link-set']);
+});
+
+test('a set whose desired entries repeat a member diffs to nothing against the kernel holding it once', (t) => {
+  const set = desired.ipsets[0]!;
+  t.deepEqual(diff({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.1', '10.0.0.1', '10.0.0.2'] }] },
+    asObserved({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.2', '10.0.0.1'] }] })), []);
+  t.deepEqual(kinds(diff({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.1', '10.0.0.1'] }] },
+    asObserved({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.1', '10.0.0.2'] }] }))), ['ipset-update']);
+});
+
+/**
+ * What ipset v7.17 (micro-VM, kernel 6.1) printed in `ipset save` after `add` of 10.1.2.3/8, 10.0.0.1/32,
+ * 192.0.2.255/24 and 198.51.100.7/31 to a hash:net set: host bits cleared, /32 dropped.
+ */
+const NET_SAVE = `create LVSLAB-blacklist hash:net family inet hashsize 1024 maxelem 65536 bucketsize 12 initval 0x358851c6
+add LVSLAB-blacklist 198.51.100.6/31
+add LVSLAB-blacklist 10.0.0.0/8
+add LVSLAB-blacklist 192.0.2.0/24
+add LVSLAB-blacklist 10.0.0.1
+`;
+
+test('a hash:net blocklist written 10.1.2.3/8, 10.0.0.1/32, 192.0.2.255/24, 198.51.100.7/31 diffs to nothing against ipset save of it', (t) => {
+  const lab = labFrom('labs/seed.yaml', (text) => text.replace('    type: hash:ip\n    entries: [192.168.113.100]',
+    '    type: hash:net\n    entries: [10.1.2.3/8, 10.0.0.1/32, 192.0.2.255/24, 198.51.100.7/31]'));
+  const planned = planNode(lab, 'ds').desired;
+  t.deepEqual(planned.ipsets[0]?.entries, ['10.0.0.0/8', '10.0.0.1', '192.0.2.0/24', '198.51.100.6/31']);
+  t.deepEqual(diff(planned, asObserved({ ...planned, ipsets: parseIpsetSave(NET_SAVE) })), []);
 });
