@@ -158,8 +158,8 @@ test('changeKeys: created keys recorded before, deleted ones forgotten after; a 
     { kind: 'link-del', link: { name: 'old0', up: false } },
   ];
   t.deepEqual(changeKeys(changes), {
-    created: ['route:10.10.0.1/32', `jump:${jumpKey(jump)}`, 'ipset:LVSLAB-x-t'],
-    forgotten: ['link:old0', 'ipset:LVSLAB-x-t'],
+    created: ['route:10.10.0.1/32', `jump:${jumpKey(jump)}`, 'ipset:LVSLAB-x.t'],
+    forgotten: ['link:old0', 'ipset:LVSLAB-x.t'],
   });
 });
 
