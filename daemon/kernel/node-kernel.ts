@@ -7,8 +7,7 @@
 import type { Change } from './changes.js';
 import type { Runner } from './runner.js';
 import type { LabConfig } from '../config/types.js';
-import type { IptablesTable, KernelState } from './types.js';
-import type { Observed } from '../plan/diff.js';
+import type { IptablesTable, KernelState, Observed } from './types.js';
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';

@@ -82,6 +82,11 @@ export interface KernelState {
   readonly ipvs: readonly VirtualService[];
 }
 
+/** What observation found: the owned state, with sysctls as a map (only the keys the plan asked about). */
+export interface Observed extends Omit<KernelState, 'sysctls'> {
+  readonly sysctls: ReadonlyMap<string, string>;
+}
+
 export const emptyState: KernelState = {
   sysctls: [], links: [], addresses: [], routes: [], ipsets: [], chains: [], jumps: [], ipvs: [],
 };

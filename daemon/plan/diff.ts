@@ -7,13 +7,8 @@ import type { Change } from '../kernel/changes.js';
 import { sameIpSetDefinition, sameIpSetEntries } from '../kernel/ipset/parse.js';
 import {
   addressKey, chainKey, jumpKey, realServerKey, routeKey, virtualServiceKey,
-  type IpSet, type KernelState, type RealServer, type VirtualService,
+  type IpSet, type KernelState, type Observed, type RealServer, type VirtualService,
 } from '../kernel/types.js';
-
-/** Observed sysctls are a map (only the keys the plan asked about). */
-export interface Observed extends Omit<KernelState, 'sysctls'> {
-  readonly sysctls: ReadonlyMap<string, string>;
-}
 
 export function diff(desired: KernelState, observed: Observed): Change[] {
   return [

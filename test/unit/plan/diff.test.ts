@@ -1,7 +1,7 @@
 import test from 'ava';
-import { diff, type Observed } from '../../../daemon/plan/diff.js';
+import { diff } from '../../../daemon/plan/diff.js';
 import { planNode } from '../../../daemon/plan/plan.js';
-import { emptyState, type KernelState } from '../../../daemon/kernel/types.js';
+import { emptyState, type KernelState, type Observed } from '../../../daemon/kernel/types.js';
 import { parseIpsetSave } from '../../../daemon/kernel/ipset/index.js';
 import { labFrom } from './helpers.js';
 
