@@ -4,13 +4,13 @@
  * drop-in with NetworkNamespacePath=, the one thing a VM would not need). The packages are already
  * here, so provisioning must see that and skip without network. Then: verify from inside the client (as
  * `vagrant ssh client -c 'sudo lvslab verify'`: the director is another machine, read through its
- * status API), a second provision run that changes nothing, drift repair, a real server failing under
+ * status API), a second provision run that changes nothing, a fault matrix (drift repaired by the next run; a failing tool turns /healthz red), a real server failing under
  * load, reload with a broken and a fixed lab, /metrics parsed by a Prometheus parser, the hardening
  * score, and kill -9 of the director's daemon in the middle of a large apply, 20 times.
  */
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pino from 'pino';
 import { loadLab } from '../../daemon/config/load.js';
@@ -133,30 +133,125 @@ test.serial('a second provision run reports no change and restarts nothing', asy
   t.deepEqual(await Promise.all(units.map(mainPid)), before);
 });
 
-test.serial('drift is repaired within one period: ipvsadm -C, a flushed chain, a destroyed set', async (t) => {
+/** How many reconcile runs NODE's daemon has finished (its state file). */
+const runsOf = async (node: string): Promise<number> =>
+  (JSON.parse(await readFile(`/run/lvslab/svc/${node}.state.json`, 'utf8')) as { runs: number }).runs;
+const signalDaemon = (node: string, signal: string) => ok(systemctl('kill', '--kill-whom=main', `--signal=${signal}`, `lvslabd@${node}`));
+const healthz = async (): Promise<{ code: string; body: string }> => {
+  const r = await inNs('svc-ds', ['curl', '-sS', '--max-time', '10', '-w', '\n%{http_code}', 'http://127.0.0.1:9410/healthz']);
+  const lines = r.stdout.trimEnd().split('\n');
+  return { code: lines.pop() ?? '', body: lines.join('\n') };
+};
+
+/**
+ * Waits until NODE's daemon has finished two more runs than `runs0` (counted while it was frozen), then
+ * returns whether `holds` is true. The first of them may have read the kernel before the daemon was
+ * frozen; the second began after the first ended, so after the thaw: it is the first run that saw what
+ * was done while the daemon was frozen — "within one period" counted in runs, not seconds.
+ */
+async function afterTheNextRun(node: string, runs0: number, holds: () => Promise<boolean>): Promise<{ held: boolean; ms: number }> {
+  const started = Date.now();
+  let seenAt: number | undefined;
+  await until(`${node}: two runs after the thaw`, 90_000, async () => {
+    if (seenAt === undefined && (await holds())) seenAt = Date.now() - started;
+    return (await runsOf(node)) >= runs0 + 2;
+  }, 250);
+  const held = await holds();
+  return { held, ms: seenAt ?? Date.now() - started };
+}
+
+interface Fault {
+  readonly what: string;
+  /** The node whose daemon repairs it (frozen while the fault is made). */
+  readonly node: string;
+  readonly make: string[][];
+  readonly repaired: () => Promise<boolean>;
+}
+
+const nat = async () => (await ok(inNs('svc-ds', ['iptables-save', '-t', 'nat']))).stdout;
+const FAULTS: Fault[] = [
+  { what: 'ipvsadm -C', node: 'ds', make: [['ipvsadm', '-C']], repaired: async () => (await ipvs()).includes('-A -t 10.10.0.1:8410') },
+  { what: 'the virtual service deleted', node: 'ds', make: [['ipvsadm', '-D', '-t', '10.10.0.1:8410']],
+    repaired: async () => /-a -t 10\.10\.0\.1:8410 -r 192\.168\.113\.99:8080 -m -w 1/.test(await ipvs()) },
+  { what: 'a real server\'s weight changed to 7', node: 'ds', make: [['ipvsadm', '-e', '-t', '10.10.0.1:8410', '-r', '192.168.113.99:8080', '-m', '-w', '7']],
+    repaired: async () => /-a -t 10\.10\.0\.1:8410 -r 192\.168\.113\.99:8080 -m -w 1\b/.test(await ipvs()) },
+  { what: 'a blocklist entry deleted', node: 'ds', make: [['ipset', 'del', 'LVSLAB-blacklist', '192.168.113.100']],
+    repaired: async () => (await ok(inNs('svc-ds', ['ipset', 'list', 'LVSLAB-blacklist']))).stdout.includes('192.168.113.100') },
+  { what: 'the blocklist set destroyed (after flushing the rule that uses it)', node: 'ds', make: [['iptables', '-F', 'LVSLAB-INPUT'], ['ipset', 'destroy', 'LVSLAB-blacklist']],
+    repaired: async () => (await inNs('svc-ds', ['ipset', 'list', '-n'])).stdout.includes('LVSLAB-blacklist') },
+  { what: 'iptables -t nat -F LVSLAB-SERVICES', node: 'ds', make: [['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']],
+    repaired: async () => (await nat()).includes('-A LVSLAB-SERVICES -d 10.10.0.1/32') },
+  { what: 'the masquerade flushed (iptables -t nat -F LVSLAB-POSTROUTING)', node: 'ds', make: [['iptables', '-t', 'nat', '-F', 'LVSLAB-POSTROUTING']],
+    repaired: async () => /-A LVSLAB-POSTROUTING .*-j MASQUERADE/.test(await nat()) },
+  { what: 'net.ipv4.vs.conntrack=0', node: 'ds', make: [['sysctl', '-q', '-w', 'net.ipv4.vs.conntrack=0']],
+    repaired: async () => (await ok(inNs('svc-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim() === '1' },
+  { what: 'the client\'s route to the VIP deleted', node: 'client', make: [['ip', 'route', 'del', '10.10.0.1/32']],
+    repaired: async () => (await ok(inNs('svc-client', ['ip', 'route', 'show', '10.10.0.1/32']))).stdout.includes('via 192.168.113.101') },
+];
+
+test.serial('fault matrix: each fault made while the daemon is frozen is repaired by the first run that starts after it', async (t) => {
   const period = 5000; // the svc lab: reconcile every 5 s
-  const cases: [string, string[][], () => Promise<boolean>][] = [
-    ['ipvsadm -C', [['ipvsadm', '-C']], async () => (await ipvs()).includes('-A -t 10.10.0.1:8410')],
-    ['iptables -t nat -F LVSLAB-SERVICES', [['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']],
-      async () => (await ok(inNs('svc-ds', ['iptables-save', '-t', 'nat']))).stdout.includes('-A LVSLAB-SERVICES -d 10.10.0.1/32')],
-    ['ipset destroy LVSLAB-blacklist (after flushing the rule that uses it)', [['iptables', '-F', 'LVSLAB-INPUT'], ['ipset', 'destroy', 'LVSLAB-blacklist']],
-      async () => (await inNs('svc-ds', ['ipset', 'list', '-n'])).stdout.includes('LVSLAB-blacklist')],
-  ];
-  // The daemon is frozen while a fault is made and seen: with a short period it could otherwise repair
-  // between two steps of a fault (e.g. put back the rule that keeps the set in use before the destroy).
-  const signalDs = (signal: string) => ok(systemctl('kill', '--kill-whom=main', `--signal=${signal}`, 'lvslabd@ds'));
-  for (const [what, faults, repaired] of cases) {
-    await signalDs('SIGSTOP');
+  const figures: string[] = [];
+  for (const fault of FAULTS) {
+    // The daemon is frozen while a fault is made and seen: with a short period it could otherwise repair
+    // between two steps of a fault (e.g. put back the rule that keeps the set in use before the destroy).
+    await signalDaemon(fault.node, 'SIGSTOP');
+    let runs0: number;
     try {
-      for (const argv of faults) await ok(inNs('svc-ds', argv));
-      t.false(await repaired(), `${what} did not break anything`);
+      runs0 = await runsOf(fault.node);
+      for (const argv of fault.make) await ok(inNs(`svc-${fault.node}`, argv));
+      t.false(await fault.repaired(), `${fault.what} did not break anything`);
     } finally {
-      await signalDs('SIGCONT');
+      await signalDaemon(fault.node, 'SIGCONT');
     }
-    const ms = await until(`repair after ${what}`, 30_000, repaired);
-    t.true(await repaired());
-    t.log(`${what}: repaired ${ms} ms after the daemon was thawed (period ${period} ms)`);
+    const { held, ms } = await afterTheNextRun(fault.node, runs0, fault.repaired);
+    t.true(held, `${fault.what}: not repaired by the first run that started after it`);
+    figures.push(`${fault.what}: repaired ${ms} ms after the thaw (${(ms / period).toFixed(1)} periods)`);
   }
+  t.log(figures.join('\n'));
+});
+
+/** Runs ARGV in the mount namespace of ds's daemon only: the faults below are the daemon's alone. */
+const inDaemonMounts = async (argv: string[]) => ok(run(['nsenter', `--mount=/proc/${await mainPid('lvslabd@ds')}/ns/mnt`, '--', ...argv]));
+/** ipset hidden behind /dev/null (cannot be executed), or /proc/sys read-only, for ds's daemon alone. */
+const TOOL_FAULTS: { what: string; reason: RegExp; make: () => Promise<void>; undo: () => Promise<void> }[] = [
+  {
+    what: 'ipset cannot be run',
+    reason: /ipset/,
+    make: async () => { await inDaemonMounts(['mount', '--bind', '/dev/null', '/usr/sbin/ipset']); },
+    undo: async () => { await inDaemonMounts(['umount', '/usr/sbin/ipset']); },
+  },
+  {
+    what: '/proc/sys read-only while net.ipv4.vs.conntrack=0',
+    reason: /sysctl/,
+    make: async () => {
+      await ok(inNs('svc-ds', ['sysctl', '-q', '-w', 'net.ipv4.vs.conntrack=0']));
+      await inDaemonMounts(['mount', '-o', 'bind,ro', '/proc/sys', '/proc/sys']);
+    },
+    undo: async () => { await inDaemonMounts(['umount', '/proc/sys']); },
+  },
+];
+
+test.serial('a tool failing (ipset cannot be run, /proc/sys read-only): /healthz is red by the first run that starts after it, naming it, and green by the first run after it is undone', async (t) => {
+  t.is((await healthz()).code, '200', 'ds is healthy before');
+  for (const fault of TOOL_FAULTS) {
+    let runs0 = await runsOf('ds');
+    await fault.make();
+    try {
+      const red = await afterTheNextRun('ds', runs0, async () => (await healthz()).code === '503');
+      const body = (await healthz()).body;
+      t.true(red.held, `${fault.what}: /healthz still ${(await healthz()).code}`);
+      t.regex(body, fault.reason, `${fault.what}: /healthz does not name it`);
+      t.log(`${fault.what}: /healthz 503 after ${red.ms} ms: ${body.slice(0, 160)}`);
+    } finally {
+      runs0 = await runsOf('ds');
+      await fault.undo();
+    }
+    const green = await afterTheNextRun('ds', runs0, async () => (await healthz()).code === '200');
+    t.true(green.held, `${fault.what} undone: /healthz not green again`);
+    t.log(`${fault.what} undone: /healthz 200 after ${green.ms} ms`);
+  }
+  t.is((await ok(inNs('svc-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim(), '1', 'the sysctl was repaired once /proc/sys was writable');
 });
 
 test.serial('a real server failing under load reaches weight 0, and comes back after rise', async (t) => {
