@@ -21,6 +21,7 @@ import { reconcile, summarize, untilNotSuperseded, type ReconcileResult } from '
 import { singleFlight } from '../reconcile/single-flight.js';
 import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
+import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
 import { statusDocument } from './status-document.js';
 import type { StatusDocument } from '../cli/status-view.js';
@@ -205,7 +206,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       });
     },
 
-    conntrack: () => conntrackAdapter(o.runner).list(),
+    /** The lab's flows on this node (never its other ones), at most FLOW_LIMIT rows. */
+    conntrack: () => labFlows(conntrackAdapter(o.runner), labEndpoints(lab, o.nodeName)),
 
     healthy(): { ok: boolean; reason?: string } {
       if (!last) return { ok: false, reason: 'no reconcile has finished yet' };
