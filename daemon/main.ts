@@ -60,7 +60,7 @@ const watchdogMs = notifier.startWatchdog();
 let api: StatusServer | undefined;
 if (listen !== 'off') {
   const source = { state: () => daemon.status(), conntrack: () => daemon.conntrack(), healthy: () => daemon.healthy() };
-  api = await startStatusServer({ host: listen.host, port: listen.port, metrics, source, log });
+  api = await startStatusServer({ host: listen.host, port: listen.port, metrics, source, log, hostNames: [values.node] });
 }
 
 process.on('SIGHUP', () => void daemon.reload().catch((err: unknown) => log.error({ err }, 'reload failed')));

@@ -2,16 +2,27 @@
  * Read-only status over HTTP (node:http only): /healthz, /metrics, /v1/state, /v1/conntrack.
  * GET and HEAD only; nothing here can change state. Query strings and request bodies are ignored.
  * A failing handler gives 500 with the error's message as JSON, never its stack (that goes to the log).
+ *
+ * Safe to open beyond loopback (the seed and kube labs open the director's): at most MAX_CONNECTIONS
+ * sockets at once (more are closed at once), a socket must send its headers within HEADERS_TIMEOUT_MS
+ * and its whole request within REQUEST_TIMEOUT_MS, an idle keep-alive socket is closed after
+ * KEEP_ALIVE_TIMEOUT_MS; /v1/state and /v1/conntrack are read and serialized once for every request
+ * within CACHE_MS (concurrent ones share the read in flight); and a Host header must be an IP literal,
+ * `localhost` or one of the node's own names (`hostNames`), so that a web page cannot reach the API
+ * through a DNS name it rebinds to the node (DNS rebinding). Listening beyond loopback logs a warning.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { reachableFromOthers } from '../config/listen.js';
+import { sharedRead } from '../service/shared-read.js';
 
 /** What the daemon exposes; every call is a read. */
 export interface StatusSource {
   /** The /v1/state document (a StatusDocument from daemon/cli/status-view.ts); JSON-serialisable. */
   /** JSON-serialisable; may be a promise (the daemon reads IPVS connection counts for it). */
   state(): unknown | Promise<unknown>;
-  /** The node's conntrack flows, parsed; JSON-serialisable. */
+  /** The lab's conntrack flows on this node, parsed and limited; JSON-serialisable. */
   conntrack(): Promise<unknown>;
   /** ok when the last reconcile succeeded; reason says why not. */
   healthy(): { ok: boolean; reason?: string };
@@ -31,12 +42,38 @@ export interface StatusServerOptions {
   readonly metrics: MetricsText;
   readonly source: StatusSource;
   readonly log: StatusLog;
+  /** Names besides IP literals and `localhost` that a Host header may carry (the node's name); this machine's hostname is always one. */
+  readonly hostNames?: readonly string[];
+  /** Limits, for tests; the defaults are the constants below. */
+  readonly limits?: Partial<StatusLimits>;
 }
+
+export interface StatusLimits {
+  readonly maxConnections: number;
+  readonly headersTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  /** How long a /v1/state or /v1/conntrack reply is served again before the kernel is read anew. */
+  readonly cacheMs: number;
+}
+
+/** Open sockets at once; a Prometheus server, a few `lvslab status` and verify runs need far fewer. */
+export const MAX_CONNECTIONS = 64;
+export const HEADERS_TIMEOUT_MS = 5_000;
+export const REQUEST_TIMEOUT_MS = 10_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const CACHE_MS = 1_000;
+
+const DEFAULT_LIMITS: StatusLimits = {
+  maxConnections: MAX_CONNECTIONS, headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS, cacheMs: CACHE_MS,
+};
 
 /** The logger calls the server makes (a pino Logger fits). */
 export interface StatusLog {
   debug(fields: object, message: string): void;
   info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
   error(fields: object, message: string): void;
 }
 
@@ -65,14 +102,11 @@ const json = (status: number, value: unknown, headers?: Record<string, string>):
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-function routes(options: StatusServerOptions): ReadonlyMap<string, Route> {
+function routes(options: StatusServerOptions, cacheMs: number): ReadonlyMap<string, Route> {
   const { metrics, source } = options;
-  // Concurrent /v1/conntrack requests share one `conntrack -L` run.
-  let flows: Promise<unknown> | undefined;
-  const conntrack = (): Promise<unknown> => {
-    flows ??= source.conntrack().finally(() => { flows = undefined; });
-    return flows;
-  };
+  // One kernel read and one serialization for every request within cacheMs (and those in flight).
+  const state = sharedRead(async () => json(200, await source.state()), cacheMs);
+  const conntrack = sharedRead(async () => json(200, await source.conntrack()), cacheMs);
   return new Map<string, Route>([
     ['/healthz', async () => {
       const health = source.healthy();
@@ -81,15 +115,37 @@ function routes(options: StatusServerOptions): ReadonlyMap<string, Route> {
         : { status: 503, type: TEXT_TYPE, body: `unhealthy: ${health.reason ?? 'the last reconcile failed'}\n` };
     }],
     ['/metrics', async () => ({ status: 200, type: metrics.contentType, body: await metrics.text() })],
-    ['/v1/state', async () => json(200, await source.state())],
-    ['/v1/conntrack', async () => json(200, await conntrack())],
+    ['/v1/state', () => state.get()],
+    ['/v1/conntrack', () => conntrack.get()],
   ]);
 }
 
-async function respond(req: IncomingMessage, table: ReadonlyMap<string, Route>): Promise<Reply> {
+/** The host of a Host header ("[::1]:9410" → "::1", "Node.:80" → "node"). */
+export function hostOf(header: string): string {
+  const text = header.trim().toLowerCase();
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(text);
+  if (bracketed) return bracketed[1] ?? '';
+  return text.replace(/:\d*$/, '').replace(/\.$/, '');
+}
+
+/**
+ * May a request with this Host header be answered? IP literals, `localhost` and `names` (lower case):
+ * a DNS name that someone else controls (DNS rebinding) is none of these. No header (HTTP/1.0) passes:
+ * browsers always send one.
+ */
+export function hostAllowed(header: string | undefined, names: ReadonlySet<string>): boolean {
+  if (header === undefined) return true;
+  const host = hostOf(header);
+  return isIP(host) !== 0 || host === 'localhost' || names.has(host);
+}
+
+async function respond(req: IncomingMessage, table: ReadonlyMap<string, Route>, names: ReadonlySet<string>): Promise<Reply> {
   const method = req.method ?? '';
   if (method !== 'GET' && method !== 'HEAD') {
     return json(405, { error: `method ${method} not allowed: this API is read-only (${ALLOWED})` }, { Allow: ALLOWED });
+  }
+  if (!hostAllowed(req.headers.host, names)) {
+    return json(403, { error: `host ${JSON.stringify((req.headers.host ?? '').slice(0, 80))} not allowed: use an IP address, localhost or ${[...names].join(', ')}` });
   }
   const route = table.get(pathOf(req));
   if (route === undefined) return json(404, { error: `not found; the paths are ${[...table.keys()].join(', ')}` });
@@ -113,12 +169,20 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
 
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const { log } = options;
-  const table = routes(options);
-  const server = createServer((req, res) => {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const table = routes(options, limits.cacheMs);
+  const names = new Set([hostname(), ...(options.hostNames ?? [])].map((n) => n.toLowerCase()));
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // how often node checks the two timeouts above (its default, 30 s, would let idle sockets live that long)
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  }, (req, res) => {
     req.resume(); // bodies are ignored, but read so the connection stays usable
     const started = performance.now();
     const path = pathOf(req);
-    respond(req, table)
+    respond(req, table, names)
       .catch((e: unknown): Reply => {
         log.error({ err: e, method: req.method, path }, 'status API: handler failed');
         return json(500, { error: messageOf(e) });
@@ -132,8 +196,12 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         res.destroy();
       });
   });
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 15_000;
+  server.maxConnections = limits.maxConnections;
+  let dropped = 0;
+  server.on('drop', () => {
+    dropped += 1;
+    log.debug({ dropped, maxConnections: limits.maxConnections }, 'status API: connection refused, too many open');
+  });
 
   await new Promise<void>((resolve, reject) => {
     const fail = (e: Error): void => reject(new Error(`status API: cannot listen on ${options.host}:${options.port}: ${e.message}`));
@@ -146,7 +214,10 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   server.on('error', (e) => log.error({ err: e }, 'status API: server error'));
   const bound = server.address() as AddressInfo;
   const address = { host: bound.address, port: bound.port };
-  log.info({ ...address }, 'status API listening');
+  log.info({ ...address, ...limits }, 'status API listening');
+  if (reachableFromOthers(address)) {
+    log.warn({ ...address }, `status API listens beyond loopback (${address.host}): any machine that reaches this node can read its state, flows and metrics`);
+  }
 
   let closing: Promise<void> | undefined;
   return {

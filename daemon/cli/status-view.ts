@@ -15,7 +15,17 @@ export interface ReconcileSummary {
   readonly countsByKind: Readonly<Record<string, number>>;
   /** Changes still needed after applying: 0 means converged. */
   readonly remaining: number;
-  readonly error?: string;
+  readonly error?: RunFailure;
+}
+
+/** Why a run failed, as data: no tool output or batch text (the daemon's log has those). */
+export interface RunFailure {
+  /** One line: "ipset exited 1; its stderr is in the daemon's log", or an error's first line. */
+  readonly reason: string;
+  /** The failing program's argv, when a tool failed. */
+  readonly argv?: readonly string[];
+  readonly exitCode?: number;
+  readonly timedOut?: true;
 }
 
 export interface RealServerStatus {
@@ -98,7 +108,7 @@ function realServerRow(rs: RealServerStatus, now: Date | undefined): string[] {
 function reconcileLines(r: ReconcileSummary | undefined, now: Date | undefined): string[] {
   if (r === undefined) return ['last reconcile: none yet'];
   const when = ago(r.at, now);
-  if (!r.ok) return [`last reconcile: ${when}, FAILED after ${r.durationMs} ms: ${r.error ?? 'unknown error'}`];
+  if (!r.ok) return [`last reconcile: ${when}, FAILED after ${r.durationMs} ms: ${r.error?.reason ?? 'unknown error'}`];
   const kinds = Object.entries(r.countsByKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ');
   const what = r.changes.length === 0 ? '0 changes' : `${r.changes.length} change${r.changes.length === 1 ? '' : 's'} applied (${kinds})`;
   return [`last reconcile: ${when}, ${what} in ${r.durationMs} ms`, ...r.changes.map((c) => `  ${c}`)];

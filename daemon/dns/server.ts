@@ -1,9 +1,10 @@
 /**
  * The DNS server of the service zone, over UDP and TCP on one host:port (node:dgram and node:net
  * only). Each query is answered by answer.ts against the zone of the moment (`zone()`, so a reload
- * swaps it). TCP follows RFC 7766: length-prefixed messages, several per connection, closed after
- * 5 s idle or on a broken stream. Socket errors are logged, never thrown; malformed packets are
- * dropped with at most one warning a second.
+ * swaps it). TCP follows RFC 7766: length-prefixed messages, several per connection, closed 5 s after
+ * the last whole message (bytes of an unfinished one do not count), 30 s after it opened whatever it
+ * does, or on a broken stream; at most 64 connections at once (more are closed at once). Socket errors
+ * are logged, never thrown; malformed packets are dropped with at most one warning a second.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
@@ -12,8 +13,12 @@ import { FrameReader, frame } from './tcp-frames.js';
 import { createWarnLimit } from './warn-limit.js';
 import type { ServiceZone } from './zone.js';
 
-/** A TCP connection with nothing received or sent for this long is closed. */
+/** A TCP connection that completes no message for this long is closed. */
 export const TCP_IDLE_TIMEOUT_MS = 5_000;
+/** A TCP connection is closed this long after it opened, busy or not (a client opens another). */
+export const TCP_MAX_LIFETIME_MS = 30_000;
+/** TCP connections open at once; more are closed as they come. */
+export const TCP_MAX_CONNECTIONS = 64;
 /** A TCP connection whose replies pile up unread past this many bytes is closed. */
 export const TCP_MAX_UNSENT_BYTES = 64 * 1024;
 /** Warnings about dropped packets: at most one per this interval. */
@@ -39,6 +44,10 @@ export interface DnsServerOptions {
   readonly log: DnsLog;
   /** Default TCP_IDLE_TIMEOUT_MS. */
   readonly tcpIdleTimeoutMs?: number;
+  /** Default TCP_MAX_LIFETIME_MS. */
+  readonly tcpMaxLifetimeMs?: number;
+  /** Default TCP_MAX_CONNECTIONS. */
+  readonly tcpMaxConnections?: number;
 }
 
 export interface RunningDns {
@@ -132,10 +141,20 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
   const serveConnection = (socket: TcpSocket): void => {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
     connections.add(socket);
-    socket.on('close', () => connections.delete(socket));
+    // Timers of our own: socket.setTimeout restarts on every byte, so a byte every few seconds would
+    // hold a connection forever.
+    const idle = setTimeout(() => socket.destroy(), options.tcpIdleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS);
+    const deadline = setTimeout(() => {
+      log.debug({ peer }, 'DNS: TCP connection open too long; closing');
+      socket.destroy();
+    }, options.tcpMaxLifetimeMs ?? TCP_MAX_LIFETIME_MS);
+    socket.on('close', () => {
+      clearTimeout(idle);
+      clearTimeout(deadline);
+      connections.delete(socket);
+    });
     socket.on('error', (e) => log.debug({ err: e, peer }, 'DNS: TCP connection error'));
     socket.setNoDelay(true);
-    socket.setTimeout(options.tcpIdleTimeoutMs ?? TCP_IDLE_TIMEOUT_MS, () => socket.destroy());
     const reader = new FrameReader();
     socket.on('data', (chunk: Buffer) => {
       const frames = reader.push(chunk);
@@ -144,6 +163,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
         socket.destroy();
         return;
       }
+      if (frames.messages.length > 0) idle.refresh();
       for (const message of frames.messages) {
         const reply = answer(message, 'tcp', peer);
         // A message that gets no reply leaves the stream in doubt: close rather than guess.
@@ -172,6 +192,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     // TCP on the port UDP got, on the same host (not on every address).
     const udpPort = udp.address().port;
     const tcp = createServer(serveConnection);
+    tcp.maxConnections = options.tcpMaxConnections ?? TCP_MAX_CONNECTIONS;
+    tcp.on('drop', (peer) => warnLimited({ transport: 'tcp', peer: `${peer?.remoteAddress}:${peer?.remotePort}`, maxConnections: tcp.maxConnections }, 'DNS: refused a TCP connection, too many open'));
     try {
       await bound(tcp, (done) => tcp.listen({ host, port: udpPort, exclusive: true }, done), (e) => log.error({ err: e }, 'DNS: TCP server error'));
     } catch (e) {

@@ -19,7 +19,7 @@ export interface RealServerRow {
 }
 
 /** What recordReconcile reads of a ReconcileResult. */
-export type ReconcileOutcome = Pick<ReconcileResult, 'ok' | 'durationMs' | 'countsByKind'>;
+export type ReconcileOutcome = Pick<ReconcileResult, 'ok' | 'durationMs' | 'countsByKind' | 'superseded'>;
 
 export interface MetricsOptions {
   /** Clock for the last-success timestamp, in milliseconds since the epoch (tests pin it). */
@@ -40,6 +40,7 @@ export class Metrics {
   private readonly rsHealthy: Gauge<'virtual_server' | 'real_server'>;
   private readonly rsWeight: Gauge<'virtual_server' | 'real_server'>;
   private readonly ipvsConnections: Gauge<'virtual_server' | 'real_server' | 'state'>;
+  private realServers: (() => Promise<readonly RealServerRow[]>) | undefined;
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -75,11 +76,12 @@ export class Metrics {
 
   /**
    * One reconcile: its duration always; on success the timestamp and the changes by kind (a failed
-   * run may have applied nothing or part of its changes, so they are not counted as applied).
+   * run may have applied nothing or part of its changes, and a superseded one wrote nothing, so their
+   * changes are not counted as applied, nor is either a successful sync).
    */
   recordReconcile(result: ReconcileOutcome): void {
     this.syncDuration.observe(result.durationMs / 1000);
-    if (!result.ok) return;
+    if (!result.ok || result.superseded) return;
     this.lastSuccess.set(this.now() / 1000);
     for (const [kind, count] of Object.entries(result.countsByKind)) {
       if (count > 0) this.changesApplied.inc({ kind }, count);
@@ -103,8 +105,17 @@ export class Metrics {
     }
   }
 
+  /**
+   * Where the real-server rows come from: `read` is asked at each text() (each scrape) and its rows
+   * replace the samples (setRealServers), so they are those of the moment. It should not throw.
+   */
+  readRealServersWith(read: () => Promise<readonly RealServerRow[]>): void {
+    this.realServers = read;
+  }
+
   /** The Prometheus text exposition of every metric above. */
-  text(): Promise<string> {
+  async text(): Promise<string> {
+    if (this.realServers) this.setRealServers(await this.realServers());
     return this.registry.metrics();
   }
 }

@@ -21,9 +21,15 @@ import { reconcile, summarize, untilNotSuperseded, type ReconcileResult } from '
 import { singleFlight } from '../reconcile/single-flight.js';
 import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
+import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
-import { statusDocument } from './status-document.js';
-import type { StatusDocument } from '../cli/status-view.js';
+import { recordingKernel, failureOf } from './run-failure.js';
+import { sharedRead } from './shared-read.js';
+import { realServerRows, statusDocument } from './status-document.js';
+import type { RunFailure, StatusDocument } from '../cli/status-view.js';
+
+/** How long one read of IPVS counts serves /v1/state and /metrics. */
+export const KERNEL_READ_MAX_AGE_MS = 1_000;
 
 export interface DaemonOptions {
   readonly configPath: string;
@@ -51,7 +57,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let lab = first;
   const startedAt = new Date().toISOString();
   let state: DaemonState = { lab: lab.lab, node: o.nodeName, pid: process.pid, runs: 0, converged: false, updatedAt: startedAt };
-  let last: (ReconcileResult & { at: string }) | undefined;
+  let last: (ReconcileResult & { at: string; failure?: RunFailure }) | undefined;
   let drainStarts: DrainStarts = {};
   let ready = false;
   let running = false;
@@ -84,8 +90,9 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const flight = singleFlight(async (): Promise<ReconcileResult> => {
     running = true;
     let result: ReconcileResult;
+    let failure: RunFailure | undefined;
     try {
-      result = await reconcileCurrentLab();
+      ({ result, failure } = await reconcileCurrentLab());
     } finally {
       running = false;
     }
@@ -94,7 +101,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     for (const event of changedDuringRun.splice(0)) await fastWeight(event);
     drainStarts = result.drainStarts;
     const at = new Date().toISOString();
-    last = { ...result, at };
+    last = { ...result, at, ...(failure ? { failure } : {}) };
     const converged = result.ok && result.remaining === 0;
     state = { ...state, runs: state.runs + 1, converged, last: result, ...(result.changes.length > 0 ? { lastChange: { ...result, at } } : {}), updatedAt: at };
     await writeState(o.statePath, state);
@@ -113,13 +120,21 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     return result;
   });
 
-  /** One reconcile of the lab in force, started again (with the new lab) when a reload supersedes it. */
-  function reconcileCurrentLab(): Promise<ReconcileResult> {
-    return untilNotSuperseded(
+  /**
+   * One reconcile of the lab in force, started again (with the new lab) when a reload supersedes it;
+   * a failed run's error as data too (the result's text holds stderr and batch lines).
+   */
+  async function reconcileCurrentLab(): Promise<{ result: ReconcileResult; failure?: RunFailure }> {
+    let recording: ReturnType<typeof recordingKernel> | undefined;
+    const result = await untilNotSuperseded(
       () => labGeneration,
-      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded }),
+      (superseded) => {
+        recording = recordingKernel(kernel());
+        return reconcile(lab, o.nodeName, recording.kernel, { health: () => monitor.snapshot(), drainStarts, superseded });
+      },
       (result, attempt) => o.log.info({ attempt, notWritten: result.changes }, summarize(result)),
     );
+    return result.error === undefined ? { result } : { result, failure: failureOf(result.error, recording?.failure()) };
   }
 
   /**
@@ -160,6 +175,26 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let task = schedule(lab.reconcileSchedule);
   const director = () => findNode(lab, o.nodeName).role === 'director';
   const vips = () => new Set(lab.virtualServers.map((vs) => vs.vip));
+  /** IPVS weights and connection counts: one `ipvsadm -Ln` shared by /v1/state and /metrics within a second. */
+  const ipvsCounts = sharedRead(async () => (director() ? kernel().connections(vips()) : []), KERNEL_READ_MAX_AGE_MS);
+
+  async function status(): Promise<StatusDocument> {
+    return statusDocument({
+      lab, node: findNode(lab, o.nodeName), pid: process.pid, startedAt, converged: state.converged,
+      ...(last ? { last } : {}), health: monitor.snapshot(), connections: await ipvsCounts.get(),
+      ...(state.reloadProblems ? { reloadProblems: state.reloadProblems } : {}),
+    });
+  }
+
+  // the real-server families of /metrics, read at each scrape; no samples while IPVS cannot be read
+  o.metrics.readRealServersWith(async () => {
+    try {
+      return realServerRows(await status());
+    } catch (err) {
+      o.log.warn({ err }, 'metrics: real servers not read');
+      return [];
+    }
+  });
 
   return {
     trigger: () => flight.trigger(),
@@ -196,20 +231,14 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       return true;
     },
 
-    async status(): Promise<StatusDocument> {
-      const connections = director() ? await kernel().connections(vips()) : [];
-      return statusDocument({
-        lab, node: findNode(lab, o.nodeName), pid: process.pid, startedAt, converged: state.converged,
-        ...(last ? { last } : {}), health: monitor.snapshot(), connections,
-        ...(state.reloadProblems ? { reloadProblems: state.reloadProblems } : {}),
-      });
-    },
+    status,
 
-    conntrack: () => conntrackAdapter(o.runner).list(),
+    /** The lab's flows on this node (never its other ones), at most FLOW_LIMIT rows. */
+    conntrack: () => labFlows(conntrackAdapter(o.runner), labEndpoints(lab, o.nodeName)),
 
     healthy(): { ok: boolean; reason?: string } {
       if (!last) return { ok: false, reason: 'no reconcile has finished yet' };
-      return last.ok ? { ok: true } : { ok: false, reason: last.error ?? 'the last reconcile failed' };
+      return last.ok ? { ok: true } : { ok: false, reason: last.failure?.reason ?? 'the last reconcile failed' };
     },
 
     /** Stop timers, health checks and backends; the kernel is left as it is. */

@@ -7,8 +7,9 @@ import type { HealthState } from '../health/state.js';
 import type { RealServerConnections } from '../kernel/ipvs/index.js';
 import { realServerId } from '../plan/keys.js';
 import { planNode } from '../plan/plan.js';
+import type { RealServerRow } from '../metrics/metrics.js';
 import type { ReconcileResult } from '../reconcile/reconcile.js';
-import type { RealServerStatus, StatusDocument } from '../cli/status-view.js';
+import type { RealServerStatus, RunFailure, StatusDocument } from '../cli/status-view.js';
 
 export interface StatusInput {
   readonly lab: LabConfig;
@@ -16,12 +17,15 @@ export interface StatusInput {
   readonly pid: number;
   readonly startedAt: string;
   readonly converged: boolean;
-  readonly last?: ReconcileResult & { readonly at: string };
+  /** The last run; `failure` is its error as data (the result's `error` text is never shown: it holds stderr and batch lines). */
+  readonly last?: ReconcileResult & { readonly at: string; readonly failure?: RunFailure };
   readonly health: ReadonlyMap<string, HealthState>;
   /** From `ipvsadm -Ln --exact` on the director; empty elsewhere. */
   readonly connections: readonly RealServerConnections[];
   readonly reloadProblems?: readonly string[];
 }
+
+const UNKNOWN_FAILURE: RunFailure = { reason: "the run failed; the daemon's log says why" };
 
 export function statusDocument(input: StatusInput): StatusDocument {
   const { lab, node } = input;
@@ -63,10 +67,20 @@ export function statusDocument(input: StatusInput): StatusDocument {
     ...(last ? {
       lastReconcile: {
         at: last.at, ok: last.ok, durationMs: last.durationMs, changes: last.changes,
-        countsByKind: last.countsByKind, remaining: last.remaining, ...(last.error ? { error: last.error } : {}),
+        countsByKind: last.countsByKind, remaining: last.remaining, ...(last.ok ? {} : { error: last.failure ?? UNKNOWN_FAILURE }),
       },
     } : {}),
     virtualServers,
     ...(input.reloadProblems?.length ? { reloadProblems: input.reloadProblems } : {}),
   };
+}
+
+/** The real-server rows of /metrics: one per real server of each virtual server of the document. */
+export function realServerRows(doc: StatusDocument): RealServerRow[] {
+  return doc.virtualServers.flatMap((vs) => vs.realServers.map((rs): RealServerRow => ({
+    virtualServer: vs.name, realServer: `${rs.address}:${rs.port}`, weight: rs.weight,
+    ...(rs.healthy === undefined ? {} : { healthy: rs.healthy }),
+    ...(rs.activeConns === undefined ? {} : { activeConns: rs.activeConns }),
+    ...(rs.inactiveConns === undefined ? {} : { inactiveConns: rs.inactiveConns }),
+  })));
 }

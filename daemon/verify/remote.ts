@@ -8,6 +8,7 @@ import { reachAt } from '../config/listen.js';
 import { formatHostPort } from '../kernel/ipvs/address.js';
 import { flowMatches, type ConntrackFilter, type ConntrackFlow } from '../kernel/conntrack/index.js';
 import type { Runner } from '../kernel/runner.js';
+import type { LabFlows } from '../service/lab-flows.js';
 
 /** The URL of a node's status API as seen from another machine, or why there is none. */
 export function remoteApiUrl(node: NodeConfig, path: string): { url: string } | { problem: string } {
@@ -20,12 +21,12 @@ export function remoteApiUrl(node: NodeConfig, path: string): { url: string } | 
   return { url: `http://${formatHostPort(host, api.port)}${path}` };
 }
 
-/** The node's flows that pass `filter`, as its `conntrack -L` would list them. */
+/** The node's lab flows (its API serves no other) that pass `filter`, as its `conntrack -L` would list them. */
 export async function remoteConntrack(from: Runner, node: NodeConfig, filter: ConntrackFilter): Promise<ConntrackFlow[]> {
   const target = remoteApiUrl(node, '/v1/conntrack');
   if ('problem' in target) throw new Error(target.problem);
   const { stdout } = await from.run(['curl', '-sS', '--fail', '--max-time', '10', target.url], { timeoutMs: 30_000 });
-  const parsed: unknown = JSON.parse(stdout);
-  if (!Array.isArray(parsed)) throw new Error(`${target.url} did not answer a list of flows`);
-  return (parsed as ConntrackFlow[]).filter(flowMatches(filter));
+  const parsed = JSON.parse(stdout) as Partial<LabFlows> | null;
+  if (!Array.isArray(parsed?.flows)) throw new Error(`${target.url} did not answer {flows: [...]}`);
+  return (parsed.flows as ConntrackFlow[]).filter(flowMatches(filter));
 }

@@ -315,11 +315,40 @@ test.serial('reload with a broken lab keeps the last good state; with a fixed la
 });
 
 test.serial('/metrics parses as Prometheus text and /v1/state shows both real servers', async (t) => {
-  const text = (await ok(inNs('svc-ds', ['curl', '-sS', '--max-time', '10', 'http://127.0.0.1:9410/metrics']))).stdout;
-  const names = parsePrometheusTextFormat(text).map((f) => f.name);
+  const api = (path: string, ...curl: string[]) => ok(inNs('svc-ds', ['curl', '-sS', '--max-time', '10', ...curl, `http://127.0.0.1:9410${path}`]));
+  const scrape = async () => (await api('/metrics')).stdout;
+  const names = parsePrometheusTextFormat(await scrape()).map((f) => f.name);
   for (const n of ['lvslab_sync_duration_seconds', 'lvslab_last_successful_sync_timestamp_seconds', 'lvslab_changes_applied_total', 'lvslab_real_server_weight']) {
     t.true(names.includes(n), `${n} missing from /metrics`);
   }
+  // values read from the running daemon: health verdicts, IPVS weights and connection counts
+  const rs = (address: string) => `{virtual_server="web",real_server="${address}:8080"}`;
+  const wanted = ['192.168.113.99', '192.168.113.98'].flatMap((a) => [`lvslab_real_server_weight${rs(a)} 1`, `lvslab_real_server_healthy${rs(a)} 1`]);
+  let text = '';
+  await until('both real servers healthy at weight 1 in /metrics', 60_000, async () => {
+    text = await scrape();
+    return wanted.every((line) => text.split('\n').includes(line));
+  }).catch((e: Error) => t.fail(`${e.message}\n${text.split('\n').filter((l) => l.startsWith('lvslab_real_server')).join('\n')}`));
+  for (const a of ['192.168.113.99', '192.168.113.98']) {
+    for (const state of ['active', 'inactive']) {
+      t.regex(text, new RegExp(`^lvslab_ipvs_connections\\{virtual_server="web",real_server="${a.replaceAll('.', '\\.')}:8080",state="${state}"\\} \\d+$`, 'm'));
+    }
+  }
+  t.regex(text, /^lvslab_changes_applied_total\{kind="[a-z-]+"\} [1-9]\d*$/m);
+  t.log(text.split('\n').filter((l) => /^lvslab_(real_server|ipvs)/.test(l)).join('\n'));
+  // /v1/conntrack: a flow to the VIP is listed, one to the API itself (not the lab's) is not
+  await ok(inNs('svc-client', ['curl', '-sS', '--max-time', '10', '-o', '/dev/null', 'http://10.10.0.1:8410/']));
+  await ok(inNs('svc-client', ['curl', '-sS', '--max-time', '10', '-o', '/dev/null', 'http://192.168.113.101:9410/healthz']));
+  const all = (await ok(inNs('svc-ds', ['conntrack', '-L']))).stdout;
+  t.regex(all, /dst=192\.168\.113\.101 sport=\d+ dport=9410/, 'no foreign flow to compare with');
+  await new Promise((r) => setTimeout(r, 1100)); // past the API's one-second cache
+  const flows = JSON.parse((await api('/v1/conntrack')).stdout) as { flows: { original: { dst: string; dport?: number } }[]; total: number; omitted: number; limit: number };
+  t.true(flows.total >= 1 && flows.flows.length >= 1, JSON.stringify(flows).slice(0, 300));
+  t.true(flows.flows.every((f) => f.original.dst === '10.10.0.1' && f.original.dport === 8410), JSON.stringify(flows.flows.map((f) => f.original)));
+  t.like(flows, { limit: 1000, omitted: 0 });
+  // a DNS name that is not the node's (DNS rebinding) is refused
+  const rebound = await inNs('svc-ds', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: lvslab.evil.example', 'http://127.0.0.1:9410/v1/state']);
+  t.is(rebound.stdout, '403');
   const status = await ok(lvslab('status', '--node', 'ds', installed));
   t.regex(status.stdout, /192\.168\.113\.99:8080\s+rs1/);
   t.regex(status.stdout, /192\.168\.113\.98:8080\s+rs2/);

@@ -46,14 +46,19 @@ export function fakeSource(): FakeSource {
   return source;
 }
 
-/** A logger that keeps error calls (the server's only other calls are debug/info lines). */
+/** A logger that keeps warn and error calls (the server's only other calls are debug/info lines). */
 export function fakeLog() {
   const errors: Record<string, unknown>[] = [];
+  const warnings: string[] = [];
   const ignore = (): void => undefined;
   return {
     errors,
+    warnings,
     debug: ignore,
     info: ignore,
+    warn: (_obj: object, message: string) => {
+      warnings.push(message);
+    },
     error: (obj: Record<string, unknown>) => {
       errors.push(obj);
     },

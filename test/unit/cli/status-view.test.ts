@@ -52,14 +52,14 @@ test('renderStatus with now: times also say how long ago', (t) => {
 test('renderStatus: a failed reconcile, refused reload, a node without virtual servers', (t) => {
   const failed: StatusDocument = {
     lab: 'seed', node: 'rs1', role: 'real-server', pid: 77, startedAt: '2024-05-01T10:00:00.000Z', converged: false,
-    lastReconcile: { at: '2024-05-01T10:00:03.000Z', ok: false, durationMs: 2100, changes: [], countsByKind: {}, remaining: 0, error: 'ip exited 2: RTNETLINK answers: Operation not permitted' },
+    lastReconcile: { at: '2024-05-01T10:00:03.000Z', ok: false, durationMs: 2100, changes: [], countsByKind: {}, remaining: 0, error: { reason: "ip exited 2; its stderr is in the daemon's log", argv: ['ip', '-batch', '-'], exitCode: 2 } },
     virtualServers: [],
     reloadProblems: ['seed.yaml: virtualServers[0].port: 70000 — must be an integer from 1 to 65535'],
   };
   t.is(renderStatus(failed), [
     'lab seed, node rs1 (real-server), lvslabd pid 77, started 2024-05-01T10:00:00.000Z',
     'converged: no (the last reconcile failed)',
-    'last reconcile: 2024-05-01T10:00:03.000Z, FAILED after 2100 ms: ip exited 2: RTNETLINK answers: Operation not permitted',
+    "last reconcile: 2024-05-01T10:00:03.000Z, FAILED after 2100 ms: ip exited 2; its stderr is in the daemon's log",
     'reload refused, the previous lab stays in force:',
     '  seed.yaml: virtualServers[0].port: 70000 — must be an integer from 1 to 65535',
     '',

@@ -12,7 +12,7 @@ const WEB = 'web.default.svc.cluster.local';
 
 interface Lab { dns: RunningDns; log: ReturnType<typeof fakeLog>; setZone: (zone: ServiceZone) => void }
 
-async function lab(t: { teardown(fn: () => Promise<void>): void }, extra: { tcpIdleTimeoutMs?: number } = {}): Promise<Lab> {
+async function lab(t: { teardown(fn: () => Promise<void>): void }, extra: { tcpIdleTimeoutMs?: number; tcpMaxLifetimeMs?: number; tcpMaxConnections?: number } = {}): Promise<Lab> {
   let zone = sampleZone();
   const log = fakeLog();
   const dns = await startDnsServer({ host: HOST, port: 0, zone: () => zone, log, ...extra });
@@ -190,6 +190,59 @@ test('a TCP connection idle past the timeout is closed; one in use is not', asyn
   t.is((await busy.replies(6)).length, 6);
   t.false(busy.socket.destroyed);
   busy.socket.destroy();
+});
+
+test.serial('TCP with idle 300 ms: a byte every 100 ms (never a whole message) is closed within 2 s', async (t) => {
+  const { dns } = await lab(t, { tcpIdleTimeoutMs: 300 });
+  const drip = await tcpClient(dns.tcpPort);
+  const bytes = Buffer.concat(Array.from({ length: 20 }, (_, i) => frame(query(WEB, 'A', { id: i }))));
+  // the length prefix says 30000 bytes: a message that the drip never completes
+  bytes.writeUInt16BE(30_000, 0);
+  let sent = 0;
+  const timer = setInterval(() => { if (!drip.socket.destroyed) drip.socket.write(bytes.subarray(sent, ++sent)); }, 100);
+  t.teardown(() => clearInterval(timer));
+  t.true(await closesWithin(drip.closed, 2000), 'still open after 2 s');
+});
+
+test.serial('TCP with a 1 s lifetime: a connection asking a query every 100 ms gets its answers and is closed within 2 s of opening', async (t) => {
+  const { dns } = await lab(t, { tcpMaxLifetimeMs: 1000 });
+  const opened = performance.now();
+  const busy = await tcpClient(dns.tcpPort);
+  let id = 0;
+  const timer = setInterval(() => { if (!busy.socket.destroyed) busy.socket.write(frame(query(WEB, 'A', { id: id++ }))); }, 100);
+  t.teardown(() => clearInterval(timer));
+  t.is((await busy.replies(5)).length, 5);
+  t.true(await closesWithin(busy.closed, 2000 - (performance.now() - opened)), 'still open 2 s after it opened');
+  t.true(performance.now() - opened >= 900, 'closed before its lifetime');
+});
+
+test.serial('TCP with at most 3 connections: the 4th is closed without an answer; once one ends, a new one is answered', async (t) => {
+  const { dns } = await lab(t, { tcpMaxConnections: 3 });
+  const held: TcpClient[] = [];
+  for (let i = 0; i < 3; i++) {
+    const client = await tcpClient(dns.tcpPort);
+    client.socket.write(frame(query(WEB, 'A', { id: i })));
+    t.is((await client.replies(1)).length, 1);
+    held.push(client);
+  }
+  t.teardown(() => { for (const c of held) c.socket.destroy(); });
+  const fourth = await tcpClient(dns.tcpPort);
+  let answerBytes = 0;
+  fourth.socket.on('data', (chunk: Buffer) => { answerBytes += chunk.length; });
+  fourth.socket.write(frame(query(WEB)));
+  t.true(await closesWithin(fourth.closed, 1000), 'the 4th connection stayed open');
+  t.is(answerBytes, 0);
+  const first = held.shift()!;
+  first.socket.destroy();
+  await first.closed;
+  let answered = false;
+  for (let i = 0; i < 20 && !answered; i++) {
+    const next = await tcpClient(dns.tcpPort);
+    next.socket.write(frame(query(WEB)));
+    answered = await next.replies(1).then(() => true, () => false);
+    next.socket.destroy();
+  }
+  t.true(answered);
 });
 
 test('TCP listens on the given host only, not on every address', async (t) => {

@@ -47,6 +47,32 @@ test('recordReconcile of a failed run: its duration counts, no timestamp, no cha
   t.is(family(families, 'lvslab_sync_duration_seconds').metrics[0]?.count, '2');
 });
 
+test('recordReconcile of a superseded run (it wrote nothing): its duration counts, no timestamp, no changes counted as applied', async (t) => {
+  let now = NOW;
+  const metrics = new Metrics({ now: () => now });
+  metrics.recordReconcile(ok(100, { 'vs-add': 1 }));
+  now += 60_000;
+  metrics.recordReconcile({ ok: true, superseded: true, durationMs: 200, countsByKind: { 'rs-del': 2, 'vs-add': 1 } });
+  const families = parseExposition(await metrics.text());
+  t.deepEqual(samples(families, 'lvslab_changes_applied_total'), { 'kind=vs-add': '1' });
+  t.deepEqual(samples(families, 'lvslab_last_successful_sync_timestamp_seconds'), { '': String(NOW / 1000) });
+  t.is(family(families, 'lvslab_sync_duration_seconds').metrics[0]?.count, '2');
+});
+
+test('readRealServersWith: the rows are read again at each text(), replacing the samples', async (t) => {
+  const metrics = new Metrics();
+  let weight = 1;
+  let reads = 0;
+  metrics.readRealServersWith(async () => {
+    reads += 1;
+    return [{ virtualServer: 'web', realServer: '192.168.113.99:8080', weight }];
+  });
+  t.deepEqual(samples(parseExposition(await metrics.text()), 'lvslab_real_server_weight'), { 'virtual_server=web,real_server=192.168.113.99:8080': '1' });
+  weight = 0;
+  t.deepEqual(samples(parseExposition(await metrics.text()), 'lvslab_real_server_weight'), { 'virtual_server=web,real_server=192.168.113.99:8080': '0' });
+  t.is(reads, 2);
+});
+
 test('recordCommandFailure counts per tool; toolOf sees through ip netns exec and directories', async (t) => {
   const metrics = new Metrics();
   for (const argv of [['ipvsadm', '-R'], ['ip', 'netns', 'exec', 'seed-ds', 'ipvsadm', '-S', '-n'], ['/usr/sbin/conntrack', '-L'], ['ip', '-batch', '-']]) {

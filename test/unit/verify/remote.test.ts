@@ -12,8 +12,9 @@ const withDsApi = (api: LabConfig['nodes'][number]['api']): LabConfig => ({
   nodes: lab.nodes.map((n) => (n.name === 'ds' ? { ...n, api } : n)),
 });
 const apiKey = 'curl -sS --fail --max-time 10 http://192.168.113.101:9410/v1/conntrack';
-// what GET /v1/conntrack serves: every flow of the director, parsed (other ports included)
-const dsFlowsJson = JSON.stringify(parseConntrack(fixture('conntrack-L-ds.txt')));
+// what GET /v1/conntrack serves: the director's flows to the lab's services, parsed
+const dsFlows = parseConntrack(fixture('conntrack-L-ds.txt'));
+const dsFlowsJson = JSON.stringify({ flows: dsFlows, total: dsFlows.length, omitted: 0, limit: 1000 });
 const remoteDs = (script: typeof workingLab) => {
   const { ds: _ds, ...rest } = script;
   return rest;

@@ -1,0 +1,128 @@
+/**
+ * The daemon's wiring, with a fake runner (no kernel touched) and health checks against listeners on
+ * loopback addresses this test opens: /metrics gets its real-server families from the health monitor
+ * and `ipvsadm -Ln`, /v1/state and /healthz show a failed run as data, kernel reads are shared.
+ */
+import test from 'ava';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { parseLab } from '../../../daemon/config/load.js';
+import { Metrics } from '../../../daemon/metrics/metrics.js';
+import { startDaemon, type Daemon } from '../../../daemon/service/daemon.js';
+import type { Notifier } from '../../../daemon/systemd/notify.js';
+import { fakeRunner, type Reply } from '../kernel/helpers.js';
+import { parseExposition, samples } from '../metrics/helpers.js';
+
+const notifier: Notifier = { enabled: false, ready() {}, status() {}, stopping() {}, startWatchdog: () => 0, close() {} };
+
+/** rs1 (127.0.0.2) answers its tcp check, rs2 (127.0.0.3) refuses it; ds keeps its API off. */
+const labText = (port: number) => `lab: wiring
+nodes:
+  ds:  { role: director, address: 127.0.0.1/8 }
+  rs1: { role: real-server, address: 127.0.0.2/8 }
+  rs2: { role: real-server, address: 127.0.0.3/8 }
+virtualServers:
+  - name: web
+    vip: 10.10.0.1
+    port: 8410
+    protocol: tcp
+    scheduler: rr
+    forwarding: nat
+    healthCheck: { type: tcp, interval: 100ms, timeout: 50ms, rise: 1, fall: 1 }
+    realServers:
+      - { node: rs1, port: ${port}, weight: 1 }
+      - { node: rs2, port: ${port}, weight: 1 }
+blocklists:
+  - name: blacklist
+    type: hash:ip
+    entries: [192.0.2.77]
+    match: src
+`;
+
+/** What `ipvsadm -Ln --exact` prints for the lab's service: rs1 at weight 1 with connections, rs2 at 0. */
+const ipvsList = (port: number) => `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.10.0.1:8410 rr
+  -> 127.0.0.2:${port}             Masq    1      3          4
+  -> 127.0.0.3:${port}             Masq    0      0          1
+`;
+
+interface Wiring { daemon: Daemon; metrics: Metrics; calls: readonly { argv: readonly string[] }[]; port: number }
+
+async function wiring(t: { teardown(fn: () => Promise<void>): void }, reply: (argv: readonly string[], port: number) => Reply = () => ({})): Promise<Wiring> {
+  const listener: Server = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.2', resolve));
+  const port = (listener.address() as { port: number }).port;
+  const dir = await mkdtemp(join(tmpdir(), 'lvslab-daemon-'));
+  const parsed = parseLab(labText(port), 'wiring.yaml');
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  const { runner, calls } = fakeRunner((argv) => (argv.join(' ') === 'ipvsadm -Ln --exact' ? { stdout: ipvsList(port) } : reply(argv, port)));
+  const metrics = new Metrics();
+  const daemon = await startDaemon(parsed.lab, {
+    configPath: join(dir, 'wiring.yaml'), nodeName: 'ds', statePath: join(dir, 'state.json'), runner, log: pino({ level: 'silent' }), notifier, metrics,
+  });
+  t.teardown(async () => {
+    await daemon.stop();
+    await new Promise<void>((resolve) => listener.close(() => resolve()));
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { daemon, metrics, calls, port };
+}
+
+const until = async (what: string, ms: number, ok: () => Promise<boolean>): Promise<void> => {
+  const deadline = performance.now() + ms;
+  while (!(await ok())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+test('after a run, /metrics has real-server weights and connections from ipvsadm -Ln, and health from the monitor', async (t) => {
+  const { daemon, metrics, port } = await wiring(t);
+  t.true((await daemon.trigger()).ok);
+  const rs1 = `virtual_server=web,real_server=127.0.0.2:${port}`;
+  const rs2 = `virtual_server=web,real_server=127.0.0.3:${port}`;
+  const scrape = async () => parseExposition(await metrics.text());
+  await until('both health verdicts', 5000, async () => Object.keys(samples(await scrape(), 'lvslab_real_server_healthy')).length === 2);
+  const families = await scrape();
+  t.deepEqual(samples(families, 'lvslab_real_server_healthy'), { [rs1]: '1', [rs2]: '0' });
+  t.deepEqual(samples(families, 'lvslab_real_server_weight'), { [rs1]: '1', [rs2]: '0' });
+  t.deepEqual(samples(families, 'lvslab_ipvs_connections'), {
+    [`${rs1},state=active`]: '3', [`${rs1},state=inactive`]: '4', [`${rs2},state=active`]: '0', [`${rs2},state=inactive`]: '1',
+  });
+  t.true(Number(samples(families, 'lvslab_changes_applied_total')['kind=vs-add']) >= 1, 'the run\'s changes are counted');
+});
+
+test('8 concurrent /v1/state reads and a scrape share one ipvsadm -Ln run', async (t) => {
+  const { daemon, metrics, calls } = await wiring(t);
+  const ipvsReads = () => calls.filter((c) => c.argv.join(' ') === 'ipvsadm -Ln --exact').length;
+  const before = ipvsReads();
+  const docs = await Promise.all([...Array.from({ length: 8 }, () => daemon.status()), metrics.text()]);
+  t.is(ipvsReads() - before, 1);
+  t.is(docs.length, 9);
+});
+
+test('a failed apply: /v1/state and /healthz give the tool, argv and exit code, not its stderr nor the batch (the blocklist\'s entries)', async (t) => {
+  const stderr = 'ipset v7.19: Error in line 2: Element cannot be added to the set: 192.0.2.77 is already in\n';
+  const { daemon } = await wiring(t, (argv) => (argv[0] === 'ipset' && argv[1] === 'restore' ? { exitCode: 1, stderr } : {}));
+  const result = await daemon.trigger();
+  t.false(result.ok);
+  t.regex(result.error ?? '', /192\.0\.2\.77/, 'the run\'s own error (logged) keeps the detail');
+  const doc = await daemon.status();
+  const text = JSON.stringify(doc);
+  for (const secret of ['192.0.2.77', 'Element cannot be added', 'batch', 'add LVSLAB-blacklist']) t.false(text.includes(secret), `/v1/state holds ${secret}`);
+  t.deepEqual(doc.lastReconcile?.error, { reason: "ipset exited 1; its stderr is in the daemon's log", argv: ['ipset', 'restore', '-exist'], exitCode: 1 });
+  t.deepEqual(daemon.healthy(), { ok: false, reason: "ipset exited 1; its stderr is in the daemon's log" });
+});
+
+test('/v1/conntrack asks conntrack for the lab\'s addresses only (-d), never for every flow', async (t) => {
+  const { daemon, calls } = await wiring(t);
+  const reply = await daemon.conntrack();
+  const runs = calls.filter((c) => c.argv[0] === 'conntrack').map((c) => c.argv.join(' '));
+  t.deepEqual(runs, ['conntrack -L -p tcp -d 10.10.0.1']);
+  t.deepEqual(reply, { flows: [], total: 0, omitted: 0, limit: 1000 });
+});
