@@ -3,6 +3,7 @@
  * rendering as readable tables for `lvslab status`. Pure.
  */
 import type { Protocol, Role } from '../config/types.js';
+import type { RunFailure } from '../kernel/tool-error.js';
 
 /** A reconcile run, as the daemon reports it (a ReconcileResult without the steps, plus when it ended). */
 export interface ReconcileSummary {
@@ -16,16 +17,6 @@ export interface ReconcileSummary {
   /** Changes still needed after applying: 0 means converged. */
   readonly remaining: number;
   readonly error?: RunFailure;
-}
-
-/** Why a run failed, as data: no tool output or batch text (the daemon's log has those). */
-export interface RunFailure {
-  /** One line: "ipset exited 1; its stderr is in the daemon's log", or an error's first line. */
-  readonly reason: string;
-  /** The failing program's argv, when a tool failed. */
-  readonly argv?: readonly string[];
-  readonly exitCode?: number;
-  readonly timedOut?: true;
 }
 
 export interface RealServerStatus {

@@ -32,3 +32,34 @@ export const isNotExist = (e: unknown): boolean =>
 /** iptables could not take the xtables lock in time. */
 export const isBusy = (e: unknown): boolean =>
   e instanceof ToolError && /Another app is currently holding the xtables lock|Resource temporarily unavailable/i.test(e.stderr);
+
+/** Why a run failed, as data: no tool output or batch text (the daemon's log has those). */
+export interface RunFailure {
+  /** One line: "ipset exited 1; its stderr is in the daemon's log", or an error's first line. */
+  readonly reason: string;
+  /** The failing program's argv, when a tool failed. */
+  readonly argv?: readonly string[];
+  readonly exitCode?: number;
+  readonly timedOut?: true;
+}
+
+/** Longest reason taken from an error that is not a tool's. */
+const REASON_CHARS = 160;
+
+/**
+ * `e` as a RunFailure: a ToolError (a failed batch too) by program, argv and how it ended — never its
+ * stderr or batch, which can hold a blocklist's entries; any other error by its first line.
+ */
+export function runFailure(e: unknown): RunFailure {
+  if (e instanceof ToolError) {
+    const [program = '?'] = e.argv;
+    const how = e.timedOut ? 'timed out' : e.notInstalled ? 'could not start (not installed?)' : `exited ${e.exitCode}`;
+    return {
+      reason: `${program} ${how}; its stderr is in the daemon's log`, argv: [...e.argv],
+      ...(e.exitCode === undefined ? {} : { exitCode: e.exitCode }), ...(e.timedOut ? { timedOut: true } : {}),
+    };
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  const first = message.split('\n', 1)[0] ?? '';
+  return { reason: first.length > REASON_CHARS ? `${first.slice(0, REASON_CHARS)}…` : first };
+}

@@ -10,6 +10,7 @@ import type { Change } from '../kernel/changes.js';
 import type { NodeKernel, StepResult } from '../kernel/node-kernel.js';
 import { describeConflict, withoutConflicts, type Conflict } from '../kernel/ownership.js';
 import { emptyState, type KernelState } from '../kernel/types.js';
+import { runFailure, type RunFailure } from '../kernel/tool-error.js';
 import { describeChange } from '../plan/describe.js';
 import { diff } from '../plan/diff.js';
 import {
@@ -38,7 +39,10 @@ export interface ReconcileResult {
   readonly superseded?: true;
   /** Objects of others where the lab wants its own (ownership.ts); the error names them too. */
   readonly conflicts?: readonly Conflict[];
+  /** The error's text (it can hold a tool's stderr and batch lines: for the log only). */
   readonly error?: string;
+  /** The same failure as data, safe to serve (runFailure). */
+  readonly failure?: RunFailure;
 }
 
 export interface ReconcileOptions {
@@ -116,9 +120,10 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired, plan.desired)));
     }
   } catch (e) {
-    return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e));
+    return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e), runFailure(e));
   }
-  return result(nodeName, started, outcome, options, outcome.conflicts ? conflictError(outcome.conflicts) : undefined);
+  const conflicts = outcome.conflicts ? conflictError(outcome.conflicts) : undefined;
+  return result(nodeName, started, outcome, options, conflicts, conflicts === undefined ? undefined : { reason: conflicts });
 }
 
 const conflictError = (conflicts: readonly Conflict[]): string => conflicts.map(describeConflict).join('; ');
@@ -153,7 +158,7 @@ async function drain(changes: Change[], lab: LabConfig, kernel: NodeKernel, opti
   return applyDrain({ changes, connections, drainStarts: options.drainStarts ?? {}, now, timeoutMs });
 }
 
-function result(node: string, started: number, outcome: Outcome, options: ReconcileOptions, error?: string): ReconcileResult {
+function result(node: string, started: number, outcome: Outcome, options: ReconcileOptions, error?: string, failure?: RunFailure): ReconcileResult {
   const { changes, steps, remaining, drain: drained, superseded, conflicts } = outcome;
   const countsByKind: Record<string, number> = {};
   for (const c of changes) countsByKind[c.kind] = (countsByKind[c.kind] ?? 0) + 1;
@@ -171,6 +176,7 @@ function result(node: string, started: number, outcome: Outcome, options: Reconc
     ...(superseded ? { superseded } : {}),
     ...(conflicts ? { conflicts } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(failure !== undefined ? { failure } : {}),
   };
 }
 

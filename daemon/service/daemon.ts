@@ -23,10 +23,9 @@ import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
 import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
-import { recordingKernel, failureOf } from './run-failure.js';
 import { sharedRead } from './shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
-import type { RunFailure, StatusDocument } from '../cli/status-view.js';
+import type { StatusDocument } from '../cli/status-view.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */
 export const KERNEL_READ_MAX_AGE_MS = 1_000;
@@ -57,7 +56,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let lab = first;
   const startedAt = new Date().toISOString();
   let state: DaemonState = { lab: lab.lab, node: o.nodeName, pid: process.pid, runs: 0, converged: false, updatedAt: startedAt };
-  let last: (ReconcileResult & { at: string; failure?: RunFailure }) | undefined;
+  let last: (ReconcileResult & { at: string }) | undefined;
   let drainStarts: DrainStarts = {};
   let ready = false;
   let running = false;
@@ -90,9 +89,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const flight = singleFlight(async (): Promise<ReconcileResult> => {
     running = true;
     let result: ReconcileResult;
-    let failure: RunFailure | undefined;
     try {
-      ({ result, failure } = await reconcileCurrentLab());
+      result = await reconcileCurrentLab();
     } finally {
       running = false;
     }
@@ -101,7 +99,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     for (const event of changedDuringRun.splice(0)) await fastWeight(event);
     drainStarts = result.drainStarts;
     const at = new Date().toISOString();
-    last = { ...result, at, ...(failure ? { failure } : {}) };
+    last = { ...result, at };
     const converged = result.ok && result.remaining === 0;
     state = { ...state, runs: state.runs + 1, converged, last: result, ...(result.changes.length > 0 ? { lastChange: { ...result, at } } : {}), updatedAt: at };
     await writeState(o.statePath, state);
@@ -120,21 +118,13 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     return result;
   });
 
-  /**
-   * One reconcile of the lab in force, started again (with the new lab) when a reload supersedes it;
-   * a failed run's error as data too (the result's text holds stderr and batch lines).
-   */
-  async function reconcileCurrentLab(): Promise<{ result: ReconcileResult; failure?: RunFailure }> {
-    let recording: ReturnType<typeof recordingKernel> | undefined;
-    const result = await untilNotSuperseded(
+  /** One reconcile of the lab in force, started again (with the new lab) when a reload supersedes it. */
+  function reconcileCurrentLab(): Promise<ReconcileResult> {
+    return untilNotSuperseded(
       () => labGeneration,
-      (superseded) => {
-        recording = recordingKernel(kernel());
-        return reconcile(lab, o.nodeName, recording.kernel, { health: () => monitor.snapshot(), drainStarts, superseded });
-      },
+      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded }),
       (result, attempt) => o.log.info({ attempt, notWritten: result.changes }, summarize(result)),
     );
-    return result.error === undefined ? { result } : { result, failure: failureOf(result.error, recording?.failure()) };
   }
 
   /**

@@ -9,7 +9,8 @@ import { realServerId } from '../plan/keys.js';
 import { planNode } from '../plan/plan.js';
 import type { RealServerRow } from '../metrics/metrics.js';
 import type { ReconcileResult } from '../reconcile/reconcile.js';
-import type { RealServerStatus, RunFailure, StatusDocument } from '../cli/status-view.js';
+import type { RealServerStatus, StatusDocument } from '../cli/status-view.js';
+import type { RunFailure } from '../kernel/tool-error.js';
 
 export interface StatusInput {
   readonly lab: LabConfig;
@@ -18,7 +19,7 @@ export interface StatusInput {
   readonly startedAt: string;
   readonly converged: boolean;
   /** The last run; `failure` is its error as data (the result's `error` text is never shown: it holds stderr and batch lines). */
-  readonly last?: ReconcileResult & { readonly at: string; readonly failure?: RunFailure };
+  readonly last?: ReconcileResult & { readonly at: string };
   readonly health: ReadonlyMap<string, HealthState>;
   /** From `ipvsadm -Ln --exact` on the director; empty elsewhere. */
   readonly connections: readonly RealServerConnections[];

@@ -6,6 +6,8 @@ import type { RealServerConnections } from '../../../daemon/kernel/ipvs/index.js
 import type { NodeKernel } from '../../../daemon/kernel/node-kernel.js';
 import { realServerKey, type KernelState, type RealServer, type VirtualService } from '../../../daemon/kernel/types.js';
 import { planNode } from '../../../daemon/plan/plan.js';
+import { BatchError } from '../../../daemon/kernel/batch.js';
+import { ToolError } from '../../../daemon/kernel/tool-error.js';
 import { MAX_SUPERSEDED_RUNS, reconcile, summarize, untilNotSuperseded } from '../../../daemon/reconcile/reconcile.js';
 import { KEY_RS2, seedLab, seedWeb, tcpCheckEvery } from '../health/helpers.js';
 
@@ -179,4 +181,20 @@ test('untilNotSuperseded starts a superseded run again, and gives up after MAX_S
   t.true(given.superseded);
   t.deepEqual(reported, Array.from({ length: MAX_SUPERSEDED_RUNS - 1 }, (_, i) => i + 1));
   t.is(fake.log.applied.length, before + 1, 'nothing written by any attempt (the one apply is the test\'s own delete)');
+});
+
+test('a run whose tool fails keeps the failure as data (program, argv, exit code), without the tool\'s stderr or batch', async (t) => {
+  const { kernel } = fakeDirector(seed, []);
+  const stderr = 'ipset v7.17: Error in line 1: 192.0.2.77 is not valid\n';
+  const failing: NodeKernel = {
+    ...kernel,
+    apply: async () => {
+      throw new BatchError(new ToolError({ argv: ['ipset', 'restore', '-exist'], exitCode: 1, stderr, durationMs: 5, timedOut: false }), 'add LVSLAB-blacklist 192.0.2.77\n', 'batch line 1');
+    },
+  };
+  const r = await reconcile(seed, 'ds', failing, {});
+  t.false(r.ok);
+  t.regex(r.error ?? '', /ipset/);
+  t.deepEqual(r.failure, { reason: "ipset exited 1; its stderr is in the daemon's log", argv: ['ipset', 'restore', '-exist'], exitCode: 1 });
+  t.false(JSON.stringify(r.failure).includes('192.0.2.77'));
 });

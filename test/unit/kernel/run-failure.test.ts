@@ -1,7 +1,6 @@
 import test from 'ava';
 import { BatchError } from '../../../daemon/kernel/batch.js';
-import { ToolError } from '../../../daemon/kernel/tool-error.js';
-import { failureOf, runFailure } from '../../../daemon/service/run-failure.js';
+import { ToolError, runFailure } from '../../../daemon/kernel/tool-error.js';
 
 const toolError = (init: Partial<ConstructorParameters<typeof ToolError>[0]> = {}) =>
   new ToolError({ argv: ['ipset', 'restore', '-exist'], exitCode: 1, stderr: 'ipset v7.19: Error in line 1: 192.0.2.77 bad\n', durationMs: 3, timedOut: false, ...init });
@@ -21,11 +20,4 @@ test('a tool that timed out, one not installed', (t) => {
 test('another error: its first line, at most 160 characters', (t) => {
   t.deepEqual(runFailure(new Error('node x is not in lab y\nmore detail')), { reason: 'node x is not in lab y' });
   t.is(runFailure('x'.repeat(400)).reason, `${'x'.repeat(160)}…`);
-});
-
-test('failureOf: the recorded error when it is the run\'s, else the run\'s message', (t) => {
-  const e = toolError();
-  t.is(failureOf(e.message, e).exitCode, 1);
-  t.deepEqual(failureOf('plan failed: no director', e), { reason: 'plan failed: no director' });
-  t.deepEqual(failureOf('plan failed', undefined), { reason: 'plan failed' });
 });
