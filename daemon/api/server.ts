@@ -19,7 +19,7 @@ import { sharedRead } from '../service/shared-read.js';
 
 /** What the daemon exposes; every call is a read. */
 export interface StatusSource {
-  /** The /v1/state document (a StatusDocument from daemon/cli/status-view.ts); JSON-serialisable. */
+  /** The /v1/state document (a StatusDocument, api/state-document.ts); JSON-serialisable. */
   /** JSON-serialisable; may be a promise (the daemon reads IPVS connection counts for it). */
   state(): unknown | Promise<unknown>;
   /** The lab's conntrack flows on this node, parsed and limited; JSON-serialisable. */

@@ -6,7 +6,8 @@ import { labNodeAccess } from '../lab/node-access.js';
 import { findNode } from '../plan/plan.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import type { Runner } from '../kernel/runner.js';
-import { renderStatus, type StatusDocument } from './status-view.js';
+import type { StatusDocument } from '../api/state-document.js';
+import { renderStatus } from './status-view.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
 
 export type NodeCommand = 'plan' | 'apply' | 'status' | 'cleanup';

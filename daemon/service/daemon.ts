@@ -25,7 +25,7 @@ import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
 import { sharedRead } from './shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
-import type { StatusDocument } from '../cli/status-view.js';
+import type { StatusDocument } from '../api/state-document.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */
 export const KERNEL_READ_MAX_AGE_MS = 1_000;

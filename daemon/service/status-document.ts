@@ -9,7 +9,7 @@ import { realServerId } from '../plan/keys.js';
 import { planNode } from '../plan/plan.js';
 import type { RealServerRow } from '../metrics/metrics.js';
 import type { ReconcileResult } from '../reconcile/reconcile.js';
-import type { RealServerStatus, StatusDocument } from '../cli/status-view.js';
+import type { RealServerStatus, StatusDocument } from '../api/state-document.js';
 import type { RunFailure } from '../kernel/tool-error.js';
 
 export interface StatusInput {

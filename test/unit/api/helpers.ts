@@ -1,5 +1,5 @@
 import type { StatusSource } from '../../../daemon/api/server.js';
-import type { StatusDocument } from '../../../daemon/cli/status-view.js';
+import type { StatusDocument } from '../../../daemon/api/state-document.js';
 
 export interface FakeSource extends StatusSource {
   health: { ok: boolean; reason?: string };

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { renderStatus, type StatusDocument } from '../../../daemon/cli/status-view.js';
+import type { StatusDocument } from '../../../daemon/api/state-document.js';
+import { renderStatus } from '../../../daemon/cli/status-view.js';
 
 const director: StatusDocument = {
   lab: 'seed', node: 'ds', role: 'director', pid: 4242, startedAt: '2024-05-01T10:00:00.000Z', converged: true,
