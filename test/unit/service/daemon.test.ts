@@ -31,7 +31,10 @@ virtualServers:
     protocol: tcp
     scheduler: rr
     forwarding: nat
-    healthCheck: { type: tcp, interval: 100ms, timeout: 50ms, rise: 1, fall: 1 }
+    # rs1 listens on 127.0.0.2, rs2 (127.0.0.3) refuses at once: a false DOWN of rs1 would take two
+    # connects to a local listener in a row each slower than 800 ms (a 50 ms timeout and fall 1 flapped
+    # under load: one CI run saw rs1 unhealthy)
+    healthCheck: { type: tcp, interval: 1s, timeout: 800ms, rise: 1, fall: 2 }
     realServers:
       - { node: rs1, port: ${port}, weight: 1 }
       - { node: rs2, port: ${port}, weight: 1 }
@@ -87,7 +90,8 @@ test('after a run, /metrics has real-server weights and connections from ipvsadm
   const rs1 = `virtual_server=web,real_server=127.0.0.2:${port}`;
   const rs2 = `virtual_server=web,real_server=127.0.0.3:${port}`;
   const scrape = async () => parseExposition(await metrics.text());
-  await until('both health verdicts', 5000, async () => Object.keys(samples(await scrape(), 'lvslab_real_server_healthy')).length === 2);
+  // real servers start healthy (keepalived's default); rs2 is DOWN after its second refused connect, about 1 s in
+  await until('rs2 DOWN by its health check', 15_000, async () => samples(await scrape(), 'lvslab_real_server_healthy')[rs2] === '0');
   const families = await scrape();
   t.deepEqual(samples(families, 'lvslab_real_server_healthy'), { [rs1]: '1', [rs2]: '0' });
   t.deepEqual(samples(families, 'lvslab_real_server_weight'), { [rs1]: '1', [rs2]: '0' });
