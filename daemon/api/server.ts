@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { reachableFromOthers } from '../config/listen.js';
-import { sharedRead } from '../service/shared-read.js';
+import { sharedRead } from './shared-read.js';
 
 /** What the daemon exposes; every call is a read. */
 export interface StatusSource {

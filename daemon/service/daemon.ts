@@ -23,7 +23,7 @@ import { writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
 import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
-import { sharedRead } from './shared-read.js';
+import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
 import type { StatusDocument } from '../api/state-document.js';
 
