@@ -167,6 +167,15 @@ export interface LabConfig {
   readonly serviceMode: ServiceMode;
   /** Absent when the file does not say: DEFAULT_DRAIN_TIMEOUT_MS applies (see drainTimeoutMs). */
   readonly drain?: DrainConfig;
+  /** IPVS's connection timeouts the director gets; absent: lvslab leaves the node's own alone. */
+  readonly ipvsTimeouts?: IpvsTimeoutsConfig;
+}
+
+/** Seconds; a field left out is not touched (`ipvsadm --set` with 0 there). At least one is set. */
+export interface IpvsTimeoutsConfig {
+  readonly tcp?: number;
+  readonly tcpFin?: number;
+  readonly udp?: number;
 }
 
 export const drainTimeoutMs = (lab: Pick<LabConfig, 'drain'>): number => lab.drain?.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
