@@ -5,6 +5,7 @@
  * key lvslab never reads nor writes the node's timeouts.
  */
 import { formatDuration, parseDuration } from './duration.js';
+import { IPVS_TIMEOUT_KEYS } from './types.js';
 import { checked, say, strict } from './zod-helpers.js';
 
 /**
@@ -12,7 +13,6 @@ import { checked, say, strict } from './zod-helpers.js';
  * 20 h) at HZ=1000, the highest HZ; ipvsadm itself refuses more than 31 days.
  */
 export const MAX_IPVS_TIMEOUT_S = 2_147_483;
-export const IPVS_TIMEOUT_KEYS = ['tcp', 'tcpFin', 'udp'] as const;
 
 const REASON =
   `must be a whole number of seconds written as a duration like "900s", "15m" or "2h", from 1s to ${formatDuration(MAX_IPVS_TIMEOUT_S * 1000)} ` +

@@ -171,12 +171,11 @@ export interface LabConfig {
   readonly ipvsTimeouts?: IpvsTimeoutsConfig;
 }
 
+/** IPVS's timeouts in the order ipvsadm prints and reads them: established TCP, TCP after a FIN, UDP. */
+export const IPVS_TIMEOUT_KEYS = ['tcp', 'tcpFin', 'udp'] as const;
+
 /** Seconds; a field left out is not touched (`ipvsadm --set` with 0 there). At least one is set. */
-export interface IpvsTimeoutsConfig {
-  readonly tcp?: number;
-  readonly tcpFin?: number;
-  readonly udp?: number;
-}
+export type IpvsTimeoutsConfig = { readonly [K in (typeof IPVS_TIMEOUT_KEYS)[number]]?: number };
 
 export const drainTimeoutMs = (lab: Pick<LabConfig, 'drain'>): number => lab.drain?.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
 

@@ -2,7 +2,7 @@
  * Kernel objects as plain readonly records. Each kind has an identity key; equality is decided by
  * `same*` functions over the fields that matter, never by comparing tool output as text.
  */
-import type { Forwarding, Protocol } from '../config/types.js';
+import { IPVS_TIMEOUT_KEYS, type Forwarding, type Protocol } from '../config/types.js';
 
 export interface RealServer {
   readonly address: string;
@@ -120,7 +120,9 @@ export const realServerKey = (r: Pick<RealServer, 'address' | 'port'>): string =
 export const chainKey = (c: Pick<Chain, 'table' | 'name'>): string => `${c.table}/${c.name}`;
 export const jumpKey = (j: JumpRule): string => `${j.table}/${j.chain}/${j.rule}`;
 /** In the order ipvsadm prints and reads them. */
-export const IPVS_TIMEOUT_FIELDS: readonly (keyof IpvsTimeouts)[] = ['tcp', 'tcpFin', 'udp'];
+export const IPVS_TIMEOUT_FIELDS: readonly (keyof IpvsTimeouts)[] = IPVS_TIMEOUT_KEYS;
+/** As ipvsadm names them ("Timeout (tcp tcpfin udp)"). */
+export const IPVS_TIMEOUT_NAMES: Readonly<Record<keyof IpvsTimeouts, string>> = { tcp: 'tcp', tcpFin: 'tcpfin', udp: 'udp' };
 /** The fields of `want` that `have` holds otherwise (all of them when `have` is unknown). */
 export const ipvsTimeoutsDiffering = (want: Partial<IpvsTimeouts>, have: Partial<IpvsTimeouts> | undefined): (keyof IpvsTimeouts)[] =>
   IPVS_TIMEOUT_FIELDS.filter((f) => want[f] !== undefined && want[f] !== have?.[f]);

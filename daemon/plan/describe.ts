@@ -1,6 +1,6 @@
 /** One readable line per change, for `lvslab plan`, the reconcile result and the logs. */
 import type { Change } from '../kernel/changes.js';
-import { ipvsTimeoutsDiffering, realServerKey, virtualServiceKey, type IpvsTimeouts } from '../kernel/types.js';
+import { IPVS_TIMEOUT_NAMES, ipvsTimeoutsDiffering, realServerKey, virtualServiceKey, type IpvsTimeouts } from '../kernel/types.js';
 
 export function describeChange(c: Change): string {
   switch (c.kind) {
@@ -29,8 +29,6 @@ export function describeChange(c: Change): string {
   }
 }
 
-const TIMEOUT_NAMES: Readonly<Record<keyof IpvsTimeouts, string>> = { tcp: 'tcp', tcpFin: 'tcpfin', udp: 'udp' };
-
 /** "tcp 7200s → 900s, udp 300s → 60s": the fields that change, each from what the node held. */
 const timeoutsChange = (to: Partial<IpvsTimeouts>, from: Partial<IpvsTimeouts> | undefined): string =>
-  ipvsTimeoutsDiffering(to, from).map((f) => `${TIMEOUT_NAMES[f]} ${from?.[f] === undefined ? '(unknown)' : `${from[f]}s`} → ${to[f]}s`).join(', ');
+  ipvsTimeoutsDiffering(to, from).map((f) => `${IPVS_TIMEOUT_NAMES[f]} ${from?.[f] === undefined ? '(unknown)' : `${from[f]}s`} → ${to[f]}s`).join(', ');
