@@ -5,6 +5,7 @@
  */
 import type { LabConfig } from '../config/types.js';
 import { ipsetAdapter } from '../kernel/ipset/index.js';
+import { ipvsAdapter } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
 import type { LabNodeAccess } from '../lab/node-access.js';
@@ -54,6 +55,8 @@ export async function gatherKubeFacts(lab: LabConfig, access: LabNodeAccess): Pr
   const onClient = access.runnerFor(client.name);
   const sysctls = await attempt(`sysctls of ${director.name}`, () => sysctlAdapter(onDirector).observe(SYSCTLS));
   const sets = await attempt(`ipsets of ${director.name}`, () => ipsetAdapter(onDirector).observe(lab.prefix));
+  const wanted = lab.ipvsTimeouts;
+  const timeouts = wanted === undefined ? undefined : await attempt(`IPVS timeouts of ${director.name}`, () => ipvsAdapter(onDirector).timeouts());
   const names = kubeNames(lab.prefix);
   const members = (protocol: 'tcp' | 'udp'): number[] => (sets?.find((s) => s.name === names.nodePortSet(protocol))?.entries ?? []).map(Number);
   const services: ServiceFacts[] = [];
@@ -84,6 +87,7 @@ export async function gatherKubeFacts(lab: LabConfig, access: LabNodeAccess): Pr
     director: { name: director.name, ip: director.ip },
     client: { name: client.name, ip: client.ip },
     directorSysctls: Object.fromEntries(SYSCTLS.map((k) => [k, sysctls?.get(k)])),
+    ...(wanted === undefined || timeouts === undefined ? {} : { ipvsTimeouts: { wanted, seen: timeouts } }),
     ...(sets === undefined ? {} : { nodePortSets: { tcp: members('tcp'), udp: members('udp') } }),
     nodePortRange: lab.serviceMode.nodePortRange,
     services,

@@ -44,3 +44,12 @@ test('a refused endpoint is told at once: one try', async (t) => {
   t.is((await rs1Reach(nodes))?.curlExit, 7);
   t.deepEqual(rs1Calls(), ['2']);
 });
+
+test('the director\'s IPVS timeouts are read (ipvsadm -L --timeout) only when the lab sets ipvsTimeouts, and come with the lab\'s', async (t) => {
+  const { runner, calls } = fakeRunner((argv) => (argv.join(' ') === 'ipvsadm -L --timeout' ? { stdout: 'Timeout (tcp tcpfin udp): 900 120 300\n' } : argv[0] === 'curl' ? { stdout: 'rs1\n40000 200' } : {}));
+  const nodes = { placeOf: () => 'here', runnerFor: () => runner } satisfies LabNodeAccess;
+  t.false('ipvsTimeouts' in (await gatherKubeFacts(lab, nodes)));
+  t.false(calls.some((c) => c.argv.includes('--timeout')));
+  const facts = await gatherKubeFacts({ ...lab, ipvsTimeouts: { udp: 10 } }, nodes);
+  t.deepEqual(facts.ipvsTimeouts, { wanted: { udp: 10 }, seen: { tcp: 900, tcpFin: 120, udp: 300 } });
+});
