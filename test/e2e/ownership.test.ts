@@ -199,7 +199,8 @@ test(`neighbours: 50 foreign IPVS services, 2 of a running keepalived, sets, cha
   const started = performance.now();
   const summaries = [];
   for (let round = 1; round <= SYNC_ROUNDS; round++) {
-    const driver = await ok(inNs(nb, [process.execPath, `${root}dist/test/e2e/sync-driver.js`, nbLab, 'ds', String(SYNCS_PER_ROUND), String(CHANGE_EVERY)]));
+    // 15 s a sync at most (about 1 s on an idle machine, 6 s seen with three micro-VMs on two cores)
+    const driver = await ok(inNs(nb, [process.execPath, `${root}dist/test/e2e/sync-driver.js`, nbLab, 'ds', String(SYNCS_PER_ROUND), String(CHANGE_EVERY)], undefined, SYNCS_PER_ROUND * 15_000));
     const summary = JSON.parse(driver.stdout) as { syncs: number; changingSyncs: number; failures: string[]; unexpectedChanges: string[]; writes: Record<string, number>; durationMs: number };
     summaries.push(summary);
     t.deepEqual(summary.failures, [], `round ${round}`);
