@@ -11,25 +11,32 @@ logs=$(mktemp -d /tmp/lvslab-test.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
 ava=node_modules/.bin/ava
 
+setup_s=$SECONDS
 echo "== unit tests"
 unit_rc=0
 "$ava" --tap 'dist/test/unit/**/*.test.js' > "$logs/unit.tap" 2>&1 || unit_rc=$?
 grep -E '^(not ok|# (tests|pass|fail|skip))' "$logs/unit.tap" || true
 [ "$unit_rc" = 0 ] || { echo "-- unit test output:"; cat "$logs/unit.tap"; }
 
+unit_s=$((SECONDS - setup_s))
 echo "== end-to-end tests"
 # E2E_MATCH narrows the run to matching test titles, e.g. E2E_MATCH='*wrr*'
 e2e=(env LVSLAB_LOG_LEVEL="${LVSLAB_LOG_LEVEL:-warn}" "$ava" --config ava.e2e.config.js --tap ${E2E_MATCH:+--match "$E2E_MATCH"})
 e2e_rc=0
+# the TAP stream as it comes, timed per test (scripts/tap-times.mjs)
+timed() { "$@" 2>&1 | node scripts/tap-times.mjs "$logs/e2e.times" > "$logs/e2e.tap"; }
 if modprobe -q ip_vs 2>/dev/null || [ -e /proc/net/ip_vs ]; then
-  "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
+  timed "${e2e[@]}" || e2e_rc=$?
 else
   echo "this kernel ($(uname -r)) has no IPVS: running the end-to-end tests inside the micro-VM (systemd as PID 1)"
-  scripts/microvm.sh --systemd --timeout 3000 -- "${e2e[@]}" > "$logs/e2e.tap" 2>&1 || e2e_rc=$?
+  timed scripts/microvm.sh --systemd --timeout 3000 -- "${e2e[@]}" || e2e_rc=$?
 fi
 # results, and what the tests measured (t.log lines)
 grep -E '^(ok|not ok|# (tests|pass|fail|skip))|^#   ' "$logs/e2e.tap" || true
 [ "$e2e_rc" = 0 ] || { echo "-- end-to-end output:"; cat "$logs/e2e.tap"; }
+e2e_s=$((SECONDS - setup_s - unit_s))
+# where the suite's time goes (CI's budget: 60 min on a slow machine)
+if [ -s "$logs/e2e.times" ]; then echo "== end-to-end durations, slowest first"; head -n 15 "$logs/e2e.times"; tail -n 1 "$logs/e2e.times"; fi
 
 # each failed test with its YAML diagnostics (assertion, values, stack), last, where a reader of the
 # tail of the output looks
@@ -42,5 +49,6 @@ failed=$(count fail)
 # a runner that crashed before reporting counts as a failure
 if [ "$unit_rc" != 0 ] || [ "$e2e_rc" != 0 ]; then [ "$failed" -gt 0 ] || failed=1; fi
 if ! grep -q '^# tests' "$logs/e2e.tap"; then echo "end-to-end tests did not run (exit $e2e_rc)"; [ "$failed" -gt 0 ] || failed=1; fi
+echo "time: setup and build ${setup_s} s, unit tests ${unit_s} s, end-to-end tests ${e2e_s} s"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" = 0 ]
