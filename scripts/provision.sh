@@ -5,8 +5,9 @@
 #   1. the tools: ipvsadm ipset conntrack iptables curl nodejs (20 or newer) npm, and what npm needs to
 #      build the one native module (g++ make python3) — apt-get only for what is missing;
 #   2. lvslab in /opt/lvslab: the bundled programs (built here when the folder has none, or older
-#      than its sources), labs, unit, and its runtime modules (npm ci --omit=dev) — only once the lab
-#      file passed lvslab's own validation and holds NODE, so a bad lab installs nothing;
+#      than its sources), labs, unit, and its runtime modules (npm ci --omit=dev; the native module is
+#      compiled only when the build's copy does not load here) — only once the lab file passed
+#      lvslab's own validation and holds NODE, so a bad lab installs nothing;
 #   3. the lab file as /etc/lvslab/lab.yaml;
 #   4. the unit lvslabd@.service, and lvslabd@NODE enabled and running (restarted when something it
 #      runs changed).
@@ -77,12 +78,27 @@ for f in package.json package-lock.json README.md systemd/lvslabd@.service labs/
   put "$src/$f" "$prefix/$f" 0644
 done
 
-# runtime modules (the sd_notify addon is built here): again only when the lockfile changed
+# runtime modules, again only when the lockfile changed. The one native module, unix-dgram (sd_notify),
+# is compiled only when the build's own copy cannot be used: that copy (the built folder's node_modules)
+# must be the same version and load in this machine's node (another OS, CPU or node ABI does not), as
+# compiling it takes minutes on an emulated VM.
 stamp="$prefix/node_modules/.lvslab-lock.sha256"
 want=$(sha256sum "$prefix/package-lock.json" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "npm ci --omit=dev in $prefix"
-  (cd "$prefix" && npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
+  say "npm ci --omit=dev --ignore-scripts in $prefix"
+  (cd "$prefix" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
+  addon=node_modules/unix-dgram
+  version() { node -p "require('$1/package.json').version" 2>/dev/null || echo none; }
+  loads() { (cd "$prefix" && node -e "require('unix-dgram')" >/dev/null 2>&1); }
+  if [ -d "$built/$addon/build/Release" ] && [ "$(version "$built/$addon")" = "$(version "$prefix/$addon")" ] &&
+     cp -a "$built/$addon/build" "$prefix/$addon/" && loads; then
+    say "unix-dgram: the build's compiled addon loads here, not compiled again"
+  else
+    rm -rf "${prefix:?}/$addon/build"
+    say "unix-dgram: compiling the addon (npm rebuild)"
+    (cd "$prefix" && npm rebuild unix-dgram --no-audit --no-fund --loglevel=error >/dev/null)
+    loads || die "unix-dgram does not load after npm rebuild in $prefix"
+  fi
   echo "$want" > "$stamp"
   changed+=("$prefix/node_modules")
 fi

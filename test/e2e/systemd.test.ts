@@ -100,7 +100,7 @@ test.serial('provision.sh NODE for the four nodes: packages seen as present, uni
     t.is(r.exitCode, 0, `${n}\n${r.stdout}\n${r.stderr}`);
     t.regex(r.stdout, /packages: all present/);
     t.regex(r.stdout, new RegExp(`started lvslabd@${n}\\.service`));
-    const steps = r.stdout.trim().split('\n').filter((l) => /npm|building/.test(l)).map((l) => l.replace(/^provision \S+: /, ''));
+    const steps = r.stdout.trim().split('\n').filter((l) => /npm|building|unix-dgram/.test(l)).map((l) => l.replace(/^provision \S+: /, ''));
     t.log(`provision ${n}: ${Date.now() - started} ms (the unit is Type=notify: start returns at READY)${steps.length ? `; ${steps.join('; ')}` : ''}`);
   }
   for (const u of units) {
