@@ -19,7 +19,7 @@ import { findNode, planNode } from '../plan/plan.js';
 import { reloadIpvsChanges } from '../plan/reload.js';
 import { reconcile, summarize, untilNotSuperseded, type ReconcileResult } from '../reconcile/reconcile.js';
 import { singleFlight } from '../reconcile/single-flight.js';
-import { writeState, type DaemonState } from '../reconcile/state-file.js';
+import { readState, writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
 import { labEndpoints, labFlows } from './lab-flows.js';
 import { serviceDns } from './service-dns.js';
@@ -52,12 +52,20 @@ export async function readLab(configPath: string, nodeName: string): Promise<{ l
   return { lab: loaded.lab, problems: [] };
 }
 
+/** The drain start times of the last run the state file at PATH holds, when it is this lab's and node's. */
+async function drainStartsBeforeRestart(path: string, labName: string, node: string): Promise<DrainStarts> {
+  const previous = await readState(path);
+  return previous?.lab === labName && previous.node === node ? (previous.last?.drainStarts ?? {}) : {};
+}
+
 export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let lab = first;
   const startedAt = new Date().toISOString();
   let state: DaemonState = { lab: lab.lab, node: o.nodeName, pid: process.pid, runs: 0, converged: false, updatedAt: startedAt };
   let last: (ReconcileResult & { at: string }) | undefined;
-  let drainStarts: DrainStarts = {};
+  // A restart mid-drain goes on with the drains it left (their start times, from its last state file):
+  // a fresh clock would hold a removed real server at weight 0 one more timeout per restart.
+  let drainStarts: DrainStarts = await drainStartsBeforeRestart(o.statePath, lab.lab, o.nodeName);
   let ready = false;
   let running = false;
   /** Counts reloads: a run planned under an older generation writes nothing (reconcileCurrentLab). */

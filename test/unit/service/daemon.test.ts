@@ -4,7 +4,7 @@
  * and `ipvsadm -Ln`, /v1/state and /healthz show a failed run as data, kernel reads are shared.
  */
 import test from 'ava';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,12 +56,20 @@ TCP  10.10.0.1:8410 rr
 
 interface Wiring { daemon: Daemon; metrics: Metrics; calls: readonly { argv: readonly string[] }[]; port: number }
 
-async function wiring(t: { teardown(fn: () => Promise<void>): void }, reply: (argv: readonly string[], port: number) => Reply = () => ({})): Promise<Wiring> {
+interface WiringOptions {
+  /** The lab as the daemon starts with it, made from the wiring lab's text. */
+  readonly lab?: (text: string) => string;
+  /** The state file an earlier daemon left (written before the start), given the listener's port. */
+  readonly previousState?: (port: number) => object;
+}
+
+async function wiring(t: { teardown(fn: () => Promise<void>): void }, reply: (argv: readonly string[], port: number) => Reply = () => ({}), options: WiringOptions = {}): Promise<Wiring> {
   const listener: Server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.2', resolve));
   const port = (listener.address() as { port: number }).port;
   const dir = await mkdtemp(join(tmpdir(), 'lvslab-daemon-'));
-  const parsed = parseLab(labText(port), 'wiring.yaml');
+  const parsed = parseLab((options.lab ?? ((text) => text))(labText(port)), 'wiring.yaml');
+  if (options.previousState !== undefined) await writeFile(join(dir, 'state.json'), JSON.stringify(options.previousState(port)));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
   const { runner, calls } = fakeRunner((argv) => (argv.join(' ') === 'ipvsadm -Ln --exact' ? { stdout: ipvsList(port) } : reply(argv, port)));
   const metrics = new Metrics();
@@ -129,4 +137,34 @@ test('/v1/conntrack asks conntrack for the lab\'s addresses only (-d), never for
   const runs = calls.filter((c) => c.argv[0] === 'conntrack').map((c) => c.argv.join(' '));
   t.deepEqual(runs, ['conntrack -L -p tcp -d 10.10.0.1']);
   t.deepEqual(reply, { flows: [], total: 0, omitted: 0, limit: 1000 });
+});
+
+// rs2 has left the lab (drain timeout 30 s); IPVS still holds it at weight 0 with one inactive connection (ipvsList)
+const withoutRs2 = (text: string) => `drain: { timeout: 30s }\n${text.replace(/^ {6}- \{ node: rs2,.*\n/m, '')}`;
+const rs2AtWeight0 = (argv: readonly string[], port: number): Reply => (argv.join(' ') === 'ipvsadm -S -n'
+  ? { stdout: `-A -t 10.10.0.1:8410 -s rr\n-a -t 10.10.0.1:8410 -r 127.0.0.2:${port} -m -w 1\n-a -t 10.10.0.1:8410 -r 127.0.0.3:${port} -m -w 0\n` }
+  : {});
+const rs2Key = (port: number) => `10.10.0.1:8410/tcp -> 127.0.0.3:${port}`;
+/** The state file of a daemon of LAB on ds that was killed while rs2 was draining since SINCE. */
+const killedWhileDraining = (lab: string, since: number) => (port: number) => ({
+  lab, node: 'ds', pid: 1, runs: 7, converged: true, updatedAt: new Date(since).toISOString(),
+  last: { node: 'ds', ok: true, changes: [], countsByKind: {}, steps: [], remaining: 0, remainingChanges: [], durationMs: 1, draining: [], drainStarts: { [rs2Key(port)]: since } },
+});
+
+test('a restart mid-drain keeps the drain\'s start (from the state file): a real server at weight 0 past its drain timeout before the restart is deleted by the first run', async (t) => {
+  const previousState = killedWhileDraining('wiring', Date.now() - 60_000);
+  const { daemon, port } = await wiring(t, rs2AtWeight0, { lab: withoutRs2, previousState });
+  const result = await daemon.trigger();
+  t.true(result.ok, result.error);
+  t.true(result.changes.includes(`ipvs tcp:10.10.0.1:8410 → 127.0.0.3:${port}: delete`), result.changes.join('\n'));
+  t.deepEqual(result.draining, []);
+  t.deepEqual(result.drainStarts, {});
+});
+
+test('a state file of another lab gives no drain starts: the removed real server starts draining now', async (t) => {
+  const before = Date.now();
+  const { daemon, port } = await wiring(t, rs2AtWeight0, { lab: withoutRs2, previousState: killedWhileDraining('other', before - 60_000) });
+  const result = await daemon.trigger();
+  t.false(result.changes.some((c) => c.includes('127.0.0.3') && c.endsWith('delete')), result.changes.join('\n'));
+  t.true((result.drainStarts[rs2Key(port)] ?? 0) >= before, JSON.stringify(result.drainStarts));
 });
