@@ -492,7 +492,11 @@ const VARIANT_COUNTS = {
 } as const;
 
 test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived connections (a ping a second, 10 s timeout) through 100 reloads (45 to a changed lab, 45 back, 10 broken and refused) and 20 kill -9 of lvslabd@ds mid-apply: 0 failed requests, 0 replaced connections, the variant's rule/set/IPVS counts after each, a drained real server back at weight 1 after a restart mid-drain, and when left removed, deleted within its ${DRAIN_S} s drain timeout + 15 s of the drain start from before the restart`, async (t) => {
+  // longer than ava's 10 min without a test result (ava.e2e.config.js); the soak's own bounds are below
+  t.timeout(40 * 60_000, 'the soak took more than 40 min');
   const soakStarted = Date.now();
+  /** A line on stderr while the soak runs (ava prints t.log only at the end). */
+  const progress = (line: string) => process.stderr.write(`soak ${Math.round((Date.now() - soakStarted) / 1000)} s: ${line}\n`);
   const labText = readFileSync(source, 'utf8');
   const labs = soakLabs(labText);
   const dir = await mkdtemp('/tmp/lvslab-soak-');
@@ -561,6 +565,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   let kills = 0;
   const targets = Object.keys(BATCHES);
   for (let i = 1; i <= 100; i++) {
+    if (i % 10 === 1) progress(`reload ${i}, ${kills} kills, kill → READY ${restartMs.join(' ')} ms`);
     const pid = await mainPid('lvslabd@ds');
     if (i % 10 === 0) {
       const bad = labs.broken[(i / 10 - 1) % labs.broken.length]!;
@@ -596,6 +601,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
       }, 500);
     }
   }
+  progress('100 reloads done: kill 20, mid-drain');
   t.is(current, 'B');
   // Kill 20, mid-drain, and left on B: keep's rs2 has been draining since reload 99; a drift (the bulk
   // set emptied) makes the next run a large ipset restore, killed in the middle.
