@@ -143,7 +143,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   async function fastReload(previous: LabConfig, next: LabConfig): Promise<void> {
     try {
       const health = monitor.snapshot();
-      const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired);
+      const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired, drainStarts);
       if (changes.length === 0) return;
       const steps = await kernel().apply(changes);
       o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
