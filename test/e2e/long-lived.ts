@@ -11,7 +11,8 @@
  *     before has its first answer: rr spreads them over the real servers), then sends a ping on each
  *     every INTERVAL_MS. A ping not answered within TIMEOUT_MS, a socket error or a close is a failure;
  *     a closed connection is opened again and counted as replaced. After SECONDS or once STOPFILE exists
- *     it waits for the pings in flight, closes its connections and prints one JSON line.
+ *     it waits for the pings in flight, resets its connections (RST: IPVS forgets a reset connection
+ *     after its 10 s CLOSE timeout, where a FIN leaves it in TIME_WAIT for 2 min) and prints one JSON line.
  */
 import { existsSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
@@ -144,7 +145,7 @@ async function client(host: string, port: number, count: number, intervalMs: num
   await Promise.all(conns.map((c) => new Promise<void>((resolve) => {
     if (!c.open || !c.socket) return resolve();
     c.socket.once('close', () => resolve());
-    c.socket.end();
+    c.socket.resetAndDestroy();
   })));
   const connections = conns.map(({ index, servers, sent, ok, failed, replaced, failures }) => ({ index, servers, sent, ok, failed, replaced, failures }));
   const sum = (k: 'sent' | 'ok' | 'failed' | 'replaced') => connections.reduce((a, c) => a + c[k], 0);
