@@ -554,14 +554,17 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
       return state !== undefined && state.pid === pid && state.converged && Date.parse(state.updatedAt) >= since;
     }, 250).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(state).slice(0, 600)}`); });
     convergeMs[variant].push(Date.now() - since);
-    // a run that began before the reload may have converged on the previous lab: the next one follows
+    // A run that began before the reload may have converged on the previous lab, and the reload's
+    // direct IPVS writes come before the reconcile's batches: the run that applies the lab follows.
     let counts: Counts = {};
+    let weight: string | undefined;
+    const weightWanted = variant === 'A' ? '1' : '0';
     const wanted = (c: Counts) => (expected[variant] ? JSON.stringify(c) === JSON.stringify(expected[variant]) : Object.entries(VARIANT_COUNTS[variant]).every(([k, v]) => c[k] === v));
-    await until(`${what}: counts of ${variant}`, 30_000, async () => wanted((counts = await ownedCounts())), 500).catch(() => undefined);
+    await until(`${what}: counts of ${variant}`, 30_000, async () => wanted((counts = await ownedCounts())) && (weight = await keepRs2Weight()) === weightWanted, 500).catch(() => undefined);
     expected[variant] ??= counts;
     t.deepEqual(counts, expected[variant], `${what}: counts of ${variant}`);
     t.like(counts, VARIANT_COUNTS[variant], `${what}: counts of ${variant}`);
-    t.is(await keepRs2Weight(), variant === 'A' ? '1' : '0', `${what}: keep's rs2 ${variant === 'A' ? 'back at its lab weight' : 'draining at weight 0'}`);
+    t.is(weight, weightWanted, `${what}: keep's rs2 ${variant === 'A' ? 'back at its lab weight' : 'draining at weight 0'}`);
   };
 
   let current: 'A' | 'B' = 'A';
