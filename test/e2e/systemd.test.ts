@@ -439,7 +439,7 @@ interface SoakState {
   readonly converged: boolean;
   readonly updatedAt: string;
   readonly reloadProblems?: readonly string[];
-  readonly last?: { readonly drainStarts: Readonly<Record<string, number>> };
+  readonly last?: { readonly drainStarts: Readonly<Record<string, number>>; readonly durationMs: number };
 }
 const dsState = async (): Promise<SoakState | undefined> => {
   try {
@@ -551,7 +551,9 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     let state: SoakState | undefined;
     await until(`${what}: ds converged on ${variant}`, 120_000, async () => {
       state = await dsState();
-      return state !== undefined && state.pid === pid && state.converged && Date.parse(state.updatedAt) >= since;
+      // a run that started after SINCE: one that converged before the reload reached it (the reload's
+      // direct IPVS writes already in, the reconcile's rules not yet) made run 6 take A's rules as 10, not 11
+      return state !== undefined && state.pid === pid && state.converged && Date.parse(state.updatedAt) - (state.last?.durationMs ?? Infinity) >= since;
     }, 250).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(state).slice(0, 600)}`); });
     convergeMs[variant].push(Date.now() - since);
     // A run that began before the reload may have converged on the previous lab, and the reload's
