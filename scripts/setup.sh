@@ -3,7 +3,8 @@
 # installs nothing and only rebuilds what changed.
 #   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
 #   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
-#   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby)
+#   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby;
+#     keepalived, whose virtual servers live beside lvslab's in the neighbours test)
 #   - node modules (npm ci) and the TypeScript build (dist/)
 set -euo pipefail
 for_tests=no
@@ -28,6 +29,7 @@ fi
 if [ "$for_tests" = yes ]; then
   command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
   command -v vagrant >/dev/null 2>&1 || need+=(vagrant)
+  command -v keepalived >/dev/null 2>&1 || need+=(keepalived)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}"

@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { parseListen } from './listen.js';
-import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
+import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, IpvsTimeoutsConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { canonicalNet, parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
 import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
@@ -138,8 +138,13 @@ function toLabConfig(input: LabInput): LabConfig {
     services: input.services.map(toService),
     serviceMode: toServiceMode(input),
     ...(input.drain === undefined ? {} : { drain: { timeoutMs: input.drain.timeout } }),
+    ...(input.ipvsTimeouts === undefined ? {} : { ipvsTimeouts: toIpvsTimeouts(input.ipvsTimeouts) }),
   };
 }
+
+/** Only the keys the file sets: the others stay the node's own. */
+const toIpvsTimeouts = (t: NonNullable<LabInput['ipvsTimeouts']>): IpvsTimeoutsConfig =>
+  Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined));
 
 type HealthInput = NonNullable<LabInput['virtualServers'][number]['healthCheck']>;
 

@@ -12,6 +12,7 @@ import { NAME, atLeast, checked, int, named, nodeName, oneOf, port, say, strict 
 import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-schema.js';
 import { KUBE_INTERFACE, LVSLAB_INTERFACE } from './reserved.js';
 import { serviceModeShape } from './service-schema.js';
+import { ipvsTimeoutsSchema } from './ipvs-timeouts-schema.js';
 
 export { NAME, nodeName, port } from './zod-helpers.js';
 
@@ -125,6 +126,8 @@ export const labSchema = strict({
   virtualServers: z.array(virtualServerSchema, say('must be a list of virtual servers')).default([]),
   blocklists: z.array(blocklistSchema, say('must be a list of blocklists')).default([]),
   drain: drainSchema.optional(),
+  /** IPVS's connection timeouts on the director; absent: the node's own are never touched. */
+  ipvsTimeouts: ipvsTimeoutsSchema.optional(),
   ...serviceModeShape,
 });
 

@@ -167,7 +167,15 @@ export interface LabConfig {
   readonly serviceMode: ServiceMode;
   /** Absent when the file does not say: DEFAULT_DRAIN_TIMEOUT_MS applies (see drainTimeoutMs). */
   readonly drain?: DrainConfig;
+  /** IPVS's connection timeouts the director gets; absent: lvslab leaves the node's own alone. */
+  readonly ipvsTimeouts?: IpvsTimeoutsConfig;
 }
+
+/** IPVS's timeouts in the order ipvsadm prints and reads them: established TCP, TCP after a FIN, UDP. */
+export const IPVS_TIMEOUT_KEYS = ['tcp', 'tcpFin', 'udp'] as const;
+
+/** Seconds; a field left out is not touched (`ipvsadm --set` with 0 there). At least one is set. */
+export type IpvsTimeoutsConfig = { readonly [K in (typeof IPVS_TIMEOUT_KEYS)[number]]?: number };
 
 export const drainTimeoutMs = (lab: Pick<LabConfig, 'drain'>): number => lab.drain?.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
 

@@ -3,6 +3,7 @@
  * and the faults that break services, each with the evidence read. Nothing is guessed from facts
  * that could not be read.
  */
+import { ipvsTimeoutsCause } from '../verify/timeouts.js';
 import type { DoctorReport, Finding, KubeFacts, Reach, ServiceFacts } from './kube-types.js';
 
 const reachText = (r: Reach): string => (r.ok ? `answered "${r.detail}"` : `failed: ${r.detail}`);
@@ -67,6 +68,11 @@ function endpointsDown(f: KubeFacts, s: ServiceFacts): Finding[] {
   }));
 }
 
+function ipvsTimeoutsWrong(f: KubeFacts): Finding[] {
+  const cause = f.ipvsTimeouts && ipvsTimeoutsCause(f.ipvsTimeouts.wanted, f.ipvsTimeouts.seen, f.director.name);
+  return cause ? [{ code: 'ipvs-timeouts', kind: 'problem', message: cause.message, evidence: cause.evidence }] : [];
+}
+
 /** A request through IPVS that failed while no finding explains it. */
 function unexplained(f: KubeFacts, findings: readonly Finding[]): Finding[] {
   if (findings.some((x) => x.kind === 'problem')) return [];
@@ -85,6 +91,7 @@ export function diagnoseKube(lab: string, facts: KubeFacts): DoctorReport {
     ...ipForwardOff(facts),
     ...vsConntrackOff(facts),
     ...nodePortsOutOfRange(facts),
+    ...ipvsTimeoutsWrong(facts),
     ...facts.services.flatMap((s) => endpointsDown(facts, s)),
   ];
   const findings = [...known, ...unexplained(facts, known)];

@@ -5,6 +5,7 @@
  */
 import type { LabConfig } from '../config/types.js';
 import { ipsetAdapter } from '../kernel/ipset/index.js';
+import { ipvsAdapter } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
 import type { LabNodeAccess } from '../lab/node-access.js';
@@ -15,17 +16,27 @@ import { clientOf } from '../verify/flows.js';
 import type { KubeFacts, Reach, ServiceFacts } from './kube-types.js';
 
 const SYSCTLS = ['net.ipv4.vs.conntrack', 'net.ipv4.ip_forward'];
-/** curl --max-time of one doctor probe, in seconds. */
-const PROBE_TIMEOUT_S = 2;
+/**
+ * curl --max-time of a doctor probe, in seconds: a first try, and a second, longer one after a time
+ * out only (keepalived's retry): an endpoint slow to answer on a busy machine is not "down", while a
+ * refused or unreachable one is told at once.
+ */
+export const PROBE_TIMEOUTS_S = [2, 6] as const;
+const CURL_TIMED_OUT = 28;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function reach(runner: Runner, host: string, port: number): Promise<Reach> {
-  const r = await runner.run(curlArgv(host, port, PROBE_TIMEOUT_S), { okExitCodes: CURL_EXIT_CODES, timeoutMs: (PROBE_TIMEOUT_S + 20) * 1000 });
-  const probe = parseCurl(r.stdout, r.exitCode, r.stderr);
-  return probe.ok
-    ? { ok: true, curlExit: 0, detail: probe.realServer ?? '' }
-    : { ok: false, curlExit: r.exitCode, detail: probe.error ?? curlFailure(r.exitCode, r.stderr) };
+  let failed: Reach | undefined;
+  for (const timeoutS of PROBE_TIMEOUTS_S) {
+    const r = await runner.run(curlArgv(host, port, timeoutS), { okExitCodes: CURL_EXIT_CODES, timeoutMs: (timeoutS + 20) * 1000 });
+    const probe = parseCurl(r.stdout, r.exitCode, r.stderr);
+    if (probe.ok) return { ok: true, curlExit: 0, detail: probe.realServer ?? '' };
+    const detail = probe.error ?? curlFailure(r.exitCode, r.stderr);
+    failed = { ok: false, curlExit: r.exitCode, detail: failed === undefined ? detail : `${failed.detail}; again with ${timeoutS} s: ${detail}` };
+    if (r.exitCode !== CURL_TIMED_OUT) break;
+  }
+  return failed!;
 }
 
 export async function gatherKubeFacts(lab: LabConfig, access: LabNodeAccess): Promise<KubeFacts> {
@@ -44,6 +55,8 @@ export async function gatherKubeFacts(lab: LabConfig, access: LabNodeAccess): Pr
   const onClient = access.runnerFor(client.name);
   const sysctls = await attempt(`sysctls of ${director.name}`, () => sysctlAdapter(onDirector).observe(SYSCTLS));
   const sets = await attempt(`ipsets of ${director.name}`, () => ipsetAdapter(onDirector).observe(lab.prefix));
+  const wanted = lab.ipvsTimeouts;
+  const timeouts = wanted === undefined ? undefined : await attempt(`IPVS timeouts of ${director.name}`, () => ipvsAdapter(onDirector).timeouts());
   const names = kubeNames(lab.prefix);
   const members = (protocol: 'tcp' | 'udp'): number[] => (sets?.find((s) => s.name === names.nodePortSet(protocol))?.entries ?? []).map(Number);
   const services: ServiceFacts[] = [];
@@ -74,6 +87,7 @@ export async function gatherKubeFacts(lab: LabConfig, access: LabNodeAccess): Pr
     director: { name: director.name, ip: director.ip },
     client: { name: client.name, ip: client.ip },
     directorSysctls: Object.fromEntries(SYSCTLS.map((k) => [k, sysctls?.get(k)])),
+    ...(wanted === undefined || timeouts === undefined ? {} : { ipvsTimeouts: { wanted, seen: timeouts } }),
     ...(sets === undefined ? {} : { nodePortSets: { tcp: members('tcp'), udp: members('udp') } }),
     nodePortRange: lab.serviceMode.nodePortRange,
     services,

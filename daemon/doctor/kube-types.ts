@@ -1,4 +1,6 @@
 /** What `lvslab doctor` reads of a kube-proxy-mode lab, and what it concludes. Plain data. */
+import type { IpvsTimeoutsConfig } from '../config/types.js';
+import type { IpvsTimeouts } from '../kernel/types.js';
 
 /** One curl: exit 0 with the backend's name, or the failure as curl said it. */
 export interface Reach {
@@ -29,6 +31,8 @@ export interface KubeFacts {
   readonly client: { readonly name: string; readonly ip: string };
   /** net.ipv4.vs.conntrack and net.ipv4.ip_forward on the director (absent: not read). */
   readonly directorSysctls: Readonly<Record<string, string | undefined>>;
+  /** The lab's ipvsTimeouts and the director's (absent: the lab sets none, or they could not be read). */
+  readonly ipvsTimeouts?: { readonly wanted: IpvsTimeoutsConfig; readonly seen: IpvsTimeouts };
   /** Members of the node port sets on the director, by protocol (absent: not read). */
   readonly nodePortSets?: Readonly<Record<'tcp' | 'udp', readonly number[]>>;
   readonly nodePortRange: { readonly min: number; readonly max: number };
@@ -43,6 +47,7 @@ export type FindingCode =
   | 'ip-forward-off'
   | 'node-port-out-of-range'
   | 'endpoint-down'
+  | 'ipvs-timeouts'
   | 'unexplained';
 
 export interface Finding {

@@ -2,7 +2,7 @@
  * One change to the kernel, as the pure diff produces it and the adapters apply it. A converged node
  * has an empty list. Each adapter applies only the kinds it knows, as one batch.
  */
-import type { Address, Chain, IpSet, JumpRule, Link, RealServer, Route, Sysctl, VirtualService } from './types.js';
+import type { Address, Chain, IpSet, IpvsTimeouts, JumpRule, Link, RealServer, Route, Sysctl, VirtualService } from './types.js';
 
 export type Change =
   | { readonly kind: 'sysctl-set'; readonly sysctl: Sysctl; readonly from: string | undefined }
@@ -29,7 +29,14 @@ export type Change =
   | { readonly kind: 'vs-del'; readonly service: VirtualService }
   | { readonly kind: 'rs-add'; readonly service: VirtualService; readonly real: RealServer }
   | { readonly kind: 'rs-edit'; readonly service: VirtualService; readonly real: RealServer; readonly from: RealServer }
-  | { readonly kind: 'rs-del'; readonly service: VirtualService; readonly real: RealServer };
+  | { readonly kind: 'rs-del'; readonly service: VirtualService; readonly real: RealServer }
+  /**
+   * `ipvsadm --set`: the timeouts named (one left out stays as it is). With `restore` they are the node's
+   * own, recorded in the ledger when lvslab took charge, written back now that the lab no longer names
+   * them (a reload without the key, cleanup); the record is forgotten once they are.
+   */
+  | { readonly kind: 'ipvs-timeouts-set'; readonly timeouts: Partial<IpvsTimeouts>; readonly from: Partial<IpvsTimeouts> | undefined; readonly restore?: undefined }
+  | { readonly kind: 'ipvs-timeouts-set'; readonly timeouts: IpvsTimeouts; readonly from: Partial<IpvsTimeouts> | undefined; readonly restore: true };
 
 export type ChangeKind = Change['kind'];
 

@@ -21,6 +21,10 @@
  * an object with exactly that key — the same protocol, address and port, set or chain name, rule text
  * or route destination with protocol 241 — for lvslab to take it. Updates in one process are
  * serialized; two processes (the daemon and a CLI `apply` on the same node) are not coordinated.
+ *
+ * One key is not an object: "host-ipvs-timeouts:TCP,TCPFIN,UDP", the node's own IPVS timeouts, which
+ * observe records the first time a plan names them (before any change to them), so that cleanup or a
+ * lab without the key can write them back; it is forgotten only once they are back (ownership.ts).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';

@@ -7,7 +7,7 @@
 import type { Change } from './changes.js';
 import type { Runner } from './runner.js';
 import type { LabConfig } from '../config/types.js';
-import type { IptablesTable, KernelState, Observed } from './types.js';
+import { ipvsTimeoutsDiffering, type IptablesTable, type KernelState, type Observed } from './types.js';
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
@@ -15,7 +15,7 @@ import { ipvsAdapter, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
 import { conntrackAdapter, staleUdpFlows } from './conntrack/index.js';
 import { fileLedger, type Ledger } from './ledger.js';
-import { changeKeys, claimOwned, ownedKeys, type Conflict } from './ownership.js';
+import { changeKeys, claimOwned, hostIpvsTimeoutsOf, ownedKey, ownedKeys, type Conflict } from './ownership.js';
 
 export interface Ownership {
   /** The dummy link that holds owned addresses (VIPs): lvslab's only if it is a dummy it created. */
@@ -82,11 +82,13 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       const services = ipvsKnown ? await ipvs.observe(() => true) : [];
       const seen = { ...(link ? { link } : {}), addresses, routes, ipsets, chains, jumps, ipvs: services };
       const { owned: mine, conflicts } = claimOwned(seen, recorded, claim, desired);
+      const timeouts = await observeTimeouts(desired, recorded);
       const present = ownedKeys(mine);
       const wanted = new Set(ownedKeys(desired));
-      const found = new Set(present);
-      await owned.ledger.settle(present.filter((k) => wanted.has(k) && !recorded.has(k)), [...recorded].filter((k) => !found.has(k)), epoch);
-      return { sysctls, ...mine, conflicts };
+      const found = new Set([...present, ...timeouts.kept]);
+      const adopted = [...present.filter((k) => wanted.has(k) && !recorded.has(k)), ...timeouts.adopted];
+      await owned.ledger.settle(adopted, [...recorded].filter((k) => !found.has(k)), epoch);
+      return { sysctls, ...mine, ...timeouts.observed, conflicts };
     },
 
     /** Connection counts of the real servers of the services at these virtual addresses (one ipvsadm run). */
@@ -109,6 +111,21 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
     },
   };
 
+  /**
+   * IPVS timeouts are read only when the plan names them or the ledger holds the node's own (one
+   * ipvsadm run less each period for every other lab). The first observation of a plan that names them
+   * records the node's own (adopted); the record stays until they are written back (a restore change),
+   * or is dropped here when the plan no longer names them and the node already has them.
+   */
+  async function observeTimeouts(desired: KernelState, recorded: ReadonlySet<string>) {
+    const host = hostIpvsTimeoutsOf(recorded);
+    if (desired.ipvsTimeouts === undefined && host === undefined) return { observed: {}, adopted: [], kept: [] };
+    const current = await ipvs.timeouts();
+    if (host === undefined) return { observed: { ipvsTimeouts: current }, adopted: [ownedKey.hostIpvsTimeouts(current)], kept: [] };
+    const released = desired.ipvsTimeouts === undefined && ipvsTimeoutsDiffering(host.timeouts, current).length === 0;
+    return { observed: { ipvsTimeouts: current, hostIpvsTimeouts: host.timeouts }, adopted: [], kept: released ? [] : [host.key] };
+  }
+
   async function applyInOrder(changes: readonly Change[]): Promise<StepResult[]> {
     const steps: [string, () => Promise<number>][] = [
       ['sysctl', () => sysctl.apply(changes)],
@@ -116,6 +133,7 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
       ['ipset', () => ipset.apply(changes, 'prepare')],
       ['iptables', () => iptables.apply(changes)],
       ['ipvs', () => ipvs.apply(changes)],
+      ['ipvs-timeouts', () => ipvs.applyTimeouts(changes)],
       ['conntrack', () => forgetStaleUdp(changes)],
       ['ipset-destroy', () => ipset.apply(changes, 'destroy')],
     ];

@@ -11,8 +11,11 @@ import type { Change } from './changes.js';
 import { tempSetName } from './ipset/render.js';
 import {
   chainKey, jumpKey, LVSLAB_ROUTE_PROTO, virtualServiceKey,
-  type Address, type KernelState, type Link, type Route,
+  type Address, type IpvsTimeouts, type KernelState, type Link, type Route,
 } from './types.js';
+
+const HOST_TIMEOUTS = 'host-ipvs-timeouts:';
+const HOST_TIMEOUTS_KEY = /^host-ipvs-timeouts:(\d+),(\d+),(\d+)$/;
 
 /** The ledger's keys, one per kind of object ("ipvs:tcp:10.10.0.1:80", "route:10.10.0.1/32", …). */
 export const ownedKey = {
@@ -22,7 +25,21 @@ export const ownedKey = {
   chain: (c: Parameters<typeof chainKey>[0]) => `chain:${chainKey(c)}`,
   jump: (j: Parameters<typeof jumpKey>[0]) => `jump:${jumpKey(j)}`,
   ipvs: (s: Parameters<typeof virtualServiceKey>[0]) => `ipvs:${virtualServiceKey(s)}`,
+  /**
+   * Not an object but the node's own IPVS timeouts, recorded when lvslab takes charge of them (the first
+   * observation of a plan that names them) and written back when the lab stops naming them.
+   */
+  hostIpvsTimeouts: (t: IpvsTimeouts) => `${HOST_TIMEOUTS}${t.tcp},${t.tcpFin},${t.udp}`,
 };
+
+/** The ledger's record of the node's own IPVS timeouts, and its key (undefined: none recorded). */
+export function hostIpvsTimeoutsOf(recorded: ReadonlySet<string>): { readonly key: string; readonly timeouts: IpvsTimeouts } | undefined {
+  for (const key of recorded) {
+    const m = HOST_TIMEOUTS_KEY.exec(key);
+    if (m !== null) return { key, timeouts: { tcp: Number(m[1]), tcpFin: Number(m[2]), udp: Number(m[3]) } };
+  }
+  return undefined;
+}
 
 /** The keys of every object in a state (addresses are not keyed: they belong to the owned link). */
 export function ownedKeys(s: Omit<KernelState, 'sysctls' | 'addresses'>): string[] {
@@ -61,6 +78,8 @@ export function changeKeys(changes: readonly Change[]): { created: string[]; for
       case 'jump-del': deleted.push(ownedKey.jump(c.jump)); break;
       case 'vs-add': created.push(ownedKey.ipvs(c.service)); break;
       case 'vs-del': deleted.push(ownedKey.ipvs(c.service)); break;
+      // the node's own timeouts written back: their record goes once they are (recorded by observe, not here)
+      case 'ipvs-timeouts-set': if (c.restore) deleted.push(ownedKey.hostIpvsTimeouts(c.timeouts)); break;
       default: break;
     }
   }
@@ -105,7 +124,7 @@ export interface Seen {
   readonly ipvs: KernelState['ipvs'];
 }
 
-export type OwnedState = Omit<KernelState, 'sysctls'>;
+export type OwnedState = Omit<KernelState, 'sysctls' | 'ipvsTimeouts'>;
 
 /**
  * The owned part of what was seen, and the conflicts with what `desired` wants. `recorded` is the

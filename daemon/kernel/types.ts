@@ -2,7 +2,7 @@
  * Kernel objects as plain readonly records. Each kind has an identity key; equality is decided by
  * `same*` functions over the fields that matter, never by comparing tool output as text.
  */
-import type { Forwarding, Protocol } from '../config/types.js';
+import { IPVS_TIMEOUT_KEYS, type Forwarding, type Protocol } from '../config/types.js';
 
 export interface RealServer {
   readonly address: string;
@@ -70,6 +70,16 @@ export interface Route {
   readonly via: string;
 }
 
+/**
+ * IPVS's connection timeouts in seconds, as `ipvsadm -L --timeout` prints them and `ipvsadm --set TCP
+ * TCPFIN UDP` writes them: established TCP, TCP after a FIN, UDP. Per network namespace.
+ */
+export interface IpvsTimeouts {
+  readonly tcp: number;
+  readonly tcpFin: number;
+  readonly udp: number;
+}
+
 /** Everything lvslab owns on one node: what the plan wants, or what observation found. */
 export interface KernelState {
   readonly sysctls: readonly Sysctl[];
@@ -80,11 +90,21 @@ export interface KernelState {
   readonly chains: readonly Chain[];
   readonly jumps: readonly JumpRule[];
   readonly ipvs: readonly VirtualService[];
+  /**
+   * The IPVS timeouts the lab sets (only those it names; a key left out is not touched), or observation's
+   * reading of all three. Absent from a plan: lvslab leaves the node's timeouts alone.
+   */
+  readonly ipvsTimeouts?: Partial<IpvsTimeouts>;
 }
 
-/** What observation found: the owned state, with sysctls as a map (only the keys the plan asked about). */
+/**
+ * What observation found: the owned state, with sysctls as a map (only the keys the plan asked about),
+ * the IPVS timeouts when the plan names them or the ledger holds the node's own, and those.
+ */
 export interface Observed extends Omit<KernelState, 'sysctls'> {
   readonly sysctls: ReadonlyMap<string, string>;
+  /** The node's timeouts before lvslab first took charge of them (the ledger's record, ownership.ts). */
+  readonly hostIpvsTimeouts?: IpvsTimeouts;
 }
 
 export const emptyState: KernelState = {
@@ -99,5 +119,13 @@ export const virtualServiceKey = (s: Pick<VirtualService, 'protocol' | 'address'
 export const realServerKey = (r: Pick<RealServer, 'address' | 'port'>): string => `${r.address}:${r.port}`;
 export const chainKey = (c: Pick<Chain, 'table' | 'name'>): string => `${c.table}/${c.name}`;
 export const jumpKey = (j: JumpRule): string => `${j.table}/${j.chain}/${j.rule}`;
+/** In the order ipvsadm prints and reads them. */
+export const IPVS_TIMEOUT_FIELDS: readonly (keyof IpvsTimeouts)[] = IPVS_TIMEOUT_KEYS;
+/** As ipvsadm names them ("Timeout (tcp tcpfin udp)"). */
+export const IPVS_TIMEOUT_NAMES: Readonly<Record<keyof IpvsTimeouts, string>> = { tcp: 'tcp', tcpFin: 'tcpfin', udp: 'udp' };
+/** The fields of `want` that `have` holds otherwise (all of them when `have` is unknown). */
+export const ipvsTimeoutsDiffering = (want: Partial<IpvsTimeouts>, have: Partial<IpvsTimeouts> | undefined): (keyof IpvsTimeouts)[] =>
+  IPVS_TIMEOUT_FIELDS.filter((f) => want[f] !== undefined && want[f] !== have?.[f]);
+
 export const addressKey = (a: Address): string => `${a.dev}/${a.cidr}`;
 export const routeKey = (r: Route): string => `${r.dst} via ${r.via}`;

@@ -1,6 +1,6 @@
 /** One readable line per change, for `lvslab plan`, the reconcile result and the logs. */
 import type { Change } from '../kernel/changes.js';
-import { realServerKey, virtualServiceKey } from '../kernel/types.js';
+import { IPVS_TIMEOUT_NAMES, ipvsTimeoutsDiffering, realServerKey, virtualServiceKey, type IpvsTimeouts } from '../kernel/types.js';
 
 export function describeChange(c: Change): string {
   switch (c.kind) {
@@ -25,5 +25,10 @@ export function describeChange(c: Change): string {
     case 'rs-add': return `ipvs ${virtualServiceKey(c.service)} → ${realServerKey(c.real)}: add (${c.real.forwarding}, weight ${c.real.weight})`;
     case 'rs-edit': return `ipvs ${virtualServiceKey(c.service)} → ${realServerKey(c.real)}: ${c.from.forwarding}/weight ${c.from.weight} → ${c.real.forwarding}/weight ${c.real.weight}`;
     case 'rs-del': return `ipvs ${virtualServiceKey(c.service)} → ${realServerKey(c.real)}: delete`;
+    case 'ipvs-timeouts-set': return `ipvs timeouts: ${timeoutsChange(c.timeouts, c.from)}${c.restore ? ' (the node\'s own, back: the lab no longer sets them)' : ''}`;
   }
 }
+
+/** "tcp 7200s → 900s, udp 300s → 60s": the fields that change, each from what the node held. */
+const timeoutsChange = (to: Partial<IpvsTimeouts>, from: Partial<IpvsTimeouts> | undefined): string =>
+  ipvsTimeoutsDiffering(to, from).map((f) => `${IPVS_TIMEOUT_NAMES[f]} ${from?.[f] === undefined ? '(unknown)' : `${from[f]}s`} → ${to[f]}s`).join(', ');

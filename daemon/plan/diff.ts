@@ -6,7 +6,7 @@
 import type { Change } from '../kernel/changes.js';
 import { sameIpSetDefinition, sameIpSetEntries } from '../kernel/ipset/parse.js';
 import {
-  addressKey, chainKey, jumpKey, realServerKey, routeKey, virtualServiceKey,
+  addressKey, chainKey, ipvsTimeoutsDiffering, jumpKey, realServerKey, routeKey, virtualServiceKey,
   type IpSet, type KernelState, type Observed, type RealServer, type VirtualService,
 } from '../kernel/types.js';
 
@@ -26,6 +26,7 @@ export function diff(desired: KernelState, observed: Observed): Change[] {
       ([kind, jump]): Change => (kind === 'add' ? { kind: 'jump-add', jump } : { kind: 'jump-del', jump }),
     ),
     ...diffIpvs(desired.ipvs, observed.ipvs),
+    ...diffIpvsTimeouts(desired, observed),
   ];
 }
 
@@ -116,4 +117,17 @@ function diffIpvs(want: readonly VirtualService[], have: readonly VirtualService
     }
   }
   return changes;
+}
+
+/**
+ * The timeouts the plan names, where the node holds others; without them in the plan, the node's own
+ * (the ledger's record) written back where they differ.
+ */
+function diffIpvsTimeouts(desired: KernelState, observed: Observed): Change[] {
+  const from = observed.ipvsTimeouts;
+  const host = observed.hostIpvsTimeouts;
+  if (desired.ipvsTimeouts !== undefined) {
+    return ipvsTimeoutsDiffering(desired.ipvsTimeouts, from).length === 0 ? [] : [{ kind: 'ipvs-timeouts-set', timeouts: desired.ipvsTimeouts, from }];
+  }
+  return host === undefined || ipvsTimeoutsDiffering(host, from).length === 0 ? [] : [{ kind: 'ipvs-timeouts-set', timeouts: host, from, restore: true }];
 }

@@ -80,6 +80,8 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
     chains,
     jumps,
     ipvs: [...lab.virtualServers.map((vs) => virtualService(lab, vs, runtime)), ...(kube?.ipvs ?? [])],
+    // without the key the node's own timeouts are neither read nor written
+    ...(lab.ipvsTimeouts === undefined ? {} : { ipvsTimeouts: lab.ipvsTimeouts }),
   };
 }
 

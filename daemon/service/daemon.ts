@@ -22,6 +22,7 @@ import { singleFlight } from '../reconcile/single-flight.js';
 import { readState, writeState, type DaemonState } from '../reconcile/state-file.js';
 import type { Notifier } from '../systemd/notify.js';
 import { labEndpoints, labFlows } from './lab-flows.js';
+import { priorityLane } from './priority-lane.js';
 import { serviceDns } from './service-dns.js';
 import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
@@ -73,8 +74,10 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const changedDuringRun: HealthEvent[] = [];
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
   const dns = serviceDns(o.nodeName, o.log);
-  /** This node's kernel as the lab in force owns it. */
-  const kernel = () => nodeKernel(o.runner, ownershipOf(lab, o.nodeName));
+  /** A reload's direct write goes ahead of the reconcile's and the status API's tool runs. */
+  const lane = priorityLane(o.runner);
+  /** This node's kernel as the lab in force owns it; the runner is the lane's background unless a write goes ahead. */
+  const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName));
   await dns.update(lab);
 
   /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
@@ -145,7 +148,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       const health = monitor.snapshot();
       const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired, drainStarts);
       if (changes.length === 0) return;
-      const steps = await kernel().apply(changes);
+      const steps = await kernel(o.runner).apply(changes);
       o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
     } catch (err) {
       o.log.warn({ err }, 'reload: direct IPVS changes failed; the reconcile that follows writes them');
@@ -199,18 +202,23 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
 
     /** Re-read the lab file: a bad one keeps the last good lab and says why. */
     async reload(): Promise<boolean> {
-      const next = await readLab(o.configPath, o.nodeName);
-      if (!next.lab) {
+      // from SIGHUP to the direct IPVS write returned, nothing else of this daemon's starts a tool run
+      const { next, previous } = await lane.ahead(async () => {
+        const read = await readLab(o.configPath, o.nodeName);
+        if (!read.lab) return { next: read, previous: undefined };
+        const inForce = lab;
+        lab = read.lab;
+        labGeneration++;
+        await fastReload(inForce, lab);
+        return { next: read, previous: inForce };
+      });
+      if (!next.lab || !previous) {
         for (const problem of next.problems) o.log.error({ problem }, 'reload refused: the last good lab stays in force');
         state = { ...state, reloadProblems: next.problems };
         await writeState(o.statePath, state);
         o.notifier.status(`reload refused (${next.problems.length} problems), last good lab in force`);
         return false;
       }
-      const previous = lab;
-      lab = next.lab;
-      labGeneration++;
-      await fastReload(previous, lab);
       const { reloadProblems: _dropped, ...rest } = state;
       state = rest;
       monitor.update(lab);
@@ -232,7 +240,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     status,
 
     /** The lab's flows on this node (never its other ones), at most FLOW_LIMIT rows. */
-    conntrack: () => labFlows(conntrackAdapter(o.runner), labEndpoints(lab, o.nodeName)),
+    conntrack: () => labFlows(conntrackAdapter(lane.background), labEndpoints(lab, o.nodeName)),
 
     healthy(): { ok: boolean; reason?: string } {
       if (!last) return { ok: false, reason: 'no reconcile has finished yet' };

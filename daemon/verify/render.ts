@@ -5,7 +5,7 @@ export const MAX_FLOWS_SHOWN = 4;
 
 /** How many problems a report holds: each cause, and a failing service with no cause found counts once. */
 export const problemCount = (report: VerifyReport): number =>
-  report.virtualServers.reduce((n, vs) => n + (vs.ok ? 0 : Math.max(1, vs.causes.length)), 0);
+  report.virtualServers.reduce((n, vs) => n + (vs.ok ? 0 : Math.max(1, vs.causes.length)), report.causes.length);
 
 function headline(vs: VirtualServerReport): string {
   const service = `${vs.name} ${vs.vip}:${vs.port}/${vs.protocol} ${vs.scheduler}`;
@@ -58,6 +58,8 @@ export function renderReport(report: VerifyReport): string {
   return [
     `lvslab verify: lab ${report.lab}, client ${report.client} → director ${report.director} (${report.durationMs} ms)`,
     ...report.virtualServers.flatMap((vs) => section(vs, report)),
+    ...report.causes.flatMap((c) => [`director ${report.director}: ✗ ${c.message} [${c.code}]`, `      evidence: ${c.evidence}`]),
+    ...report.notes.map((n) => `director ${report.director}: note: ${n}`),
     report.ok ? 'verify: PASS' : `verify: FAIL (${problems} problem${problems === 1 ? '' : 's'})`,
   ].join('\n');
 }

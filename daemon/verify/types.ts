@@ -78,6 +78,10 @@ export interface VerifyReport {
   readonly director: string;
   readonly ok: boolean;
   readonly virtualServers: readonly VirtualServerReport[];
+  /** What is wrong on the director for the whole lab, not one service (its IPVS timeouts). */
+  readonly causes: readonly Cause[];
+  /** What verify could not read for those checks. */
+  readonly notes: readonly string[];
   readonly durationMs: number;
 }
 

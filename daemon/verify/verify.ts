@@ -6,6 +6,7 @@
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
+import { ipvsAdapter } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
@@ -14,7 +15,8 @@ import { checkDistribution } from './distribution.js';
 import { FactGatherer, type NodeAccess } from './facts.js';
 import { clientOf, explainFlows } from './flows.js';
 import { remoteConntrack } from './remote.js';
-import type { Probe, VerifyReport, VirtualServerReport } from './types.js';
+import { ipvsTimeoutsCause } from './timeouts.js';
+import type { Cause, Probe, VerifyReport, VirtualServerReport } from './types.js';
 
 export interface VerifyOptions {
   readonly requests: number;
@@ -96,12 +98,29 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
   for (const vs of lab.virtualServers) {
     virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options) : udpReport(vs));
   }
+  const notes: string[] = [];
+  const causes = await directorCauses(lab, access, notes);
   return {
     lab: lab.lab,
     client: clientOf(lab).name,
     director: directorOf(lab).name,
-    ok: virtualServers.every((v) => v.ok),
+    ok: virtualServers.every((v) => v.ok) && causes.length === 0,
     virtualServers,
+    causes,
+    notes,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The director's IPVS timeouts against the lab's, when it sets them (one ipvsadm run); a failed read is a note. */
+async function directorCauses(lab: LabConfig, access: NodeAccess, notes: string[]): Promise<Cause[]> {
+  if (lab.ipvsTimeouts === undefined) return [];
+  const director = directorOf(lab).name;
+  try {
+    const cause = ipvsTimeoutsCause(lab.ipvsTimeouts, await ipvsAdapter(access.runnerFor(director)).timeouts(), director);
+    return cause === undefined ? [] : [cause];
+  } catch (e) {
+    notes.push(`IPVS timeouts on ${director} not read: ${errorText(e)}`);
+    return [];
+  }
 }

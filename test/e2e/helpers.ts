@@ -18,14 +18,14 @@ export interface Ran {
   readonly durationMs: number;
 }
 
-/** Runs a program; any exit code is returned, not thrown. */
-export async function run(argv: readonly string[], input?: string): Promise<Ran> {
+/** Runs a program (killed after timeoutMs, default 300 s); any exit code is returned, not thrown. */
+export async function run(argv: readonly string[], input?: string, timeoutMs?: number): Promise<Ran> {
   const all = Array.from({ length: 256 }, (_, i) => i);
-  return runner.run(argv, { okExitCodes: all, ...(input !== undefined ? { input } : {}) });
+  return runner.run(argv, { okExitCodes: all, ...(input !== undefined ? { input } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
 }
 
-export const inNs = (ns: string, argv: readonly string[], input?: string): Promise<Ran> =>
-  run(['ip', 'netns', 'exec', ns, ...argv], input);
+export const inNs = (ns: string, argv: readonly string[], input?: string, timeoutMs?: number): Promise<Ran> =>
+  run(['ip', 'netns', 'exec', ns, ...argv], input, timeoutMs);
 
 export const lvslab = (...args: string[]): Promise<Ran> => run([process.execPath, cli, ...args]);
 

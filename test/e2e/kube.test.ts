@@ -242,47 +242,90 @@ const udpDestinations = async (): Promise<string[]> =>
 const udpFlowsTo = async (rsIp: string): Promise<number> =>
   (await ds('conntrack', '-L', '-p', 'udp', '--dport', '7', '--reply-src', rsIp)).stdout.split('\n').filter((l) => l.startsWith('udp')).length;
 
-test.serial('UDP echo through the cluster IP; removing rs1 from echo-udp removes its destination and flows (the time from SIGHUP is measured, not asserted), my-service keeps answering', async (t) => {
-  const udp = await udpFrom(DS, 8);
-  t.deepEqual(udp, { answers: { rs1: 4, rs2: 4 }, unanswered: 0 });
-  t.true((await udpFlowsTo(RS_IP.rs1!)) > 0, 'UDP flows toward rs1 before the change');
-  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '5', '12']);
-  await new Promise((r) => setTimeout(r, 3000));
-  const myServiceBefore = (await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort();
-  const sent = await reloadWith((text) => text.replace('    targetPort: 9007\n    endpoints:\n      - { node: rs1 }\n', '    targetPort: 9007\n    endpoints:\n'));
-  let flowsGoneMs = 0;
-  const destinationGoneMs = await until('rs1 gone from echo-udp', 10_000, async () => {
-    const gone = !(await udpDestinations()).includes(`${RS_IP.rs1}:9007`);
-    if (gone && (await udpFlowsTo(RS_IP.rs1!)) === 0) flowsGoneMs = Date.now() - sent;
-    return gone && flowsGoneMs > 0;
+type DsLogLine = { time: number; msg: string; argv?: string[]; durationMs?: number; changes?: string[]; steps?: { step: string; lines: number }[] };
+/** ds's log lines (JSON); the last one may be half written when read, and is then left out. */
+const dsLog = async (): Promise<DsLogLine[]> =>
+  (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').flatMap((l) => {
+    try {
+      return /^\{/.test(l) ? [JSON.parse(l) as DsLogLine] : [];
+    } catch {
+      return [];
+    }
+  });
+
+/** ds's log line of a reload's direct IPVS write (logged once its ipvsadm -R and conntrack -D have returned), the first after `since`. */
+async function directWriteAfter(since: number): Promise<DsLogLine> {
+  let line: DsLogLine | undefined;
+  await until('ds logged the reload\'s direct IPVS changes', 20_000, async () => {
+    line = (await dsLog()).find((l) => l.time >= since && l.msg.endsWith('IPVS changes written directly'));
+    return line !== undefined;
+  }, 20);
+  return line!;
+}
+
+/** Until ds has finished a reconcile that started after `since` (its state file's updatedAt). */
+const reconciledAfter = (since: number): Promise<number> =>
+  until('ds reconciled after the reload', 30_000, async () => {
+    const state = JSON.parse(await readFile('/run/lvslab/kube/ds.state.json', 'utf8')) as { updatedAt: string; last?: { superseded?: true } };
+    return Date.parse(state.updatedAt) > since && state.last?.superseded === undefined;
   }, 50);
-  // a figure to report, not to assert (tests never assert on wall-clock speed): emulated CPUs are slow
-  t.log(`after SIGHUP: rs1's IPVS destination and its UDP flows gone, seen at ${flowsGoneMs} ms (destination: ${destinationGoneMs} ms; each poll is two tool runs in the namespace)`);
-  // ds logs the direct write when its conntrack -D returns: the poll can see the result a moment before
-  let written: string | undefined;
-  await until('ds logged the reload\'s direct IPVS changes', 10_000, async () => {
-    written = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').filter((l) => l.includes('IPVS changes written directly')).at(-1);
-    return written !== undefined;
-  }, 100);
-  const line = JSON.parse(written!) as { time: number; changes: string[] };
-  t.deepEqual(line.changes, [`ipvs udp:${ECHO}:7 → ${RS_IP.rs1}:9007: delete`]);
-  t.log(`ds had written the deletion and its conntrack -D ${line.time - sent} ms after SIGHUP`);
-  if (line.time - sent > 1000) {
-    // slow this time: what ds logged from SIGHUP until then, to see where the time went
-    const window = (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').flatMap((l) => {
-      const entry = /^\{/.test(l) ? (JSON.parse(l) as { time: number; msg: string; argv?: string[]; durationMs?: number }) : undefined;
-      const detail = entry?.argv === undefined ? '' : ` ${entry.argv.join(' ').slice(0, 80)} (${entry.durationMs} ms)`;
-      return entry !== undefined && entry.time >= sent - 100 && entry.time <= line.time ? [`+${entry.time - sent} ms ${entry.msg}${detail}`] : [];
-    });
-    t.log(`ds's log from SIGHUP to the direct write:\n${window.join('\n')}`);
+
+/** What ds logged from `from` to `to` (ms after `from`), with every tool run when it logs at debug. */
+const dsWindow = async (from: number, to: number): Promise<string> =>
+  (await dsLog()).filter((l) => l.time >= from - 100 && l.time <= to)
+    .map((l) => `+${l.time - from} ms ${l.msg}${l.argv === undefined ? '' : ` ${l.argv.join(' ').slice(0, 80)} (${l.durationMs} ms)`}`).join('\n');
+
+const RS1_UDP = '    targetPort: 9007\n    endpoints:\n      - { node: rs1 }\n';
+const NO_RS1_UDP = '    targetPort: 9007\n    endpoints:\n';
+const REMOVALS = 20;
+
+test.serial(`UDP echo through the cluster IP; removing rs1 from echo-udp removes its destination and flows within 1 s of SIGHUP (p95 of ${REMOVALS} removals), my-service keeps answering`, async (t) => {
+  t.deepEqual(await udpFrom(DS, 8), { answers: { rs1: 4, rs2: 4 }, unanswered: 0 });
+  t.true((await udpFlowsTo(RS_IP.rs1!)) > 0, 'UDP flows toward rs1 before the change');
+  const myServiceBefore = (await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort();
+  const stop = join(await mkdtemp(join(tmpdir(), 'lvslab-kube-load-')), 'stop');
+  // bounded: 5 a second until the removals are done, at most 300 s
+  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '5', '300', stop]);
+  await new Promise((r) => setTimeout(r, 3000));
+  const removalMs: number[] = [];
+  const deletedByConntrack: number[] = [];
+  try {
+    for (let i = 0; i < REMOVALS; i++) {
+      if (i > 0) {
+        // rs1 back, and new flows to it (rr: a datagram from each of 4 sockets reaches each endpoint); the
+        // next removal waits for the reconcile this reload started (a reload seldom follows one within seconds)
+        const added = await reloadWith((text) => text.replace(NO_RS1_UDP, RS1_UDP));
+        await directWriteAfter(added);
+        const [again] = await Promise.all([udpFrom(DS, 4), reconciledAfter(added)]);
+        t.true((again.answers.rs1 ?? 0) > 0, `try ${i + 1}: rs1 answers again before its removal: ${JSON.stringify(again)}`);
+      }
+      const sent = await reloadWith((text) => text.replace(RS1_UDP, NO_RS1_UDP));
+      const line = await directWriteAfter(sent);
+      // the log line is written when ds's conntrack -D has returned: its destination and flows are gone then
+      t.deepEqual(line.changes, [`ipvs udp:${ECHO}:7 → ${RS_IP.rs1}:9007: delete`]);
+      // Gone by then: the destination, and rs1's flows (this kernel's IPVS drops a deleted destination's
+      // connections and their conntrack entries itself, with expire_nodest_conn=1; conntrack -D deletes
+      // what is left on kernels that do not): both read after the log line
+      t.false((await udpDestinations()).includes(`${RS_IP.rs1}:9007`), `try ${i + 1}: rs1's destination is still there`);
+      t.is(await udpFlowsTo(RS_IP.rs1!), 0, `try ${i + 1}: flows toward rs1 left`);
+      deletedByConntrack.push(line.steps?.find((s) => s.step === 'conntrack')?.lines ?? 0);
+      removalMs.push(line.time - sent);
+      if (line.time - sent > 1000) t.log(`try ${i + 1}: ${line.time - sent} ms; ds's log from SIGHUP to the direct write:\n${await dsWindow(sent, line.time)}`);
+    }
+  } finally {
+    await writeFile(stop, '');
   }
+  const sorted = [...removalMs].sort((x, y) => x - y);
+  const p95 = sorted[Math.ceil(0.95 * sorted.length) - 1]!;
+  t.log(`SIGHUP → rs1's destination and UDP flows gone (ds's direct write returned), ${REMOVALS} removals: min ${sorted[0]} ms, median ${sorted[Math.floor(sorted.length / 2)]} ms, p95 ${p95} ms, max ${sorted.at(-1)} ms; all: ${removalMs.join(' ')}; flows conntrack -D deleted in each: ${deletedByConntrack.join(' ')}`);
+  t.true(p95 <= 1000, `p95 ${p95} ms`);
   t.deepEqual(await udpDestinations(), [`${RS_IP.rs2}:9007`]);
   t.deepEqual((await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort(), myServiceBefore);
   t.deepEqual(await udpFrom(DS, 4), { answers: { rs2: 4 }, unanswered: 0 });
-  const result = JSON.parse((await ok(load)).stdout) as { ok: number; failed: number; answers: Record<string, number> };
-  t.log(`my-service during the change: ${JSON.stringify({ ok: result.ok, failed: result.failed, answers: result.answers })}`);
+  const result = JSON.parse((await ok(load)).stdout) as { sent: number; ok: number; failed: number; answers: Record<string, number> };
+  t.log(`my-service during the removals: ${JSON.stringify({ sent: result.sent, ok: result.ok, failed: result.failed, answers: result.answers })}`);
   t.is(result.failed, 0);
-  t.is(result.ok, 60);
+  t.true(result.ok > 0);
 });
 
 test.serial('removing echo-udp removes exactly its set entries, IPVS service and address: the director equals kube-proxy\'s reference dump', async (t) => {

@@ -4,7 +4,7 @@
  * drop-in with NetworkNamespacePath=, the one thing a VM would not need). The packages are already
  * here, so provisioning must see that and skip without network. Then: verify from inside the client (as
  * `vagrant ssh client -c 'sudo lvslab verify'`: the director is another machine, read through its
- * status API), a second provision run that changes nothing, a fault matrix (drift repaired by the next run; a failing tool turns /healthz red), a real server failing under
+ * status API), a second provision run that changes nothing, a fault matrix (drift repaired by the next run, a wrong IPVS timeout named by verify; a failing tool turns /healthz red), a real server failing under
  * load, reload with a broken and a fixed lab, /metrics parsed by a Prometheus parser, the hardening
  * score, and a soak: steady load (new connections and long-lived ones) through 100 reloads and 20 kill -9
  * of the director's daemon in the middle of an apply.
@@ -170,6 +170,8 @@ interface Fault {
   readonly node: string;
   readonly make: string[][];
   readonly repaired: () => Promise<boolean>;
+  /** A command that names the fault while the daemon is still frozen, and the line that names it. */
+  readonly namedBy?: { readonly argv: string[]; readonly line: RegExp };
 }
 
 const nat = async () => (await ok(inNs('svc-ds', ['iptables-save', '-t', 'nat']))).stdout;
@@ -189,11 +191,14 @@ const FAULTS: Fault[] = [
     repaired: async () => /-A LVSLAB-POSTROUTING .*-j MASQUERADE/.test(await nat()) },
   { what: 'net.ipv4.vs.conntrack=0', node: 'ds', make: [['sysctl', '-q', '-w', 'net.ipv4.vs.conntrack=0']],
     repaired: async () => (await ok(inNs('svc-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim() === '1' },
+  { what: 'a wrong IPVS timeout (ipvsadm --set 7200 0 0)', node: 'ds', make: [['ipvsadm', '--set', '7200', '0', '0']],
+    repaired: async () => (await ok(inNs('svc-ds', ['ipvsadm', '-L', '--timeout']))).stdout.trim() === 'Timeout (tcp tcpfin udp): 600 30 60',
+    namedBy: { argv: ['lvslab', 'verify', installed, '--requests', '2'], line: /\[ipvs-timeouts\]|evidence: ipvsadm -L --timeout/ } },
   { what: 'the client\'s route to the VIP deleted', node: 'client', make: [['ip', 'route', 'del', '10.10.0.1/32']],
     repaired: async () => (await ok(inNs('svc-client', ['ip', 'route', 'show', '10.10.0.1/32']))).stdout.includes('via 192.168.113.101') },
 ];
 
-test.serial('fault matrix: each fault made while the daemon is frozen is repaired by the first run that starts after it', async (t) => {
+test.serial('fault matrix: each fault made while the daemon is frozen is repaired by the first run that starts after it; verify, run while it is frozen, names a wrong IPVS timeout', async (t) => {
   const period = 5000; // the svc lab: reconcile every 5 s
   const figures: string[] = [];
   for (const fault of FAULTS) {
@@ -205,6 +210,13 @@ test.serial('fault matrix: each fault made while the daemon is frozen is repaire
       runs0 = await runsOf(fault.node);
       for (const argv of fault.make) await ok(inNs(`svc-${fault.node}`, argv));
       t.false(await fault.repaired(), `${fault.what} did not break anything`);
+      if (fault.namedBy) {
+        const named = await run(fault.namedBy.argv);
+        const lines = `${named.stdout}${named.stderr}`.split('\n').filter((l) => fault.namedBy!.line.test(l));
+        t.not(named.exitCode, 0, `${fault.namedBy.argv.join(' ')} passed with ${fault.what}`);
+        t.is(lines.length, 2, `${fault.namedBy.argv.join(' ')} does not name ${fault.what}:\n${named.stdout}${named.stderr}`);
+        figures.push(`${fault.what}: \`${fault.namedBy.argv.join(' ')}\` (exit ${named.exitCode}) says:\n  ${lines.join('\n  ')}`);
+      }
     } finally {
       await signalDaemon(fault.node, 'SIGCONT');
     }

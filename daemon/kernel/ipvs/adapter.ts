@@ -1,14 +1,16 @@
 /**
  * IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch, read
- * connection counts (for the drain) with `ipvsadm -Ln --exact`.
+ * connection counts (for the drain) with `ipvsadm -Ln --exact`; the connection timeouts with
+ * `ipvsadm -L --timeout`, written with `ipvsadm --set` (ipvsadm -R takes no --set line).
  */
 import type { Change } from '../changes.js';
 import type { Runner } from '../runner.js';
-import type { VirtualService } from '../types.js';
+import type { IpvsTimeouts, VirtualService } from '../types.js';
 import { explainWithHead, runBatch } from '../batch.js';
 import { parseIpvsSave } from './parse.js';
 import { parseIpvsList, type RealServerConnections } from './parse-list.js';
 import { renderIpvsRestore } from './render.js';
+import { parseIpvsTimeouts, renderIpvsTimeoutsSet } from './timeouts.js';
 
 export interface IpvsAdapter {
   /** The services lvslab owns (`owns` decides by address and port). */
@@ -17,6 +19,10 @@ export interface IpvsAdapter {
   apply(changes: readonly Change[]): Promise<number>;
   /** ActiveConn / InActConn of every real server whose virtual address is one of `ownedAddresses`. */
   connections(ownedAddresses: ReadonlySet<string>): Promise<RealServerConnections[]>;
+  /** The node's TCP, TCP FIN and UDP timeouts (one ipvsadm run). */
+  timeouts(): Promise<IpvsTimeouts>;
+  /** Applies the ipvs-timeouts-set change, if any; returns 1 when ipvsadm ran, else 0. */
+  applyTimeouts(changes: readonly Change[]): Promise<number>;
 }
 
 export function ipvsAdapter(runner: Runner): IpvsAdapter {
@@ -30,6 +36,15 @@ export function ipvsAdapter(runner: Runner): IpvsAdapter {
     async connections(ownedAddresses) {
       const { stdout } = await runner.run(['ipvsadm', '-Ln', '--exact']);
       return parseIpvsList(stdout).filter((c) => ownedAddresses.has(c.service.address));
+    },
+    async timeouts() {
+      return parseIpvsTimeouts((await runner.run(['ipvsadm', '-L', '--timeout'])).stdout);
+    },
+    async applyTimeouts(changes) {
+      const args = renderIpvsTimeoutsSet(changes);
+      if (args.length === 0) return 0;
+      await runner.run(['ipvsadm', ...args]);
+      return 1;
     },
   };
 }

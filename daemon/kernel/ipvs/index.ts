@@ -3,3 +3,4 @@ export { renderIpvsRestore } from './render.js';
 export { ipvsAdapter, type IpvsAdapter } from './adapter.js';
 export { parseIpvsList, type RealServerConnections } from './parse-list.js';
 export { parseIpvsStats, type IpvsCounters, type IpvsRealStats, type IpvsServiceStats } from './parse-stats.js';
+export { parseIpvsTimeouts, renderIpvsTimeoutsSet } from './timeouts.js';

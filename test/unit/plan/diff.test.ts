@@ -1,4 +1,5 @@
 import test from 'ava';
+import { describeChange } from '../../../daemon/plan/describe.js';
 import { diff } from '../../../daemon/plan/diff.js';
 import { planNode } from '../../../daemon/plan/plan.js';
 import { emptyState, type KernelState, type Observed } from '../../../daemon/kernel/types.js';
@@ -99,4 +100,28 @@ test('a hash:net blocklist written 10.1.2.3/8, 10.0.0.1/32, 192.0.2.255/24, 198.
   const planned = planNode(lab, 'ds').desired;
   t.deepEqual(planned.ipsets[0]?.entries, ['10.0.0.0/8', '10.0.0.1', '192.0.2.0/24', '198.51.100.6/31']);
   t.deepEqual(diff(planned, asObserved({ ...planned, ipsets: parseIpsetSave(NET_SAVE) })), []);
+});
+
+test('ipvs timeouts: one change naming only the fields that differ; converged and key-less plans diff to none; without the key the node\'s own come back', (t) => {
+  const withTimeouts: KernelState = { ...desired, ipvsTimeouts: { tcp: 600, udp: 60 } };
+  const node = { tcp: 900, tcpFin: 120, udp: 60 };
+  const changes = diff(withTimeouts, { ...asObserved(desired), ipvsTimeouts: node });
+  t.deepEqual(changes, [{ kind: 'ipvs-timeouts-set', timeouts: { tcp: 600, udp: 60 }, from: node }]);
+  t.deepEqual(changes.map(describeChange), ['ipvs timeouts: tcp 900s → 600s']);
+  t.deepEqual(diff(withTimeouts, { ...asObserved(desired), ipvsTimeouts: { ...node, tcp: 600 } }), [], 'tcpFin, which the lab does not set, is not compared');
+  t.deepEqual(diff(withTimeouts, asObserved(withTimeouts)), []);
+  t.deepEqual(diff(desired, { ...asObserved(desired), ipvsTimeouts: { tcp: 7200, tcpFin: 1, udp: 1 } }), [], 'a lab without the key leaves them alone');
+  const host = { tcp: 900, tcpFin: 120, udp: 300 };
+  const back = diff(desired, { ...asObserved(desired), ipvsTimeouts: { tcp: 600, tcpFin: 120, udp: 60 }, hostIpvsTimeouts: host });
+  t.deepEqual(back, [{ kind: 'ipvs-timeouts-set', timeouts: host, from: { tcp: 600, tcpFin: 120, udp: 60 }, restore: true }]);
+  t.deepEqual(back.map(describeChange), ['ipvs timeouts: tcp 600s → 900s, udp 60s → 300s (the node\'s own, back: the lab no longer sets them)']);
+  t.deepEqual(diff(desired, { ...asObserved(desired), ipvsTimeouts: host, hostIpvsTimeouts: host }), []);
+  t.deepEqual(diff(withTimeouts, { ...asObserved(desired), ipvsTimeouts: { tcp: 600, tcpFin: 120, udp: 60 }, hostIpvsTimeouts: host }), [], 'while the lab names them, the record only waits');
+});
+
+test('planDirector: the lab\'s ipvsTimeouts on the director only', (t) => {
+  const lab = { ...labFrom('labs/seed.yaml'), ipvsTimeouts: { tcpFin: 30 } };
+  t.deepEqual(planNode(lab, 'ds').desired.ipvsTimeouts, { tcpFin: 30 });
+  for (const node of ['client', 'rs1', 'rs2']) t.false('ipvsTimeouts' in planNode(lab, node).desired, node);
+  t.false('ipvsTimeouts' in desired);
 });

@@ -31,6 +31,8 @@ test('renderReport: a failing service without a cause still counts as a problem'
       distribution: { rs1: 2, rs2: 0 }, distributionOk: false, distributionRule: 'rr: counts differ by at most 1',
       probes: [], flows: [], clientFlowsMatched: 0, directorFlowsMatched: 0, causes: [], notes: [], ok: false,
     }],
+    causes: [],
+    notes: [],
   });
   t.regex(text, /✗ no likely cause found in what was read/);
   t.true(text.endsWith('verify: FAIL (1 problem)'));
