@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import type { Logger } from 'pino';
 import { ToolError } from './tool-error.js';
 
@@ -14,6 +15,11 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Exit codes that are not failures for this call (e.g. `conntrack -D` exits 1 when nothing matched). */
   readonly okExitCodes?: readonly number[];
+  /**
+   * The program's nice value (-20 … 19), set as it starts; one that cannot be set (no CAP_SYS_NICE)
+   * leaves it at this process's own, with a debug line.
+   */
+  readonly nice?: number;
 }
 
 export interface RunResult {
@@ -47,7 +53,7 @@ export function createRunner(options: RunnerOptions): Runner {
       const full = [...prefix, ...argv];
       const [file, ...args] = full as [string, ...string[]];
       const started = performance.now();
-      const result = await execa(file, args, {
+      const subprocess = execa(file, args, {
         // stdin: the input when there is one, else nothing at all. An empty input still makes execa
         // set up a stdin stream, which costs a third of a short spawn (scripts/bench-spawn.mjs: in the
         // micro-VM 105 ms → 75 ms a run of /bin/true, against 68 ms for child_process).
@@ -57,6 +63,14 @@ export function createRunner(options: RunnerOptions): Runner {
         stripFinalNewline: false,
         env: { LC_ALL: 'C' },
       });
+      if (runOptions.nice !== undefined && subprocess.pid !== undefined) {
+        try {
+          setPriority(subprocess.pid, runOptions.nice);
+        } catch (err) {
+          options.log.debug({ argv: full, nice: runOptions.nice, err }, 'nice value not set');
+        }
+      }
+      const result = await subprocess;
       const durationMs = Math.round(performance.now() - started);
       const exitCode = typeof result.exitCode === 'number' ? result.exitCode : undefined;
       const stdout = typeof result.stdout === 'string' ? result.stdout : '';

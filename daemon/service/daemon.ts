@@ -148,7 +148,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       const health = monitor.snapshot();
       const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired, drainStarts);
       if (changes.length === 0) return;
-      const steps = await kernel(o.runner).apply(changes);
+      const steps = await kernel(lane.urgent).apply(changes);
       o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
     } catch (err) {
       o.log.warn({ err }, 'reload: direct IPVS changes failed; the reconcile that follows writes them');
