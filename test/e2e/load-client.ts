@@ -1,13 +1,14 @@
 /**
- * A bounded load from one process: `node load-client.js URL RPS SECONDS [STOPFILE]` sends RPS requests
- * a second (each on a new connection, 2 s timeout) for SECONDS, or until STOPFILE exists, then prints
+ * A bounded load from one process: `node load-client.js URL RPS SECONDS [STOPFILE [TIMEOUT_MS]]` sends RPS
+ * requests a second (each on a new connection, TIMEOUT_MS timeout, default 2 s) for SECONDS, or until
+ * STOPFILE exists (an empty STOPFILE: none), then prints
  * one JSON line with the counts and the answers per real server, with the start time (ms since the
  * epoch) its timeline counts from. Run inside the client's namespace by the systemd and kube e2e tests.
  */
 import { existsSync } from 'node:fs';
 import { count, oneRequest } from './one-request.js';
 
-const [url = '', rps = '10', seconds = '30', stopFile] = process.argv.slice(2);
+const [url = '', rps = '10', seconds = '30', stopFile = '', timeoutMs = '2000'] = process.argv.slice(2);
 const planned = Number(rps) * Number(seconds);
 const answers: Record<string, number> = {};
 const failures: Record<string, number> = {};
@@ -16,7 +17,7 @@ const started = Date.now();
 
 const one = async (): Promise<void> => {
   const at = Date.now() - started;
-  const outcome = await oneRequest(url, 2000);
+  const outcome = await oneRequest(url, Number(timeoutMs));
   count(outcome, answers, failures);
   timeline.push({ at, ok: outcome.ok, ...(outcome.server === undefined ? {} : { server: outcome.server }) });
 };
@@ -25,7 +26,7 @@ const inFlight: Promise<void>[] = [];
 for (let i = 0; i < planned; i++) {
   const due = started + (i * 1000) / Number(rps);
   await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now())));
-  if (stopFile !== undefined && existsSync(stopFile)) break;
+  if (stopFile !== '' && existsSync(stopFile)) break;
   inFlight.push(one());
 }
 await Promise.all(inFlight);

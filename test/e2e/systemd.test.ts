@@ -6,11 +6,12 @@
  * `vagrant ssh client -c 'sudo lvslab verify'`: the director is another machine, read through its
  * status API), a second provision run that changes nothing, a fault matrix (drift repaired by the next run, a wrong IPVS timeout named by verify; a failing tool turns /healthz red), a real server failing under
  * load, reload with a broken and a fixed lab, /metrics parsed by a Prometheus parser, the hardening
- * score, and kill -9 of the director's daemon in the middle of a large apply, 20 times.
+ * score, and a soak: steady load (new connections and long-lived ones) through 100 reloads and 20 kill -9
+ * of the director's daemon in the middle of an apply.
  */
 import test from 'ava';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import pino from 'pino';
 import { loadLab } from '../../daemon/config/load.js';
@@ -389,9 +390,9 @@ test.serial('systemd-analyze security: exposure of the shipped unit, and of the 
   t.true(plain > hardened, `unhardened ${plain} vs hardened ${hardened}`);
 });
 
-/** A lab whose apply is large: 20 more virtual servers and a blocklist of 2000 addresses. */
-function largeLab(text: string): string {
-  const extraServers = Array.from({ length: 20 }, (_, i) => `  - name: bulk${i + 1}
+/** A lab whose apply is large: SERVICES more virtual servers and a blocklist of ENTRIES addresses. */
+function largeLab(text: string, services: number, entries: number): string {
+  const extraServers = Array.from({ length: services }, (_, i) => `  - name: bulk${i + 1}
     vip: 10.10.1.${i + 1}
     port: 8410
     snat: true
@@ -399,13 +400,15 @@ function largeLab(text: string): string {
       - { node: rs1, port: 8080 }
       - { node: rs2, port: 8080 }
 `).join('');
-  const entries = Array.from({ length: 2000 }, (_, i) => `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`).join(', ');
+  const list = Array.from({ length: entries }, (_, i) => `10.77.${Math.floor(i / 250)}.${(i % 250) + 1}`).join(', ');
   const withServers = text.replace('blocklists:\n', `${extraServers}blocklists:\n`);
-  return `${withServers}  - name: bulk\n    type: hash:ip\n    entries: [${entries}]\n    match: src\n`;
+  return `${withServers}  - name: bulk\n    type: hash:ip\n    entries: [${list}]\n    match: src\n`;
 }
 
+type Counts = Record<string, number>;
+
 /** What lvslab owns on ds, counted: rules (owned chains and jumps into them), set entries, IPVS lines, addresses. */
-async function ownedCounts(): Promise<Record<string, number>> {
+async function ownedCounts(): Promise<Counts> {
   const [rules, sets, services, addresses] = await Promise.all([
     ok(inNs('svc-ds', ['iptables-save'])), ok(inNs('svc-ds', ['ipset', 'save'])), ok(inNs('svc-ds', ['ipvsadm', '-S', '-n'])),
     ok(inNs('svc-ds', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'lvslab0'])),
@@ -436,60 +439,235 @@ function childCommands(pid: number): string[][] {
   return out;
 }
 
+/** The writing batches of an apply, each a child of the daemon while it runs. */
 const BATCHES: Record<string, (argv: string[]) => boolean> = {
   'ipset restore': (a) => a[0]?.endsWith('ipset') === true && a[1] === 'restore',
   'ipvsadm -R': (a) => a[0]?.endsWith('ipvsadm') === true && a[1] === '-R',
+  'iptables-restore': (a) => a[0]?.endsWith('iptables-restore') === true,
 };
 
-test.serial('kill -9 of the director\'s daemon in the middle of a large apply, 20 times: systemd restarts it and it converges to the same counts', async (t) => {
+interface SoakState {
+  readonly pid: number;
+  readonly converged: boolean;
+  readonly updatedAt: string;
+  readonly reloadProblems?: readonly string[];
+  readonly last?: { readonly drainStarts: Readonly<Record<string, number>>; readonly durationMs: number };
+}
+const dsState = async (): Promise<SoakState | undefined> => {
+  try {
+    return JSON.parse(await readFile('/run/lvslab/svc/ds.state.json', 'utf8')) as SoakState;
+  } catch {
+    return undefined; // being replaced, or not yet written by a restarted daemon
+  }
+};
+const allExitCodes = Array.from({ length: 256 }, (_, i) => i);
+/** A bounded background process in a namespace of the lab, with its own time limit (the helpers' is 5 min). */
+const background = (ns: string, argv: string[], timeoutMs: number) =>
+  runner.run(['ip', 'netns', 'exec', ns, process.execPath, ...argv], { okExitCodes: allExitCodes, timeoutMs });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The soak's labs. A: the installed lab without its health checks (so a weight 0 can only come from a
+// drain), a drain timeout of 180 s (longer than any stay on B, a kill and restart included, in the slow
+// emulated VM: the loop never cuts the drained server's long-lived connection), and a second service on the VIP, `keep` (port 8411), whose real
+// servers are the long-lived servers of test/e2e/long-lived.ts on port 8081 (the built-in backend closes
+// every connection). B: A with a large apply that does not touch `web` (10 more services, a blocklist of
+// 1000 addresses) and without keep's rs2, which therefore drains: weight 0, kept while its long-lived
+// connection lives, deleted once it has none (or at the drain timeout). Broken: A with one schema error each.
+const DRAIN_S = 180;
+const KEEP_RS2 = '10.10.0.1:8411/tcp -> 192.168.113.98:8081';
+/** keep's active connections per real server (`ipvsadm -Ln`). */
+const keepActiveConns = async (): Promise<{ rs1: number; rs2: number }> => {
+  const text = (await ok(inNs('svc-ds', ['ipvsadm', '-Ln', '-t', '10.10.0.1:8411']))).stdout;
+  const active = (ip: string) => Number(new RegExp(`-> ${ip.replaceAll('.', '\\.')}:8081\\s+\\S+\\s+\\d+\\s+(\\d+)`).exec(text)?.[1] ?? 0);
+  return { rs1: active('192.168.113.99'), rs2: active('192.168.113.98') };
+};
+const keepRs2Weight = async () => /^-a -t 10\.10\.0\.1:8411 -r 192\.168\.113\.98:8081 -m -w (\d+)/m.exec(await ipvs())?.[1];
+
+function soakLabs(text: string) {
+  const httpCheck = '    healthCheck: { type: http, path: /, interval: 2s, timeout: 1500ms, rise: 2, fall: 3 }\n';
+  const drain = 'drain: { timeout: 5s }';
+  if (!text.includes(httpCheck) || !text.includes(drain)) throw new Error('the svc lab changed: update the soak\'s labs');
+  const rs2 = '      - { node: rs2, port: 8081, weight: 1 }\n';
+  const keep = `  - name: keep\n    vip: 10.10.0.1\n    port: 8411\n    protocol: tcp\n    scheduler: rr\n    forwarding: nat\n    snat: true\n    realServers:\n      - { node: rs1, port: 8081, weight: 1 }\n${rs2}`;
+  const a = text.replace(httpCheck, '').replace(drain, `drain: { timeout: ${DRAIN_S}s }`).replace('blocklists:\n', `${keep}blocklists:\n`);
+  const b = largeLab(a, 10, 1000).replace(rs2, '');
+  const broken = [
+    { why: /70000/, text: a.replace('port: 8410', 'port: 70000') },
+    { why: /nosuch/, text: a.replace('scheduler: rr', 'scheduler: nosuch') },
+    { why: /rs9/, text: a.replace('{ node: rs1, port: 8080, weight: 1 }', '{ node: rs9, port: 8080, weight: 1 }') },
+    { why: /weigth/, text: a.replace('{ node: rs1, port: 8081, weight: 1 }', '{ node: rs1, port: 8081, weigth: 1 }') },
+    { why: /soon/, text: a.replace(`drain: { timeout: ${DRAIN_S}s }`, 'drain: { timeout: soon }') },
+  ];
+  return { A: a, B: b, broken };
+}
+
+/** Counts each variant must have once applied (rules and sets are counted at its first convergence). */
+const VARIANT_COUNTS = {
+  A: { setEntries: 1, ipvs: 6, addresses: 1 }, // web and keep: 2 × (1 service + 2 real servers)
+  B: { setEntries: 1001, ipvs: 36, addresses: 11 }, // + 10 × 3 lines, keep's rs2 draining at weight 0
+} as const;
+
+test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived connections (a ping a second, 10 s timeout) through 100 reloads (45 to a changed lab, 45 back, 10 broken and refused) and 20 kill -9 of lvslabd@ds mid-apply: 0 failed requests, 0 replaced connections, the variant's rule/set/IPVS counts after each, a drained real server back at weight 1 after a restart mid-drain, and when left removed its drain start kept across the restart and, once its connections are gone, deleted before its ${DRAIN_S} s drain timeout`, async (t) => {
+  // longer than ava's 10 min without a test result (ava.e2e.config.js); the soak's own bounds are below
+  t.timeout(40 * 60_000, 'the soak took more than 40 min');
+  const soakStarted = Date.now();
+  /** A line on stderr while the soak runs (ava prints t.log only at the end). */
+  const progress = (line: string) => process.stderr.write(`soak ${Math.round((Date.now() - soakStarted) / 1000)} s: ${line}\n`);
   const labText = readFileSync(source, 'utf8');
-  t.teardown(() => reloadDs(labText));
-  // Only ds matters here; the other three daemons (a drift repair every 5 s each) would only slow the
-  // emulated VM down. (This is the file's last test: nothing after it needs them.)
-  await ok(systemctl('stop', 'lvslabd@client', 'lvslabd@rs1', 'lvslabd@rs2'));
-  await reloadDs(largeLab(labText));
-  // applied in full: 21 services of 3 lines, 2001 set entries, 21 addresses, and the same counts twice
-  let clean: Record<string, number> = {};
-  let previous = '';
-  await until('the large lab applied', 120_000, async () => {
-    clean = await ownedCounts();
-    const same = JSON.stringify(clean) === previous;
-    previous = JSON.stringify(clean);
-    return same && clean.ipvs === 63 && clean.setEntries === 2001 && clean.addresses === 21;
+  const labs = soakLabs(labText);
+  const dir = await mkdtemp('/tmp/lvslab-soak-');
+  const stop = { load: `${dir}/load.stop`, longLived: `${dir}/long-lived.stop`, servers: `${dir}/servers.stop` };
+  t.teardown(async () => {
+    for (const file of Object.values(stop)) await writeFile(file, ''); // every background process ends
+    await reloadDs(labText);
   });
-  t.log(`clean run: ${JSON.stringify(clean)}`);
-  const targets = Object.keys(BATCHES);
+  // The client's daemon only keeps the route to the VIP, which stays when it stops: stopped, it leaves
+  // the emulated CPUs to the others. rs1's and rs2's run the backends the load needs.
+  await ok(systemctl('stop', 'lvslabd@client'));
+  const limitMs = 900_000; // every background process ends by itself after 15 min at the latest
+  const servers = ['rs1', 'rs2'].map((n) => background(`svc-${n}`, [`${root}dist/test/e2e/long-lived.js`, 'serve', n, '8081', '900', stop.servers], limitMs + 60_000));
+  const load = background('svc-client', [`${root}dist/test/e2e/load-client.js`, 'http://10.10.0.1:8410/', '2', '900', stop.load, '10000'], limitMs + 60_000);
+  let longLived: ReturnType<typeof background> | undefined;
+
+  const expected: Partial<Record<'A' | 'B', Counts>> = {};
+  const convergeMs: Record<'A' | 'B', number[]> = { A: [], B: [] };
   const restartMs: number[] = [];
-  for (let round = 1; round <= 20; round++) {
-    const target = targets[round % targets.length]!;
-    const pid = await mainPid('lvslabd@ds');
-    // undo most of it while the daemon is frozen, so that its next run is one large apply
-    process.kill(pid, 'SIGSTOP');
-    try {
-      await ok(inNs('svc-ds', ['ipset', 'flush', 'LVSLAB-bulk']));
-      await ok(inNs('svc-ds', ['ipvsadm', '-C']));
-    } finally {
-      process.kill(pid, 'SIGCONT');
-    }
-    // a reload starts a run now rather than at the next tick of the 5 s schedule
-    process.kill(pid, 'SIGHUP');
+  const killedDuring: Record<string, number> = {};
+  const killedOn: Record<'A' | 'B', number> = { A: 0, B: 0 };
+
+  /** Kills ds's daemon (pid) once it runs the batch TARGET; resolves when systemd has it active again. */
+  const killMidApply = async (pid: number, target: string, what: string): Promise<number> => {
     let seen: string[] | undefined;
     const deadline = Date.now() + 30_000;
     while (seen === undefined && Date.now() < deadline) {
       seen = childCommands(pid).find(BATCHES[target]!);
-      if (seen === undefined) await new Promise((r) => setTimeout(r, 25));
+      if (seen === undefined) await sleep(25);
     }
-    if (seen === undefined) return t.fail(`round ${round}: no ${target} of lvslabd (pid ${pid}) seen within 30 s`);
+    if (seen === undefined) throw new Error(`${what}: no ${target} of lvslabd (pid ${pid}) seen within 30 s`);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
+    killedDuring[target] = (killedDuring[target] ?? 0) + 1;
+    let next = 0;
     // one systemctl a second: a tighter poll would take CPU from the daemon it waits for
-    await until(`round ${round}: lvslabd@ds restarted and READY`, 120_000, async () => {
+    await until(`${what}: lvslabd@ds restarted and READY`, 120_000, async () => {
       const shown = (await systemctl('show', '-p', 'MainPID', '-p', 'ActiveState', 'lvslabd@ds')).stdout;
-      return !new RegExp(`^MainPID=${pid}$`, 'm').test(shown) && /^MainPID=[1-9]/m.test(shown) && /^ActiveState=active$/m.test(shown);
+      next = Number(/^MainPID=(\d+)$/m.exec(shown)?.[1] ?? 0);
+      return next !== pid && next > 0 && /^ActiveState=active$/m.test(shown);
     }, 1000);
     restartMs.push(Date.now() - killedAt);
-    t.deepEqual(await ownedCounts(), clean, `round ${round}: killed during \`${seen.join(' ').slice(0, 40)}\``);
+    return next;
+  };
+
+  /** Waits until the daemon PID has converged after SINCE, then asserts the counts and keep's rs2 weight of VARIANT. */
+  const convergedTo = async (variant: 'A' | 'B', pid: number, since: number, what: string): Promise<void> => {
+    let state: SoakState | undefined;
+    await until(`${what}: ds converged on ${variant}`, 120_000, async () => {
+      state = await dsState();
+      // a run that started after SINCE: one that converged before the reload reached it (the reload's
+      // direct IPVS writes already in, the reconcile's rules not yet) made run 6 take A's rules as 10, not 11
+      return state !== undefined && state.pid === pid && state.converged && Date.parse(state.updatedAt) - (state.last?.durationMs ?? Infinity) >= since;
+    }, 250).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(state).slice(0, 600)}`); });
+    convergeMs[variant].push(Date.now() - since);
+    // A run that began before the reload may have converged on the previous lab, and the reload's
+    // direct IPVS writes come before the reconcile's batches: the run that applies the lab follows.
+    let counts: Counts = {};
+    let weight: string | undefined;
+    const weightWanted = variant === 'A' ? '1' : '0';
+    const wanted = (c: Counts) => (expected[variant] ? JSON.stringify(c) === JSON.stringify(expected[variant]) : Object.entries(VARIANT_COUNTS[variant]).every(([k, v]) => c[k] === v));
+    await until(`${what}: counts of ${variant}`, 30_000, async () => wanted((counts = await ownedCounts())) && (weight = await keepRs2Weight()) === weightWanted, 500).catch(() => undefined);
+    expected[variant] ??= counts;
+    t.deepEqual(counts, expected[variant], `${what}: counts of ${variant}`);
+    t.like(counts, VARIANT_COUNTS[variant], `${what}: counts of ${variant}`);
+    t.is(weight, weightWanted, `${what}: keep's rs2 ${variant === 'A' ? 'back at its lab weight' : 'draining at weight 0'}`);
+  };
+
+  let current: 'A' | 'B' = 'A';
+  let good = 0;
+  let kills = 0;
+  const targets = Object.keys(BATCHES);
+  for (let i = 1; i <= 100; i++) {
+    if (i % 10 === 1) progress(`reload ${i}, ${kills} kills, kill → READY ${restartMs.join(' ')} ms`);
+    const pid = await mainPid('lvslabd@ds');
+    if (i % 10 === 0) {
+      const bad = labs.broken[(i / 10 - 1) % labs.broken.length]!;
+      await writeFile(installed, bad.text);
+      process.kill(pid, 'SIGHUP');
+      let problems: readonly string[] = [];
+      await until(`reload ${i}: refused`, 30_000, async () => (problems = (await dsState())?.reloadProblems ?? []).length > 0, 250);
+      t.regex(problems.join('\n'), bad.why, `reload ${i}: the refusal names what is wrong`);
+      t.is(await mainPid('lvslabd@ds'), pid, `reload ${i}: the daemon kept running`);
+      t.deepEqual(await ownedCounts(), expected[current], `reload ${i} (refused): the counts of ${current} stay`);
+      continue;
+    }
+    good += 1;
+    const variant = good % 2 === 1 ? 'A' : 'B';
+    const since = Date.now();
+    await writeFile(installed, labs[variant]);
+    process.kill(pid, 'SIGHUP');
+    let now = pid;
+    // 19 kills here (reloads 3, 8, …, 93), the 20th after the loop
+    if (i % 5 === 3 && i < 98) {
+      now = await killMidApply(pid, targets[kills % targets.length]!, `reload ${i} (kill ${kills + 1})`);
+      kills += 1;
+      killedOn[variant] += 1;
+    }
+    await convergedTo(variant, now, since, `reload ${i}`);
+    current = variant;
+    if (i === 1) {
+      // keep exists now: the long-lived connections open one after the other, so rr puts them on rs1, rs2, rs1
+      longLived = background('svc-client', [`${root}dist/test/e2e/long-lived.js`, 'client', '10.10.0.1', '8411', '3', '1000', '10000', '900', stop.longLived], limitMs + 60_000);
+      await until('3 long-lived connections open, one or more on keep\'s rs2', 60_000, async () => {
+        const active = await keepActiveConns();
+        return active.rs1 + active.rs2 === 3 && active.rs2 >= 1;
+      }, 500);
+    }
   }
+  progress('100 reloads done: kill 20, mid-drain');
+  t.is(current, 'B');
+  // Kill 20, mid-drain, and left on B: keep's rs2 has been draining since reload 99; a drift (the bulk
+  // set emptied) makes the next run a large ipset restore, killed in the middle.
+  const drainStart = (await dsState())?.last?.drainStarts[KEEP_RS2];
+  t.is(typeof drainStart, 'number', 'keep\'s rs2 is draining, with its start in the state file');
+  const pid = await mainPid('lvslabd@ds');
+  await ok(inNs('svc-ds', ['ipset', 'flush', 'LVSLAB-bulk']));
+  const since = Date.now();
+  process.kill(pid, 'SIGHUP');
+  const restarted = await killMidApply(pid, 'ipset restore', 'kill 20 (mid-drain, left on B)');
+  kills += 1;
+  killedOn.B += 1;
+  await convergedTo('B', restarted, since, 'after kill 20');
+  t.is((await dsState())?.last?.drainStarts[KEEP_RS2], drainStart, 'the drain start survived the restart');
+  // The long-lived connections end: the client resets them, IPVS forgets them after its CLOSE timeout
+  // (10 s), and the next run finds keep's rs2 drained and deletes it, well before the drain timeout.
+  await writeFile(stop.longLived, '');
+  const lived = JSON.parse((await longLived!).stdout) as {
+    ms: number; sent: number; ok: number; failed: number; replaced: number; connections: { index: number; servers: string[]; sent: number; failed: number; replaced: number; failures: Record<string, number> }[];
+  };
+  const stoppedAt = Date.now();
+  await until('keep\'s rs2 deleted', (DRAIN_S + 60) * 1000, async () => (await keepRs2Weight()) === undefined, 500);
+  const deletedAfter = Date.now() - (drainStart ?? 0);
+  const afterStop = Date.now() - stoppedAt;
+  t.true(deletedAfter < DRAIN_S * 1000, `keep's rs2 deleted ${deletedAfter} ms after its drain started: at the timeout, not once drained`);
+  t.deepEqual(await ownedCounts(), { ...expected.B, ipvs: VARIANT_COUNTS.B.ipvs - 1 }, 'B with keep\'s rs2 drained');
+
+  await writeFile(stop.load, '');
+  const loaded = JSON.parse((await load).stdout) as { sent: number; ok: number; failed: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[] };
+  await writeFile(stop.servers, '');
+  await Promise.all(servers);
   const restarts = (await systemctl('show', '-p', 'NRestarts', '--value', 'lvslabd@ds')).stdout.trim();
-  t.log(`20 kills mid-apply (${targets.join(', ')} in turn): every run converged to the clean counts; kill → READY again in ${Math.min(...restartMs)}–${Math.max(...restartMs)} ms (median ${restartMs.sort((a, b) => a - b)[10]} ms); NRestarts=${restarts}`);
+  const span = (ms: number[]) => (ms.length === 0 ? 'none' : `${Math.min(...ms)}–${Math.max(...ms)} ms (median ${[...ms].sort((x, y) => x - y)[Math.floor(ms.length / 2)]} ms)`);
+  t.log(`soak: ${Math.round((Date.now() - soakStarted) / 1000)} s`);
+  t.log(`new connections: ${loaded.ok}/${loaded.sent} ok, ${loaded.failed} failed ${JSON.stringify(loaded.failures)}, answers ${JSON.stringify(loaded.answers)}`);
+  t.log(`long-lived: ${lived.ok}/${lived.sent} pings answered over ${Math.round(lived.ms / 1000)} s, ${lived.failed} failed, ${lived.replaced} replaced; ${lived.connections.map((c) => `#${c.index} on ${c.servers.join('→')}: ${c.sent} pings`).join(', ')}`);
+  t.log(`counts: A ${JSON.stringify(expected.A)}; B ${JSON.stringify(expected.B)} (keep's rs2 draining; ipvs ${VARIANT_COUNTS.B.ipvs - 1} once drained)`);
+  t.log(`reload → converged: A ${span(convergeMs.A)}, B ${span(convergeMs.B)}`);
+  t.log(`${kills} kills mid-apply (during ${JSON.stringify(killedDuring)}; ${killedOn.A} while going back to A with keep's rs2 draining, ${killedOn.B} on B); kill → READY ${span(restartMs)}; NRestarts=${restarts}`);
+  t.log(`keep's rs2, left removed after a restart mid-drain: drain start kept; deleted ${afterStop} ms after its long-lived connection was reset, ${deletedAfter} ms after its drain began (timeout ${DRAIN_S} s)`);
+  t.is(kills, 20);
+  t.is(loaded.failed, 0, `new connections failed: ${JSON.stringify(loaded.failures)}`);
+  t.true(loaded.sent > 0);
+  t.is(lived.failed, 0, `long-lived pings failed: ${JSON.stringify(lived.connections)}`);
+  t.is(lived.replaced, 0, 'a long-lived connection was replaced');
+  t.true(lived.connections.every((c) => c.servers.length === 1), JSON.stringify(lived.connections));
+  t.true(lived.connections.some((c) => c.servers[0] === 'rs2'), 'no long-lived connection on keep\'s rs2 (the drained one)');
 });
