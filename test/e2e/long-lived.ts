@@ -3,9 +3,11 @@
  * open: it answers every HTTP request with `Connection: close` (daemon/backend/backends.ts), so each
  * request is a new IPVS connection. Hence this pair, both bounded in time:
  *
- *   node long-lived.js serve NAME PORT SECONDS STOPFILE
+ *   node long-lived.js serve NAME PORT SECONDS STOPFILE [HTTP_PORT]
  *     (in a real server's namespace) answers each line `ping N` with `NAME N` on the same connection,
- *     with no idle timeout; exits after SECONDS or once STOPFILE exists.
+ *     with no idle timeout; exits after SECONDS or once STOPFILE exists. With HTTP_PORT it also answers
+ *     HTTP there as the daemon's built-in backend does (`NAME`, `Connection: close`), so the soak can
+ *     stop the real servers' daemons: only the director's daemon is under test.
  *   node long-lived.js client HOST PORT CONNECTIONS INTERVAL_MS TIMEOUT_MS SECONDS STOPFILE
  *     (in the client's namespace) opens CONNECTIONS connections one after the other (each once the one
  *     before has its first answer: rr spreads them over the real servers), then sends a ping on each
@@ -15,7 +17,8 @@
  *     after its 10 s CLOSE timeout, where a FIN leaves it in TIME_WAIT for 2 min) and prints one JSON line.
  */
 import { existsSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,7 +36,12 @@ function lines(socket: Socket, onLine: (line: string) => void): void {
   });
 }
 
-async function serve(name: string, port: number, seconds: number, stopFile: string): Promise<void> {
+const listen = (server: Server, port: number) => new Promise<void>((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(port, '0.0.0.0', resolve);
+});
+
+async function serve(name: string, port: number, seconds: number, stopFile: string, httpPort: number): Promise<void> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server = createServer((socket) => {
@@ -46,15 +54,20 @@ async function serve(name: string, port: number, seconds: number, stopFile: stri
       if (ping) socket.write(`${name} ${ping[1]}\n`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '0.0.0.0', resolve);
+  await listen(server, port);
+  let requests = 0;
+  const http = createHttpServer((_req, res) => {
+    requests += 1;
+    res.setHeader('Connection', 'close');
+    res.end(`${name}\n`);
   });
+  if (httpPort > 0) await listen(http, httpPort);
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline && !existsSync(stopFile)) await sleep(250);
   for (const s of sockets) s.destroy();
   await new Promise((r) => server.close(r));
-  process.stdout.write(`${JSON.stringify({ name, port, accepted })}\n`);
+  if (httpPort > 0) await new Promise((r) => http.close(r));
+  process.stdout.write(`${JSON.stringify({ name, port, accepted, httpPort, requests })}\n`);
 }
 
 interface Connection {
@@ -154,12 +167,12 @@ async function client(host: string, port: number, count: number, intervalMs: num
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === 'serve') {
-  const [name = '', port = '0', seconds = '60', stopFile = ''] = args;
-  await serve(name, Number(port), Number(seconds), stopFile);
+  const [name = '', port = '0', seconds = '60', stopFile = '', httpPort = '0'] = args;
+  await serve(name, Number(port), Number(seconds), stopFile, Number(httpPort));
 } else if (mode === 'client') {
   const [host = '', port = '0', count = '3', intervalMs = '1000', timeoutMs = '10000', seconds = '60', stopFile = ''] = args;
   await client(host, Number(port), Number(count), Number(intervalMs), Number(timeoutMs), Number(seconds), stopFile);
 } else {
-  process.stderr.write('usage: long-lived.js serve NAME PORT SECONDS STOPFILE | client HOST PORT CONNECTIONS INTERVAL_MS TIMEOUT_MS SECONDS STOPFILE\n');
+  process.stderr.write('usage: long-lived.js serve NAME PORT SECONDS STOPFILE [HTTP_PORT] | client HOST PORT CONNECTIONS INTERVAL_MS TIMEOUT_MS SECONDS STOPFILE\n');
   process.exit(2);
 }
