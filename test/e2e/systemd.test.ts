@@ -580,12 +580,15 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     const killedAt = Date.now();
     killedDuring[seen] = (killedDuring[seen] ?? 0) + 1;
     let next = 0;
-    // one systemctl a second: a tighter poll would take CPU from the daemon it waits for
+    // READY follows the new daemon's first successful run, which writes the state file: systemd is asked
+    // (a process, that would take CPU from the daemon it waits for) only once that file names a new pid
     await until(`${what}: lvslabd@ds restarted and READY`, 120_000, async () => {
+      const state = await dsState();
+      if (state === undefined || state.pid === pid) return false;
       const shown = (await systemctl('show', '-p', 'MainPID', '-p', 'ActiveState', 'lvslabd@ds')).stdout;
       next = Number(/^MainPID=(\d+)$/m.exec(shown)?.[1] ?? 0);
       return next !== pid && next > 0 && /^ActiveState=active$/m.test(shown);
-    }, 1000).catch(async (e: Error) => {
+    }, 250).catch(async (e: Error) => {
       const journal = (await run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'short-precise', '-n', '60'])).stdout;
       throw new Error(`${e.message}; the journal's last lines:\n${journal}`);
     });
@@ -630,9 +633,11 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   // ipvsadm -R (keep's rs2 back from weight 0, the 10 services deleted), else the reconcile's batches.
   const toB = [['ipset restore'], ['ipvsadm -R'], ['iptables-restore']];
   const toA = ['ipvsadm -R', 'iptables-restore', 'ipset restore'];
+  // ds's daemon: systemd's MainPID once, then the pid each kill's restart brings (a daemon that restarted
+  // otherwise fails the next convergedTo, which wants a run of this pid)
+  let pid = await mainPid('lvslabd@ds');
   for (let i = 1; i <= RELOADS; i++) {
     if (i % 10 === 1) progress(`reload ${i}, ${kills} kills, kill → READY ${restartMs.join(' ')} ms`);
-    const pid = await mainPid('lvslabd@ds');
     if (i % 10 === 0) {
       const bad = labs.broken[(i / 10 - 1) % labs.broken.length]!;
       await writeFile(installed, bad.text);
@@ -649,14 +654,13 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     const since = Date.now();
     await writeFile(installed, labs[variant]);
     process.kill(pid, 'SIGHUP');
-    let now = pid;
     // 19 kills here (reloads 3, 8, …, 93), the 20th after the loop (of 100 reloads)
     if (i % 5 === 3 && i < RELOADS - 2) {
-      now = await killMidApply(pid, variant === 'B' ? toB[killedOn.B % toB.length]! : toA, `reload ${i} (kill ${kills + 1}, to ${variant})`);
+      pid = await killMidApply(pid, variant === 'B' ? toB[killedOn.B % toB.length]! : toA, `reload ${i} (kill ${kills + 1}, to ${variant})`);
       kills += 1;
       killedOn[variant] += 1;
     }
-    await convergedTo(variant, now, since, `reload ${i}`);
+    await convergedTo(variant, pid, since, `reload ${i}`);
     current = variant;
     if (i === 1) {
       // keep exists now: the long-lived connections open one after the other, so rr puts them on rs1, rs2, rs1
@@ -675,7 +679,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   // the error, and systemd starts it again and again).
   const drainStart = (await dsState())?.last?.drainStarts[KEEP_RS2];
   t.is(typeof drainStart, 'number', 'keep\'s rs2 is draining, with its start in the state file');
-  const pid = await mainPid('lvslabd@ds');
+  t.is(await mainPid('lvslabd@ds'), pid, 'one daemon since the last kill');
   await writeFile(installed, labs.B);
   await ok(inNs('svc-ds', ['ipset', 'flush', 'LVSLAB-bulk']));
   const since = Date.now();
