@@ -487,11 +487,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The soak's labs. A: the installed lab without its health checks (so a weight 0 can only come from a
 // drain), a drain timeout of 180 s (longer than any stay on B, a kill and restart included, in the slow
-// emulated VM: the loop never cuts the drained server's long-lived connection), and a second service on the VIP, `keep` (port 8411), whose real
-// servers are the long-lived servers of test/e2e/long-lived.ts on port 8081 (the built-in backend closes
-// every connection). B: A with a large apply that does not touch `web` (10 more services, a blocklist of
-// 1000 addresses) and without keep's rs2, which therefore drains: weight 0, kept while its long-lived
-// connection lives, deleted once it has none (or at the drain timeout). Broken: A with one schema error each.
+// emulated VM: the loop never cuts the drained server's long-lived connection), and a second service on
+// the VIP, `keep` (port 8411), whose real servers are the long-lived servers of test/e2e/long-lived.ts
+// on port 8081 (the built-in backend closes every connection). B: A with a large apply that does not
+// touch `web` (10 more services, a blocklist of 1000 addresses) and without keep's rs2, which therefore
+// drains: weight 0, kept while its long-lived connection lives, deleted once it has none (or at the
+// drain timeout). Broken: A with one schema error each.
 const DRAIN_S = 180;
 /** 100 (the issue's); LVSLAB_SOAK_RELOADS=20 runs a fifth of it (4 kills), to look into a failure. */
 const RELOADS = Number(process.env.LVSLAB_SOAK_RELOADS ?? 100);
@@ -663,7 +664,8 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     await convergedTo(variant, pid, since, `reload ${i}`);
     current = variant;
     if (i === 1) {
-      // keep exists now: the long-lived connections open one after the other, so rr puts them on rs1, rs2, rs1
+      // keep exists now: the long-lived connections open one after the other, so rr spreads them over rs1
+      // and rs2 (two on one, one on the other; CI's run: rs2, rs1, rs2)
       longLived = background('svc-client', [`${root}dist/test/e2e/long-lived.js`, 'client', '10.10.0.1', '8411', '3', '1000', '10000', String(limitS), stop.longLived], (limitS + 60) * 1000);
       await until('3 long-lived connections open, one or more on keep\'s rs2', 60_000, async () => {
         const active = await keepActiveConns();
