@@ -18,7 +18,7 @@ import { loadLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { buildTopology, removeTopology } from '../../daemon/lab/namespace-lab.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
-import { inNs, ok, root, run, until } from './helpers.js';
+import { inNs, ok, root, run, sleep, until } from './helpers.js';
 
 const labFile = 'test/fixtures/labs/svc.yaml';
 const source = `${root}${labFile}`;
@@ -479,11 +479,8 @@ const dsState = async (): Promise<SoakState | undefined> => {
     return undefined; // being replaced, or not yet written by a restarted daemon
   }
 };
-const allExitCodes = Array.from({ length: 256 }, (_, i) => i);
-/** A bounded background process in a namespace of the lab, with its own time limit (the helpers' is 5 min). */
-const background = (ns: string, argv: string[], timeoutMs: number) =>
-  runner.run(['ip', 'netns', 'exec', ns, process.execPath, ...argv], { okExitCodes: allExitCodes, timeoutMs });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A bounded background node program in a namespace of the lab, with its own time limit (the helpers' is 5 min). */
+const background = (ns: string, argv: string[], timeoutMs: number) => inNs(ns, [process.execPath, ...argv], undefined, timeoutMs);
 
 // The soak's labs. A: the installed lab without its health checks (so a weight 0 can only come from a
 // drain), a drain timeout of 180 s (longer than any stay on B, a kill and restart included, in the slow
