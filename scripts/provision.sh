@@ -2,22 +2,23 @@
 # Makes this machine one node of an lvslab lab, run by systemd: scripts/provision.sh NODE [LAB.yaml]
 # (LAB.yaml relative to the lvslab folder this script is in; default labs/seed.yaml). Vagrant runs it on
 # each VM from the synced folder /vagrant. Idempotent: a second run changes nothing and says so.
-#   1. the tools: ipvsadm ipset conntrack iptables curl nodejs (20 or newer) npm, and what npm needs to
-#      build the one native module (g++ make python3) — apt-get only for what is missing;
-#   2. lvslab in /opt/lvslab: the bundled programs (built here when the folder has none, or older
-#      than its sources), labs, unit, and its runtime modules (npm ci --omit=dev; the native module is
-#      compiled only when the build's copy does not load here) — only once the lab file passed
-#      lvslab's own validation and holds NODE, so a bad lab installs nothing;
+#   1. the tools: ipvsadm ipset conntrack iptables curl nodejs (20 or newer) — apt-get only for what is
+#      missing;
+#   2. lvslab in /opt/lvslab: dist/ as built (the two bundled programs and, in dist/node_modules, the
+#      one native module with the addon compiled by the build; it is compiled again here, with npm and
+#      g++, only when that copy does not load in this machine's node), labs, unit — only once the lab
+#      file passed lvslab's own validation and holds NODE, so a bad lab installs nothing. A folder with
+#      no build (or one older than its sources) is built first in a scratch copy (npm ci: network);
 #   3. the lab file as /etc/lvslab/lab.yaml;
 #   4. the unit lvslabd@.service, and lvslabd@NODE enabled and running (restarted when something it
 #      runs changed).
+# Vagrant uploads this script and runs the copy (/tmp/vagrant-shell): the lvslab folder is then the
+# synced folder, /vagrant (LVSLAB_SYNCED_FOLDER).
 set -euo pipefail
 
 usage="usage: scripts/provision.sh NODE [LAB.yaml]"
 node_name=${1:?$usage}
-src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 lab_file=${2:-labs/seed.yaml}
-case "$lab_file" in /*) ;; *) lab_file="$src/$lab_file" ;; esac
 prefix=/opt/lvslab
 etc=/etc/lvslab
 unit_dir=/etc/systemd/system
@@ -28,23 +29,31 @@ die() { echo "provision $node_name: $*" >&2; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "run as root"
 [[ "$node_name" =~ ^[a-z][a-z0-9-]{0,14}$ ]] || die "NODE '$node_name' is not a node name (lowercase letters, digits, '-')"
+lvslab_folder() { [ -f "$1/package.json" ] && [ -d "$1/labs" ] && [ -f "$1/systemd/lvslabd@.service" ]; }
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+synced=${LVSLAB_SYNCED_FOLDER:-/vagrant}
+if ! lvslab_folder "$src"; then
+  lvslab_folder "$synced" || die "neither $src (this script's folder's parent) nor $synced (Vagrant's synced folder) is an lvslab folder: run scripts/provision.sh of an lvslab checkout"
+  src=$synced
+fi
+cd "$src"
+case "$lab_file" in /*) ;; *) lab_file="$src/$lab_file" ;; esac
 [ -f "$lab_file" ] || die "no lab file $lab_file"
 
 # 1. packages ------------------------------------------------------------------------------------
-missing=()
-for pair in ipvsadm:ipvsadm ipset:ipset conntrack:conntrack iptables:iptables curl:curl \
-            node:nodejs npm:npm g++:g++ make:make python3:python3 modprobe:kmod ip:iproute2; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
+# apt-get install what is missing from PAIRS (command:package ...); records what changed
+install_missing() {
+  local pair missing=()
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}"); done
+  [ "${#missing[@]}" -gt 0 ] || return 1
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   changed+=("packages: ${missing[*]}")
-else
-  say "packages: all present"
-fi
+}
+install_missing ipvsadm:ipvsadm ipset:ipset conntrack:conntrack iptables:iptables curl:curl \
+  node:nodejs modprobe:kmod ip:iproute2 || say "packages: all present"
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: lvslab needs 20 or newer (Debian 13 ships 20)"
 
@@ -58,10 +67,12 @@ put() {
 }
 
 bundles=(dist/bin/lvslab.js dist/bin/lvslabd.js)
+modules=dist/node_modules
 stale=$(find "$src/daemon" -name '*.ts' -newer "$src/dist/bin/lvslabd.js" -print -quit 2>/dev/null || echo missing)
-if [ ! -f "$src/dist/bin/lvslab.js" ] || [ -n "$stale" ]; then
-  # no built output in the synced folder (or older than its sources): bundle it in a scratch copy
+if [ ! -f "$src/dist/bin/lvslab.js" ] || [ ! -d "$src/$modules/unix-dgram" ] || [ -n "$stale" ]; then
+  # no built output in this folder (or older than its sources): bundle it in a scratch copy
   build=/var/cache/lvslab/build
+  install_missing npm:npm g++:g++ make:make python3:python3 || true
   say "building lvslab in $build (npm ci, esbuild)"
   mkdir -p "$build"
   tar -C "$src" --exclude=./node_modules --exclude=./.git --exclude=./dist -cf - . | tar -C "$build" -xf -
@@ -74,33 +85,31 @@ fi
 node "$built/dist/bin/lvslab.js" check "$lab_file" --node "$node_name" >/dev/null ||
   die "$lab_file cannot be this node's lab (see above); nothing was installed"
 for f in "${bundles[@]}"; do put "$built/$f" "$prefix/$f" 0755; done
-for f in package.json package-lock.json README.md systemd/lvslabd@.service labs/*.yaml; do
-  put "$src/$f" "$prefix/$f" 0644
+for f in package.json README.md systemd/lvslabd@.service labs/*.yaml; do
+  put "$f" "$prefix/$f" 0644
+done
+# earlier versions installed the runtime modules with npm into $prefix/node_modules
+for old in "$prefix/node_modules" "$prefix/package-lock.json"; do
+  [ ! -e "$old" ] || { rm -rf "$old"; changed+=("removed $old"); }
 done
 
-# runtime modules, again only when the lockfile changed. The one native module, unix-dgram (sd_notify),
-# is compiled only when the build's own copy cannot be used: that copy (the built folder's node_modules)
-# must be the same version and load in this machine's node (another OS, CPU or node ABI does not), as
-# compiling it takes minutes on an emulated VM.
-stamp="$prefix/node_modules/.lvslab-lock.sha256"
-want=$(sha256sum "$prefix/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "npm ci --omit=dev --ignore-scripts in $prefix"
-  (cd "$prefix" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null)
-  addon=node_modules/unix-dgram
-  version() { node -p "require('$1/package.json').version" 2>/dev/null || echo none; }
-  loads() { (cd "$prefix" && node -e "require('unix-dgram')" >/dev/null 2>&1); }
-  if [ -d "$built/$addon/build/Release" ] && [ "$(version "$built/$addon")" = "$(version "$prefix/$addon")" ] &&
-     cp -a "$built/$addon/build" "$prefix/$addon/" && loads; then
-    say "unix-dgram: the build's compiled addon loads here, not compiled again"
-  else
-    rm -rf "${prefix:?}/$addon/build"
-    say "unix-dgram: compiling the addon (npm rebuild)"
-    (cd "$prefix" && npm rebuild unix-dgram --no-audit --no-fund --loglevel=error >/dev/null)
-    loads || die "unix-dgram does not load after npm rebuild in $prefix"
-  fi
-  echo "$want" > "$stamp"
-  changed+=("$prefix/node_modules")
+# The native module, unix-dgram (sd_notify), with the addon as the build compiled it. Copied when its
+# files (the compiled addon aside) differ; compiled here only when the addon does not load in this
+# machine's node (another OS, CPU or node ABI than the build's): minutes under emulation.
+if ! diff -rq -x build "$built/$modules" "$prefix/$modules" >/dev/null 2>&1; then
+  rm -rf "${prefix:?}/$modules"
+  mkdir -p "$prefix/dist"
+  cp -a "$built/$modules" "$prefix/$modules"
+  changed+=("$prefix/$modules")
+fi
+addon_loads() { (cd "$prefix/dist/bin" && node -e "require('unix-dgram')" >/dev/null 2>&1); }
+if ! addon_loads; then
+  install_missing npm:npm g++:g++ make:make python3:python3 || true
+  say "unix-dgram: the build's addon does not load here: compiling it (npm rebuild)"
+  rm -rf "${prefix:?}/$modules/unix-dgram/build"
+  (cd "$prefix/dist" && npm rebuild unix-dgram --no-audit --no-fund --loglevel=error >/dev/null)
+  addon_loads || die "unix-dgram does not load after npm rebuild in $prefix/dist"
+  changed+=("compiled $prefix/$modules/unix-dgram")
 fi
 
 wrapper=$(mktemp)

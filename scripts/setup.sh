@@ -4,7 +4,8 @@
 #   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
 #   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
 #   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby;
-#     keepalived, whose virtual servers live beside lvslab's in the neighbours test)
+#     keepalived, whose virtual servers live beside lvslab's in the neighbours test; vagrant-libvirt,
+#     libvirt, debootstrap and qemu for the lab as real VMs, scripts/vagrant-e2e.sh)
 #   - node modules (npm ci) and the TypeScript build (dist/)
 set -euo pipefail
 for_tests=no
@@ -30,6 +31,13 @@ if [ "$for_tests" = yes ]; then
   command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
   command -v vagrant >/dev/null 2>&1 || need+=(vagrant)
   command -v keepalived >/dev/null 2>&1 || need+=(keepalived)
+  # the lab as VMs (scripts/vagrant-e2e.sh): libvirt, its Vagrant provider, and what builds the box
+  dpkg -s vagrant-libvirt >/dev/null 2>&1 || need+=(vagrant-libvirt)
+  command -v libvirtd >/dev/null 2>&1 || need+=(libvirt-daemon-system)
+  command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+  command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+  command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
+  command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 fi
 if [ "${#need[@]}" -gt 0 ]; then
   echo "setup: installing ${need[*]}"

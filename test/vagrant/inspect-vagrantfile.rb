@@ -1,7 +1,7 @@
 # Evaluates the project's Vagrantfile against a stand-in for Vagrant that records every setting, and
 # prints what it configured as JSON: the box, the synced folder, the provider settings and, per machine,
 # hostname, networks and provisioners. Used by test/unit/vagrant/vagrantfile.test.ts.
-#   ruby test/vagrant/inspect-vagrantfile.rb [VAGRANTFILE]   (LVSLAB_LAB chooses the lab as for vagrant)
+#   ruby test/vagrant/inspect-vagrantfile.rb [VAGRANTFILE [VAGRANT-ARGS ...]]   (LVSLAB_LAB chooses the lab as for vagrant)
 require "json"
 
 # Records `x.name = v` as a setting, `x.name(args) { |c| ... }` as a call with a nested record, and
@@ -47,7 +47,8 @@ module Vagrant
   end
 end
 
-vagrantfile = File.expand_path(ARGV[0] || "Vagrantfile")
+# the arguments after the file are vagrant's own (ARGV as the Vagrantfile sees it: `up`, `ssh`, ...)
+vagrantfile = File.expand_path(ARGV.shift || "Vagrantfile")
 # the Vagrantfile's own __dir__ must be its folder, as when vagrant loads it
 eval(File.read(vagrantfile), TOPLEVEL_BINDING, vagrantfile) # rubocop:disable Security/Eval
 puts JSON.pretty_generate(Vagrant.configs)

@@ -4,6 +4,7 @@
  * file, and by `vagrant validate` itself (Debian's vagrant package; scripts/test.sh installs it).
  */
 import test from 'ava';
+import { existsSync } from 'node:fs';
 import pino from 'pino';
 import { loadLab } from '../../../daemon/config/load.js';
 import { createRunner } from '../../../daemon/kernel/runner.js';
@@ -54,6 +55,43 @@ test('a Debian 13 box (Node.js 20 in its own packages), 512 MB under libvirt and
   const providers = Object.fromEntries(calls(config.vm, 'provider').map((p) => [p.args[0], p.block]));
   t.like(providers, { libvirt: { memory: 512 }, virtualbox: { memory: 512 } });
   t.like(calls(config.vm, 'synced_folder')[0], { args: ['.', '/vagrant'], options: { type: 'rsync' } });
+});
+
+test('the rsync excludes are anchored at the folder: the build\'s dist/node_modules (the compiled addon) is synced', async (t) => {
+  const [folder] = calls((await configured()).vm, 'synced_folder');
+  t.deepEqual(folder?.options.rsync__exclude, ['/.git/', '/node_modules/', '/.vagrant/']);
+});
+
+const libvirtOf = (config: Recorded) => calls(config.vm, 'provider').find((p) => p.args[0] === 'libvirt')?.block;
+
+test('LVSLAB_BOX=local: the box of scripts/vagrant-box.sh, and a management network that forwards nowhere', async (t) => {
+  const r = await withLab(undefined, ['env', 'LVSLAB_BOX=local', 'ruby', 'test/vagrant/inspect-vagrantfile.rb']);
+  const [only] = JSON.parse(r.stdout) as { config: Recorded }[];
+  t.is(only!.config.vm?.box, 'lvslab/debian13');
+  t.like(libvirtOf(only!.config), { management_network_mode: 'none', management_network_name: 'lvslab-mgmt' });
+  // the public box keeps libvirt's default management network (NAT): provisioning installs packages
+  t.is(libvirtOf(await configured())?.management_network_mode, undefined);
+});
+
+test('LVSLAB_BOX other than public or local: refused with one message naming the choices', async (t) => {
+  const r = await withLab(undefined, ['env', 'LVSLAB_BOX=trixie', 'ruby', 'test/vagrant/inspect-vagrantfile.rb']);
+  t.is(r.exitCode, 1);
+  t.is(r.stderr.trim(), 'lvslab: LVSLAB_BOX="trixie" is not a box choice: public (debian/trixie64, the default) or local (lvslab/debian13, scripts/vagrant-box.sh)');
+});
+
+test('libvirt\'s driver follows /dev/kvm: kvm where it exists, else qemu (software emulation), said on stderr by vagrant up only', async (t) => {
+  const ssh = await withLab(undefined, ['ruby', 'test/vagrant/inspect-vagrantfile.rb', 'Vagrantfile', 'ssh', 'client']);
+  t.is(ssh.stderr, '', 'nothing said in vagrant ssh');
+  const r = await withLab(undefined, ['ruby', 'test/vagrant/inspect-vagrantfile.rb', 'Vagrantfile', 'up']);
+  const [only] = JSON.parse(r.stdout) as { config: Recorded }[];
+  const driver = libvirtOf(only!.config)?.driver;
+  if (existsSync('/dev/kvm')) {
+    t.is(driver, undefined, 'vagrant-libvirt\'s default, kvm');
+    t.notRegex(r.stderr, /software emulation/);
+  } else {
+    t.is(driver, 'qemu');
+    t.regex(r.stderr, /^lvslab: no \/dev\/kvm here: libvirt runs the VMs under qemu's software emulation \(driver qemu\)/m);
+  }
 });
 
 test('the netmask follows the prefix length', async (t) => {

@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# The lab as four real VMs, booted by Vagrant (libvirt) from the local box, end to end. Run as root from
+# anywhere:   bash scripts/vagrant-e2e.sh
+#   1. the box: scripts/vagrant-box.sh (built once, then reused); libvirt started if it is not running
+#   2. vagrant up of the seed lab with a health check, test/fixtures/labs/seed-checked.yaml
+#      (LVSLAB_BOX=local: provisioning needs no network)
+#   3. vagrant ssh client -c 'sudo lvslab verify': PASS, with the conntrack tuples of the client and,
+#      through its status API, of the director
+#   4. vagrant provision again: every node says "no change", and the lvslabd PIDs stay the same
+#   5. vagrant halt rs1: rs1 at weight 0 on the director once the health check's fall (2 failed
+#      checks) is reached, written at once (ds's journal); the time from rs1 going silent to weight 0
+#      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none
+#   6. vagrant up rs1: back at weight 1, verify passes again
+#   7. vagrant destroy -f: no domain, volume or network of the lab left in libvirt
+# Prints the time of each step and ends with "vagrant-e2e: PASS" (exit 0) or the failing step (exit 1).
+# The VMs' networks forward nowhere: no traffic leaves this machine.
+set -Eeuo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# the seed lab with a health check (the shipped labs have none yet): a halted real server must leave
+export LVSLAB_BOX=local LVSLAB_LAB=test/fixtures/labs/seed-checked.yaml
+export VAGRANT_DEFAULT_PROVIDER=libvirt VAGRANT_CHECKPOINT_DISABLE=1
+virsh=(virsh -q -c qemu:///system)
+# the lab's health check: interval 2 s, timeout 1 s, fall 2; a
+# failing server is checked again 1 s after a failure. Its fall time, the longest a server that stopped
+# answering can keep its weight: the next check up to one interval away, then fall failed checks.
+fall_time_s=$((2 + 2 * (1 + 1)))
+
+work=$(mktemp -d /tmp/lvslab-vagrant.XXXXXX)
+step_started=$SECONDS
+step_name=""
+times=()
+step() { step_name=$1; step_started=$SECONDS; echo "== $1"; }
+done_step() { times+=("$(printf '%-52s %4d s' "$step_name" $((SECONDS - step_started)))"); echo "   ($((SECONDS - step_started)) s)"; }
+print_times() { echo "== times"; printf '   %s\n' "${times[@]}"; }
+fail() {
+  echo "vagrant-e2e: FAIL at '$step_name': $*" >&2
+  exit 1
+}
+# Tears the lab down whatever happened (a destroy that already ran finds nothing to do).
+cleanup() {
+  local rc=$?
+  if [ "$rc" != 0 ]; then
+    echo "-- the lab is being destroyed after the failure" >&2
+    timeout 600 vagrant destroy -f >/dev/null 2>&1 || true
+    [ "${#times[@]}" = 0 ] || print_times
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'echo "vagrant-e2e: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+[ "$(id -u)" = 0 ] || { echo "vagrant-e2e: run as root (libvirt's system instance)" >&2; exit 2; }
+for tool in vagrant:vagrant virsh:libvirt-clients libvirtd:libvirt-daemon-system qemu-system-x86_64:qemu-system-x86 ssh:openssh-client; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || { echo "vagrant-e2e: ${tool%%:*} is missing (apt-get install ${tool#*:} vagrant-libvirt)" >&2; exit 2; }
+done
+vagrant plugin list 2>/dev/null | grep -q '^vagrant-libvirt' ||
+  { echo "vagrant-e2e: the vagrant-libvirt plugin is missing (apt-get install vagrant-libvirt)" >&2; exit 2; }
+if [ ! -f dist/bin/lvslab.js ] || [ ! -d dist/node_modules/unix-dgram ]; then
+  echo "vagrant-e2e: no build in dist/ (npm run build): the VMs install it from the synced folder" >&2; exit 2
+fi
+
+# -- 1 ------------------------------------------------------------------------------------------------
+step "libvirt running"
+if ! "${virsh[@]}" version >/dev/null 2>&1; then
+  if [ "$(cat /proc/1/comm)" = systemd ]; then
+    systemctl start libvirtd.service
+  else
+    # no systemd here (a container): the daemons themselves, as their units would start them
+    pgrep -x virtlogd >/dev/null || virtlogd -d
+    pgrep -x libvirtd >/dev/null || libvirtd -d
+  fi
+  for _ in $(seq 50); do "${virsh[@]}" version >/dev/null 2>&1 && break; sleep 0.2; done
+  "${virsh[@]}" version >/dev/null 2>&1 || fail "libvirtd did not answer on qemu:///system"
+fi
+done_step
+
+step "box lvslab/debian13 (scripts/vagrant-box.sh)"
+bash scripts/vagrant-box.sh
+done_step
+
+# what libvirt holds before: destroy must leave exactly that (the box's image in the pool stays: it is
+# the box, uploaded once by vagrant-libvirt)
+box_volumes=lvslab-VAGRANTSLASH-debian13_vagrant_box_image_0_
+inventory() {
+  { "${virsh[@]}" list --all --name; "${virsh[@]}" net-list --all --name
+    { "${virsh[@]}" vol-list --pool default 2>/dev/null || true; } | awk '{print $1}'; } | sed '/^$/d' | { grep -v "^$box_volumes" || true; } | sort
+}
+prefix="$(basename "$PWD")_"
+if "${virsh[@]}" list --all --name | grep -q "^$prefix"; then
+  echo "vagrant-e2e: libvirt already has domains $prefix*: a lab from this folder is up (vagrant destroy -f first)" >&2
+  exit 2
+fi
+inventory > "$work/before"
+
+# -- 2 ------------------------------------------------------------------------------------------------
+step "vagrant up (4 VMs)"
+timeout 5400 vagrant up > "$work/up.log" 2>&1 || { tail -n 40 "$work/up.log"; fail "vagrant up failed (above)"; }
+grep -E 'provision [a-z0-9-]+: (changed|done|installing|packages)' "$work/up.log" | sed 's/^ *[a-z0-9]*: /   /' || true
+done_step
+
+vagrant ssh-config > "$work/ssh.cfg" 2>/dev/null
+# one command on a VM over plain ssh (vagrant ssh starts Ruby each time): for polling
+on() { local vm=$1; shift; timeout 60 ssh -F "$work/ssh.cfg" -o LogLevel=ERROR "$vm" "$@"; }
+pids() { local n; for n in ds client rs1 rs2; do printf '%s=%s ' "$n" "$(on "$n" systemctl show -p MainPID --value "lvslabd@$n")"; done; }
+# rs1's weight on the director (empty when ds has no such destination)
+rs1_weight() { on ds sudo ipvsadm -Ln -t 10.10.0.1:8410 | awk '$2 == "192.168.113.99:8080" {print $4}'; }
+# output quoted under its step
+quote() { sed 's/^/   | /'; }
+# verify from the client, as a user types it; prints its output, returns its exit code
+verify() { timeout 300 vagrant ssh client -c 'sudo lvslab verify' 2>&1; }
+# verify until it passes (a health check can hold a real server at weight 0 for a while after a boot)
+verify_passes() {
+  local i out
+  for i in $(seq 10); do
+    if out=$(verify); then echo "$out"; return 0; fi
+    echo "   (verify attempt $i did not pass yet)"; sleep 5
+  done
+  echo "$out"; return 1
+}
+
+# -- 3 ------------------------------------------------------------------------------------------------
+step "verify from the client"
+out=$(verify_passes) || { echo "$out"; fail "verify did not pass"; }
+echo "$out" | quote
+grep -q 'verify: PASS' <<< "$out" || fail "no 'verify: PASS'"
+grep -Eq 'conntrack: flows of ([0-9]+)/\1 probes on client, ([0-9]+)/\2 on ds' <<< "$out" ||
+  fail "verify did not read every probe's flow on the client and (status API) on ds"
+done_step
+
+# -- 4 ------------------------------------------------------------------------------------------------
+step "vagrant provision again (no change)"
+before=$(pids)
+timeout 1200 vagrant provision > "$work/provision.log" 2>&1 || { tail -n 40 "$work/provision.log"; fail "vagrant provision failed"; }
+for n in ds client rs1 rs2; do
+  grep -q "provision $n: no change (lvslabd@$n.service active)" "$work/provision.log" ||
+    { grep "provision $n:" "$work/provision.log"; fail "$n's provisioning changed something"; }
+done
+after=$(pids)
+echo "   lvslabd PIDs before: $before"
+echo "   lvslabd PIDs after:  $after"
+[ "$before" = "$after" ] || fail "an lvslabd was restarted"
+done_step
+
+# -- 5 ------------------------------------------------------------------------------------------------
+step "vagrant halt rs1 (weight 0 after fall = 2 failed checks)"
+[ "$(rs1_weight)" = 1 ] || fail "rs1's weight was $(rs1_weight) before the halt"
+# From this machine (.1 on the lab network), every 250 ms: when rs1's HTTP stopped answering, and when
+# the director's status API first showed rs1 unhealthy and at weight 0 in its kernel.
+node --input-type=module -e "$(cat <<'JS'
+const t0 = Date.now(), seen = {};
+const at = (k) => { seen[k] ??= Date.now() - t0; };
+const get = async (url) => { const r = await fetch(url, { signal: AbortSignal.timeout(900) }); if (!r.ok) throw new Error(String(r.status)); return r; };
+while (Date.now() - t0 < 300_000 && seen.weight0 === undefined) {
+  const tick = Date.now();
+  // silent: the first failure after rs1's last answer (a slow answer before the halt does not count)
+  await get('http://192.168.113.99:8080/').then(() => { delete seen.silent; }, () => at('silent'));
+  try {
+    const state = await (await get('http://192.168.113.101:9410/v1/state')).json();
+    const rs1 = state.virtualServers.flatMap((v) => v.realServers).find((r) => r.node === 'rs1');
+    if (rs1?.healthy === false) at('unhealthy');
+    if (rs1?.weight === 0) at('weight0');
+  } catch {}
+  await new Promise((r) => setTimeout(r, Math.max(0, 250 - (Date.now() - tick))));
+}
+console.log(JSON.stringify(seen));
+JS
+)" > "$work/watch.json" &
+watcher=$!
+halt_started=$SECONDS
+timeout 600 vagrant halt rs1 > "$work/halt.log" 2>&1 || { cat "$work/halt.log"; fail "vagrant halt rs1 failed"; }
+echo "   the halt took $((SECONDS - halt_started)) s"
+"${virsh[@]}" domstate "${prefix}rs1" | grep -q 'shut off' || fail "rs1's domain is not shut off after the halt"
+wait "$watcher" || true
+watched=$(cat "$work/watch.json")
+echo "   ms after the halt began: $watched (rs1 silent; ds: rs1 unhealthy; ds: rs1 at weight 0)"
+ms() { node -e "const w = JSON.parse(process.argv[1]); console.log(w[process.argv[2]] ?? -1)" "$watched" "$1"; }
+silent=$(ms silent) zero=$(ms weight0)
+if [ "$silent" -lt 0 ] || [ "$zero" -lt 0 ]; then fail "rs1 did not go silent, or never reached weight 0: $watched"; fi
+echo "   rs1 at weight 0 $((zero - silent)) ms after it went silent (seen from here; the fall time is ${fall_time_s} s)"
+# In ds's own terms, which do not depend on how much CPU the emulated VMs got: the transition came
+# after exactly `fall` (2) failed checks, and its weight went to the kernel at once (keepalived's way).
+on ds sudo journalctl -u lvslabd@ds --since=-10min -o short-iso-precise --no-pager > "$work/ds.journal"
+grep -E 'rs1 192\.168\.113\.99:8080 \(web\) DOWN after 2 failures' "$work/ds.journal" | tail -n 1 | quote
+grep -qE 'rs1 192\.168\.113\.99:8080 \(web\) DOWN after 2 failures' "$work/ds.journal" ||
+  fail "ds's journal has no 'rs1 ... DOWN after 2 failures'"
+grep -E 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "$work/ds.journal" | tail -n 1 | quote
+grep -qE 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "$work/ds.journal" ||
+  fail "ds's journal has no direct write of rs1's weight 0"
+[ "$(rs1_weight)" = 0 ] || fail "ipvsadm on ds shows rs1 at weight $(rs1_weight)"
+out=$(verify) && fail "verify passed with rs1 down: $out"
+echo "$out" | quote
+grep -Eq 'answered — rs1 0, rs2 [0-9]+' <<< "$out" || fail "verify's failure does not show rs1 answering none"
+done_step
+
+# -- 6 ------------------------------------------------------------------------------------------------
+step "vagrant up rs1 (back in rotation)"
+timeout 1200 vagrant up rs1 > "$work/up-rs1.log" 2>&1 || { tail -n 40 "$work/up-rs1.log"; fail "vagrant up rs1 failed"; }
+up_done=$SECONDS
+weight=$(rs1_weight)
+while [ "$weight" != 1 ] && [ $((SECONDS - up_done)) -le 120 ]; do sleep 1; weight=$(rs1_weight); done
+echo "   rs1 at weight ${weight:-none} $((SECONDS - up_done)) s after vagrant up returned"
+[ "$weight" = 1 ] || fail "rs1 did not come back to weight 1"
+out=$(verify_passes) || { echo "$out"; fail "verify did not pass with rs1 back"; }
+grep -m1 'verify: PASS' <<< "$out" | quote
+done_step
+
+# -- 7 ------------------------------------------------------------------------------------------------
+step "vagrant destroy -f (nothing left)"
+timeout 600 vagrant destroy -f > "$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; fail "vagrant destroy failed"; }
+inventory > "$work/after"
+if ! diff -u "$work/before" "$work/after" > "$work/left" 2>&1; then
+  cat "$work/left"; fail "libvirt holds something it did not hold before vagrant up (diff above)"
+fi
+echo "   libvirt holds what it held before: $(wc -l < "$work/after") domain(s), network(s) and volume(s)"
+done_step
+
+print_times
+echo "vagrant-e2e: PASS"
