@@ -4,12 +4,19 @@
 #   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
 #   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
 #   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby;
-#     keepalived, whose virtual servers live beside lvslab's in the neighbours test; vagrant-libvirt,
-#     libvirt, debootstrap and qemu for the lab as real VMs, scripts/vagrant-e2e.sh)
+#     keepalived, whose virtual servers live beside lvslab's in the neighbours test)
+#   - with --for-vagrant: what the lab as real VMs needs (scripts/vagrant-e2e.sh): vagrant-libvirt,
+#     libvirt, debootstrap, qemu
 #   - node modules (npm ci) and the TypeScript build (dist/)
 set -euo pipefail
-for_tests=no
-[ "${1:-}" != --for-tests ] || for_tests=yes
+for_tests=no for_vagrant=no
+for arg in "$@"; do
+  case "$arg" in
+    --for-tests) for_tests=yes ;;
+    --for-vagrant) for_vagrant=yes ;;
+    *) echo "setup: unknown option '$arg' (usage: setup.sh [--for-tests] [--for-vagrant])" >&2; exit 2 ;;
+  esac
+done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ "$(id -u)" != 0 ]; then
@@ -31,7 +38,10 @@ if [ "$for_tests" = yes ]; then
   command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
   command -v vagrant >/dev/null 2>&1 || need+=(vagrant)
   command -v keepalived >/dev/null 2>&1 || need+=(keepalived)
-  # the lab as VMs (scripts/vagrant-e2e.sh): libvirt, its Vagrant provider, and what builds the box
+fi
+if [ "$for_vagrant" = yes ]; then
+  # the lab as VMs (scripts/vagrant-e2e.sh): Vagrant, libvirt, its Vagrant provider, what builds the box
+  command -v vagrant >/dev/null 2>&1 || need+=(vagrant)
   dpkg -s vagrant-libvirt >/dev/null 2>&1 || need+=(vagrant-libvirt)
   command -v libvirtd >/dev/null 2>&1 || need+=(libvirt-daemon-system)
   command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)

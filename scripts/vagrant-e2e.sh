@@ -123,8 +123,10 @@ step "verify from the client"
 out=$(verify_passes) || { echo "$out"; fail "verify did not pass"; }
 echo "$out" | quote
 grep -q 'verify: PASS' <<< "$out" || fail "no 'verify: PASS'"
-grep -Eq 'conntrack: flows of ([0-9]+)/\1 probes on client, ([0-9]+)/\2 on ds' <<< "$out" ||
-  fail "verify did not read every probe's flow on the client and (status API) on ds"
+# every probe's flow on the client; on ds, read through its status API at the end, the flows IPVS still
+# keeps (a slow run can outlast the first probes' entries there, which verify accepts)
+grep -Eq 'conntrack: flows of ([0-9]+)/\1 probes on client, [1-9][0-9]*/[0-9]+ on ds' <<< "$out" ||
+  fail "verify did not read every probe's flow on the client, or none on ds (status API)"
 done_step
 
 # -- 4 ------------------------------------------------------------------------------------------------
