@@ -41,15 +41,16 @@ case "$lab_file" in /*) ;; *) lab_file="$src/$lab_file" ;; esac
 [ -f "$lab_file" ] || die "no lab file $lab_file"
 
 # 1. packages ------------------------------------------------------------------------------------
-# apt-get install what is missing from PAIRS (command:package ...); records what changed
+# apt-get install what is missing from PAIRS (command:package ...); records what changed; returns 1 when
+# nothing was missing. (Called in `||` lists, where set -e does not apply: each failure dies explicitly.)
 install_missing() {
   local pair missing=()
   for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}"); done
   [ "${#missing[@]}" -gt 0 ] || return 1
   say "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get update -q >/dev/null || die "apt-get update failed"
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
   changed+=("packages: ${missing[*]}")
 }
 install_missing ipvsadm:ipvsadm ipset:ipset conntrack:conntrack iptables:iptables curl:curl \
