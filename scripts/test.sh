@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # VAGRANT_E2E=1 also runs the lab as four real VMs, scripts/vagrant-e2e.sh, after the end-to-end tests
-# (about 25 min more under software emulation: outside CI's budget, so not by default)
+# (about 13 min more under software emulation, and 2.5 min to build the box once: outside CI's budget, so not by default)
 vagrant_e2e=${VAGRANT_E2E:-0}
 setup=(--for-tests)
 [ "$vagrant_e2e" != 1 ] || setup+=(--for-vagrant)
