@@ -182,12 +182,15 @@ echo "   rs1 at weight 0 $((zero - silent)) ms after it went silent (seen from h
 # In ds's own terms, which do not depend on how much CPU the emulated VMs got: the transition came
 # after exactly `fall` (2) failed checks, and its weight went to the kernel at once (keepalived's way).
 on ds sudo journalctl -u lvslabd@ds --since=-10min -o short-iso-precise --no-pager > "$work/ds.journal"
-grep -E 'rs1 192\.168\.113\.99:8080 \(web\) DOWN after 2 failures' "$work/ds.journal" | tail -n 1 | quote
-grep -qE 'rs1 192\.168\.113\.99:8080 \(web\) DOWN after 2 failures' "$work/ds.journal" ||
-  fail "ds's journal has no 'rs1 ... DOWN after 2 failures'"
-grep -E 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "$work/ds.journal" | tail -n 1 | quote
-grep -qE 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "$work/ds.journal" ||
-  fail "ds's journal has no direct write of rs1's weight 0"
+# the last line of ds's journal matching PATTERN, quoted; fails naming WHAT when there is none
+journal_line() {
+  local line
+  line=$(grep -E "$1" "$work/ds.journal" | tail -n 1) || true
+  [ -n "$line" ] || fail "ds's journal has no $2"
+  quote <<< "$line"
+}
+journal_line 'rs1 192\.168\.113\.99:8080 \(web\) DOWN after 2 failures' "'rs1 ... DOWN after 2 failures'"
+journal_line 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "direct write of rs1's weight 0"
 [ "$(rs1_weight)" = 0 ] || fail "ipvsadm on ds shows rs1 at weight $(rs1_weight)"
 out=$(verify) && fail "verify passed with rs1 down: $out"
 echo "$out" | quote
