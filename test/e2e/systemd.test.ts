@@ -77,8 +77,11 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
+  const started = Date.now();
   await uninstall();
+  const uninstalled = Date.now();
   if (lab) await removeTopology(lab, runner);
+  process.stderr.write(`systemd tests' cleanup: uninstall ${uninstalled - started} ms, topology removed ${Date.now() - uninstalled} ms\n`);
 });
 
 test.serial('provision.sh refuses a bad node name and a lab without the node, and installs nothing', async (t) => {
@@ -520,7 +523,24 @@ function soakLabs(text: string) {
     { why: /weigth/, text: a.replace('{ node: rs1, port: 8081, weight: 1 }', '{ node: rs1, port: 8081, weigth: 1 }') },
     { why: /soon/, text: a.replace(`drain: { timeout: ${DRAIN_S}s }`, 'drain: { timeout: soon }') },
   ];
-  return { A: a, B: b, broken };
+  return { unchecked: text.replace(httpCheck, ''), A: a, B: b, broken };
+}
+
+/**
+ * One line per failed request of the soak's load: when it was sent (s into the soak) and the soak's
+ * last step before it, so that a failure names what it fell in.
+ */
+function failedRequestSteps(
+  load: { startedAt: number; timeline: readonly { at: number; ok: boolean }[] },
+  events: readonly { at: number; what: string }[],
+  soakStarted: number,
+): string[] {
+  const seconds = (at: number) => `${((at - soakStarted) / 1000).toFixed(1)} s`;
+  return load.timeline.filter((r) => !r.ok).map((r) => {
+    const sent = load.startedAt + r.at;
+    const before = events.filter((e) => e.at <= sent).at(-1);
+    return `a request failed, sent at ${seconds(sent)}; the step before: ${before === undefined ? 'none' : `${seconds(before.at)} ${before.what}`}`;
+  });
 }
 
 /** Counts each variant must have once applied (rules and sets are counted at its first convergence). */
@@ -535,18 +555,34 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   const soakStarted = Date.now();
   /** A line on stderr while the soak runs (ava prints t.log only at the end). */
   const progress = (line: string) => process.stderr.write(`soak ${Math.round((Date.now() - soakStarted) / 1000)} s: ${line}\n`);
+  /** What the soak did and when (epoch ms): a failed request is reported with the step it fell in. */
+  const events: { at: number; what: string }[] = [];
+  const event = (what: string) => events.push({ at: Date.now(), what });
   const labText = readFileSync(source, 'utf8');
   const labs = soakLabs(labText);
   const dir = await mkdtemp('/tmp/lvslab-soak-');
   const stop = { load: `${dir}/load.stop`, longLived: `${dir}/long-lived.stop`, servers: `${dir}/servers.stop` };
   t.teardown(async () => {
+    const started = Date.now();
     for (const file of Object.values(stop)) await writeFile(file, ''); // every background process ends
     await reloadDs(labText);
+    progress(`teardown: ds reloaded with the installed lab in ${Date.now() - started} ms`);
   });
   // Only the director's daemon is under test. The others stop, and what they made stays (a daemon that
   // stops leaves the kernel as it is): the client's route to the VIP, the real servers' addresses. Their
   // reconciles every 5 s took a fifth of the emulated CPUs from the director's; the real servers'
   // built-in HTTP backends (port 8080) are replaced by long-lived.js, which answers as they do.
+  // web's health check goes first: while long-lived.js starts (seconds in the emulated VM) nothing
+  // answers on 8080, and 3 failed checks would take both real servers to weight 0, where IPVS refuses
+  // new connections (ICMP port unreachable: ECONNREFUSED) until they rise again, as the load begins.
+  const unchecked = Date.now();
+  await reloadDs(labs.unchecked);
+  await until('ds converged without web\'s health check, both real servers at weight 1', 60_000, async () => {
+    const state = await dsState();
+    const converged = state !== undefined && state.converged && Date.parse(state.updatedAt) - (state.last?.durationMs ?? Infinity) >= unchecked;
+    return converged && (await ipvs()).match(/^-a -t 10\.10\.0\.1:8410 -r \S+ -m -w 1$/gm)?.length === 2;
+  }, 250);
+  event('the daemons of client, rs1 and rs2 stop');
   await ok(systemctl('stop', 'lvslabd@client', 'lvslabd@rs1', 'lvslabd@rs2'));
   // every background process ends by itself at the soak's own time limit
   const limitS = 40 * 60;
@@ -555,6 +591,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     const listening = await Promise.all(['rs1', 'rs2'].map((n) => inNs(`svc-${n}`, ['ss', '-Hltn', '( sport = :8080 or sport = :8081 )'])));
     return listening.every((r) => r.stdout.trim().split('\n').filter(Boolean).length === 2);
   }, 500);
+  event('rs1 and rs2 listen (long-lived.js); the load starts');
   const load = background('svc-client', [`${root}dist/test/e2e/load-client.js`, 'http://10.10.0.1:8410/', '2', String(limitS), stop.load, '10000'], (limitS + 60) * 1000);
   let longLived: ReturnType<typeof background> | undefined;
 
@@ -576,6 +613,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     if (seen === undefined) throw new Error(`${what}: no ${targets.join(' or ')} of lvslabd (pid ${pid}) seen within 30 s`);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
+    event(`${what}: kill -9 during ${seen}`);
     killedDuring[seen] = (killedDuring[seen] ?? 0) + 1;
     let next = 0;
     // READY follows the new daemon's first successful run, which writes the state file: systemd is asked
@@ -591,6 +629,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
       throw new Error(`${e.message}; the journal's last lines:\n${journal}`);
     });
     restartMs.push(Date.now() - killedAt);
+    event(`${what}: READY again (pid ${next})`);
     return next;
   };
 
@@ -639,6 +678,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     if (i % 10 === 0) {
       const bad = labs.broken[(i / 10 - 1) % labs.broken.length]!;
       await writeFile(installed, bad.text);
+      event(`reload ${i}: broken (${bad.why.source})`);
       process.kill(pid, 'SIGHUP');
       let problems: readonly string[] = [];
       await until(`reload ${i}: refused`, 30_000, async () => (problems = (await dsState())?.reloadProblems ?? []).length > 0, 250);
@@ -651,6 +691,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     const variant = good % 2 === 1 ? 'A' : 'B';
     const since = Date.now();
     await writeFile(installed, labs[variant]);
+    event(`reload ${i}: to ${variant}`);
     process.kill(pid, 'SIGHUP');
     // 19 kills here (reloads 3, 8, …, 93), the 20th after the loop (of 100 reloads)
     if (i % 5 === 3 && i < RELOADS - 2) {
@@ -659,6 +700,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
       killedOn[variant] += 1;
     }
     await convergedTo(variant, pid, since, `reload ${i}`);
+    event(`reload ${i}: converged on ${variant}`);
     current = variant;
     if (i === 1) {
       // keep exists now: the long-lived connections open one after the other, so rr spreads them over rs1
@@ -695,6 +737,7 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
     ms: number; sent: number; ok: number; failed: number; replaced: number; connections: { index: number; servers: string[]; sent: number; failed: number; replaced: number; failures: Record<string, number> }[];
   };
   const stoppedAt = Date.now();
+  event('the long-lived connections ended');
   await until('keep\'s rs2 deleted', (DRAIN_S + 60) * 1000, async () => (await keepRs2Weight()) === undefined, 500);
   const deletedAfter = Date.now() - (drainStart ?? 0);
   const afterStop = Date.now() - stoppedAt;
@@ -702,7 +745,9 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   t.deepEqual(await ownedCounts(), { ...expected.B, ipvs: VARIANT_COUNTS.B.ipvs - 1 }, 'B with keep\'s rs2 drained');
 
   await writeFile(stop.load, '');
-  const loaded = JSON.parse((await load).stdout) as { sent: number; ok: number; failed: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[] };
+  const loaded = JSON.parse((await load).stdout) as {
+    startedAt: number; sent: number; ok: number; failed: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[];
+  };
   await writeFile(stop.servers, '');
   await Promise.all(servers);
   const restarts = (await systemctl('show', '-p', 'NRestarts', '--value', 'lvslabd@ds')).stdout.trim();
@@ -713,6 +758,9 @@ test.serial(`soak: 2 req/s on new connections (10 s timeout) and 3 long-lived co
   t.log(`counts: A ${JSON.stringify(expected.A)}; B ${JSON.stringify(expected.B)} (keep's rs2 draining; ipvs ${VARIANT_COUNTS.B.ipvs - 1} once drained)`);
   t.log(`reload → converged: A ${span(convergeMs.A)}, B ${span(convergeMs.B)}`);
   t.log(`${kills} kills mid-apply (during ${JSON.stringify(killedDuring)}; ${killedOn.A} while going back to A with keep's rs2 draining, ${killedOn.B} on B); kill → READY ${span(restartMs)}; NRestarts=${restarts}`);
+  for (const line of failedRequestSteps(loaded, events, soakStarted)) t.log(line);
+  const transitions = (await run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'short-precise', '--since', `@${Math.floor(soakStarted / 1000)}`, '--grep', '"transition"'])).stdout.trim();
+  t.log(`ds's health transitions during the soak: ${transitions === '' || transitions.startsWith('-- No entries') ? 'none' : `\n${transitions}`}`);
   t.log(`keep's rs2, left removed after a restart mid-drain: drain start kept; deleted ${afterStop} ms after its long-lived connection was reset, ${deletedAfter} ms after its drain began (timeout ${DRAIN_S} s)`);
   t.is(kills, RELOADS / 5);
   t.is(loaded.failed, 0, `new connections failed: ${JSON.stringify(loaded.failures)}`);
