@@ -10,30 +10,40 @@
  * bad file keeps the last good lab). SIGTERM stops without touching kernel state: traffic keeps
  * flowing. Read-only status on HTTP (default 127.0.0.1:9410): /healthz /metrics /v1/state /v1/conntrack.
  */
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
 import { startStatusServer, type StatusServer } from './api/server.js';
 import { listenProblem, parseListen } from './config/listen.js';
 import { createRunner } from './kernel/runner.js';
 import { findNode } from './plan/plan.js';
 import { daemonLogger } from './log.js';
+import { packageVersion } from './paths.js';
 import { Metrics } from './metrics/metrics.js';
 import { countingRunner } from './service/counting-runner.js';
 import { readLab, startDaemon } from './service/daemon.js';
 import { systemdNotifier } from './systemd/notify.js';
 
-const USAGE = 'usage: lvslabd --config LAB.yaml --node NAME [--state-file PATH] [--listen HOST:PORT|off]';
-const { values } = parseArgs({
-  options: {
-    config: { type: 'string' }, node: { type: 'string' }, 'state-file': { type: 'string' },
-    listen: { type: 'string' },
-  },
-});
+const program = new Command('lvslabd')
+  .description('lvslab\'s daemon for one node of a lab: makes the node hold its part of the lab and keeps it so')
+  .version(packageVersion, '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'show help')
+  .requiredOption('--config <file>', 'the lab file')
+  .requiredOption('--node <name>', 'this node\'s name in the lab')
+  .option('--state-file <path>', 'where the state of the last run is written (default /run/lvslab/LAB/NODE.state.json)')
+  .option('--listen <host:port|off>', 'the status API (default: LVSLAB_LISTEN, else the node\'s `api` in the lab file)')
+  .showHelpAfterError('(lvslabd --help for usage)')
+  .exitOverride();
+try {
+  program.parse();
+} catch (e) {
+  // help and version exit 0; a usage error (its message already on stderr) exits 2
+  process.exit(e instanceof CommanderError && e.exitCode === 0 ? 0 : 2);
+}
+const values = program.opts<{ config: string; node: string; stateFile?: string; listen?: string }>();
 const listenText = values.listen ?? (process.env.LVSLAB_LISTEN || undefined);
 const listenSource = values.listen !== undefined ? '--listen' : 'LVSLAB_LISTEN';
 const listenGiven = listenText === undefined ? undefined : parseListen(listenText);
-if (!values.config || !values.node || (listenText !== undefined && listenGiven === undefined)) {
-  const why = listenText === undefined ? '' : `${listenSource}: ${JSON.stringify(listenText)} ${listenProblem(listenText) ?? ''}\n`;
-  process.stderr.write(`${USAGE}\n${why}`);
+if (listenText !== undefined && listenGiven === undefined) {
+  process.stderr.write(`lvslabd: ${listenSource}: ${JSON.stringify(listenText)} ${listenProblem(listenText) ?? ''}\n`);
   process.exit(2);
 }
 const first = await readLab(values.config, values.node);
@@ -49,7 +59,7 @@ const notifier = systemdNotifier(log);
 const daemon = await startDaemon(first.lab, {
   configPath: values.config,
   nodeName: values.node,
-  statePath: values['state-file'] ?? `/run/lvslab/${first.lab.lab}/${values.node}.state.json`,
+  statePath: values.stateFile ?? `/run/lvslab/${first.lab.lab}/${values.node}.state.json`,
   runner: countingRunner(createRunner({ log }), metrics),
   log,
   notifier,
@@ -71,6 +81,6 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-log.info({ lab: first.lab.lab, config: values.config, schedule: first.lab.reconcileSchedule, api: api?.address ?? 'off', watchdogMs }, 'lvslabd started');
+log.info({ version: packageVersion, lab: first.lab.lab, config: values.config, schedule: first.lab.reconcileSchedule, api: api?.address ?? 'off', watchdogMs }, 'lvslabd started');
 await daemon.trigger();
 

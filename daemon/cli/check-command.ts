@@ -12,6 +12,6 @@ export async function checkCommand(ctx: CliContext, labPath: string | undefined,
     }
   }
   const nodes = lab.nodes.map((n) => `${n.name} ${n.role} ${n.address}`).join(', ');
-  ctx.out(`${path}: lab ${lab.lab} is valid — ${lab.nodes.length} nodes (${nodes}), ${lab.virtualServers.length} virtual server(s), ${lab.blocklists.length} blocklist(s)`);
+  ctx.out(`${path}: lab ${lab.lab} is valid — ${lab.nodes.length} nodes (${nodes}), ${lab.virtualServers.length} virtual server(s), ${lab.services.length} service(s), ${lab.blocklists.length} blocklist(s)`);
   return EXIT.ok;
 }

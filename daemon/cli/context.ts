@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { formatProblems, loadLab } from '../config/load.js';
 import type { LabConfig } from '../config/types.js';
 import { readRecord } from '../lab/namespace-lab.js';
+import { labNodeAccess, notUpHere, type LabAccessHere } from '../lab/node-access.js';
 import { packageRoot } from '../paths.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +35,20 @@ export async function resolveLab(path: string | undefined, fallbackToSeed: boole
   return { lab: loaded.lab, path: chosen };
 }
 
+/**
+ * The lab's nodes as this machine reaches them, for a command that reads them (verify, doctor, trace):
+ * refused (exit 1) where the lab is not up, rather than reading this machine as if it were every node.
+ */
+export async function upLabAccess(lab: LabConfig, log: Logger): Promise<LabAccessHere> {
+  const access = await labNodeAccess(lab, log);
+  if (access.presence === 'absent') throw new CliError(notUpHere(lab), EXIT.failed);
+  return access;
+}
+
 export interface CliContext {
   readonly log: Logger;
+  /** What a command reports (stdout). */
   readonly out: (line: string) => void;
+  /** A failure, in words (stderr): `ds: FAILED after 62 ms: …`. */
+  readonly err: (line: string) => void;
 }

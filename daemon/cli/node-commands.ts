@@ -29,6 +29,8 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   const own = nodeConfig.api === 'off' ? undefined : formatHostPort(reachAt(nodeConfig.api, nodeConfig.ip, 'the node')!, nodeConfig.api.port);
   const api = apiFlag ?? own;
   const dryRun = command === 'plan' || command === 'status';
+  // where it reads and writes, first: a namespace, this machine as the node, or this machine itself
+  if (!json) ctx.out(`${node}: ${access.describePlace(node)}`);
   const result = await reconcile(lab, node, nodeKernel(runner, ownershipOf(lab, node)), { dryRun, cleanup: command === 'cleanup' });
   const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
   if (json) {
@@ -36,7 +38,8 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   } else {
     if (daemon && 'document' in daemon) ctx.out(renderStatus(daemon.document, { now: new Date() }));
     else if (daemon) ctx.out(`daemon: ${daemon.error}`);
-    ctx.out(summarize(result, dryRun).replace('changes planned', command === 'status' ? 'differences from the lab' : 'changes planned'));
+    // a failed run is a failure: on stderr, as every other one
+    (result.ok ? ctx.out : ctx.err)(summarize(result, dryRun).replace('changes planned', command === 'status' ? 'differences from the lab' : 'changes planned'));
     for (const line of result.changes) ctx.out(`  ${line}`);
   }
   return result.ok ? EXIT.ok : EXIT.failed;

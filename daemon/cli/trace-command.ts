@@ -1,11 +1,10 @@
 /** `lvslab trace --from NODE --to IP:PORT [--json] [LAB]`: one real request, and the path it took. */
 import { ipv4Problem } from '../config/ipv4.js';
 import { parseHostPort } from '../kernel/ipvs/address.js';
-import { labNodeAccess } from '../lab/node-access.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { renderTrace } from '../trace/render.js';
 import { runTrace } from '../trace/run.js';
-import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
+import { CliError, EXIT, resolveLab, upLabAccess, type CliContext } from './context.js';
 
 export interface TraceFlags {
   readonly from: string | undefined;
@@ -26,7 +25,7 @@ export async function traceCommand(ctx: CliContext, labPath: string | undefined,
   } catch (e) {
     throw new CliError(`--from: ${(e as Error).message}`, EXIT.badInput);
   }
-  const access = await labNodeAccess(lab, ctx.log);
+  const access = await upLabAccess(lab, ctx.log);
   const director = directorOf(lab);
   for (const node of [flags.from, director.name]) {
     if (access.placeOf(node) === 'remote') throw new CliError(`trace runs where ${node} is reachable (this machine or its namespace); ${node} is another machine`);

@@ -19,14 +19,15 @@ export interface UpFlags extends VerifyFlags {
   readonly timeoutS: number;
 }
 
-export async function upCommand(ctx: CliContext, labPath: string | undefined, flags: UpFlags, rawArgs: readonly string[]): Promise<number> {
+export async function upCommand(ctx: CliContext, labPath: string | undefined, flags: UpFlags): Promise<number> {
   const { lab, path } = await resolveLab(labPath, true);
   const runner = createRunner({ log: ctx.log });
   const caps = await probeCapabilities(runner);
   if (!caps.ipvs) {
     if (caps.inMicroVm) throw new CliError(`no IPVS even inside the micro-VM (kernel ${caps.kernel})`);
     ctx.out(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
-    const argv = [microvmScript, '--', process.execPath, process.argv[1]!, 'up', resolve(path), ...rawArgs];
+    const forwarded = ['--requests', String(flags.requests), '--timeout', String(flags.timeoutS), ...(flags.json ? ['--json'] : [])];
+    const argv = [microvmScript, '--', process.execPath, process.argv[1]!, 'up', resolve(path), ...forwarded];
     return runAttached(argv, (flags.timeoutS + 600) * 1000, ctx.log);
   }
   const started = performance.now();

@@ -1,8 +1,7 @@
 /** `lvslab verify`: curl each VIP from the client, read conntrack, explain, diagnose. */
-import { labNodeAccess } from '../lab/node-access.js';
 import { renderReport } from '../verify/render.js';
 import { runVerify } from '../verify/verify.js';
-import { EXIT, resolveLab, type CliContext } from './context.js';
+import { EXIT, resolveLab, upLabAccess, type CliContext } from './context.js';
 
 export interface VerifyFlags {
   readonly requests: number;
@@ -11,7 +10,7 @@ export interface VerifyFlags {
 
 export async function verifyCommand(ctx: CliContext, labPath: string | undefined, flags: VerifyFlags): Promise<number> {
   const { lab } = await resolveLab(labPath, false);
-  const access = await labNodeAccess(lab, ctx.log);
+  const access = await upLabAccess(lab, ctx.log);
   const report = await runVerify(lab, access, { requests: flags.requests });
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.ok ? EXIT.ok : EXIT.failed;

@@ -15,8 +15,25 @@ import { existingNamespaces, nodeRunner } from './namespace-lab.js';
 
 export type NodePlace = 'here' | 'namespace' | 'remote';
 
+/**
+ * Is the lab up here? `namespaces`: one or more of its node namespaces exist (the one-box lab); `node`:
+ * this machine holds a node's address (a Vagrant VM); `absent`: neither, so every node would be this
+ * machine itself, which is no node of the lab (a lab that was never brought up, or taken down).
+ */
+export type LabPresence = 'namespaces' | 'node' | 'absent';
+
+export function labPresence(lab: LabConfig, namespaces: ReadonlySet<string>, localIps: ReadonlySet<string>): LabPresence {
+  if (lab.nodes.some((n) => localIps.has(n.ip))) return 'node';
+  return lab.nodes.some((n) => namespaces.has(netnsName(lab, n.name))) ? 'namespaces' : 'absent';
+}
+
+/** The message of a command that reads a lab's nodes (verify, doctor, trace) where the lab is absent. */
+export const notUpHere = (lab: LabConfig): string =>
+  `lab ${lab.lab} is not up here: no network namespace of it (${lab.nodes.map((n) => netnsName(lab, n.name)).join(', ')}) ` +
+  `and none of its node addresses (${lab.nodes.map((n) => n.ip).join(', ')}) on this machine; \`lvslab up\` with its lab file builds it on this machine`;
+
 export function placeNodes(lab: LabConfig, namespaces: ReadonlySet<string>, localIps: ReadonlySet<string>): ReadonlyMap<string, NodePlace> {
-  const onANode = lab.nodes.some((n) => localIps.has(n.ip));
+  const onANode = labPresence(lab, namespaces, localIps) === 'node';
   return new Map(
     lab.nodes.map((n): [string, NodePlace] => {
       if (onANode) return [n.name, localIps.has(n.ip) ? 'here' : 'remote'];
@@ -51,17 +68,28 @@ export interface LabNodeAccess {
   runnerFor(node: string): Runner;
 }
 
-export async function labNodeAccess(lab: LabConfig, log: Logger): Promise<LabNodeAccess> {
+/** LabNodeAccess as this machine found it: with the lab's presence, and each node's place in words. */
+export interface LabAccessHere extends LabNodeAccess {
+  readonly presence: LabPresence;
+  /** Where the node's commands run, for a person: "network namespace seed-ds", "this machine (…)". */
+  describePlace(node: string): string;
+}
+
+export async function labNodeAccess(lab: LabConfig, log: Logger): Promise<LabAccessHere> {
   const host = createRunner({ log });
   const [namespaces, addresses] = await Promise.all([existingNamespaces(host), host.run(['ip', '-j', 'addr', 'show'])]);
-  const places = placeNodes(lab, namespaces, localIpv4s(addresses.stdout));
+  const localIps = localIpv4s(addresses.stdout);
+  const presence = labPresence(lab, namespaces, localIps);
+  const places = placeNodes(lab, namespaces, localIps);
   const placeOf = (node: string): NodePlace => {
     const place = places.get(node);
     if (place === undefined) throw new Error(`lab ${lab.lab} has no node ${JSON.stringify(node)}`);
     return place;
   };
   return {
+    presence,
     placeOf,
+    describePlace: (node) => describePlace(lab, node, placeOf(node), presence),
     runnerFor: (node) => {
       const place = placeOf(node);
       if (place === 'namespace') return nodeRunner(lab, node, log);
@@ -69,4 +97,14 @@ export async function labNodeAccess(lab: LabConfig, log: Logger): Promise<LabNod
       return remoteRunner(lab.nodes.find((n) => n.name === node)!);
     },
   };
+}
+
+/** Where NODE's commands run, in words (pure). */
+export function describePlace(lab: LabConfig, node: string, place: NodePlace, presence: LabPresence): string {
+  const config = lab.nodes.find((n) => n.name === node);
+  if (place === 'namespace') return `network namespace ${netnsName(lab, node)}`;
+  if (place === 'remote') return `another machine (${config?.ip ?? '?'})`;
+  if (presence === 'node') return `this machine (it holds ${node}'s address ${config?.ip ?? '?'})`;
+  const why = presence === 'absent' ? `lab ${lab.lab} is not up here` : `there is no namespace ${netnsName(lab, node)}`;
+  return `this machine itself, which is not ${node}: ${why} and ${node}'s address ${config?.ip ?? '?'} is not here`;
 }

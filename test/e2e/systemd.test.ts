@@ -18,6 +18,7 @@ import { loadLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { buildTopology, removeTopology } from '../../daemon/lab/namespace-lab.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
+import { syslogPriority } from '../../daemon/systemd/journal.js';
 import { inNs, ok, root, run, sleep, until } from './helpers.js';
 
 const labFile = 'test/fixtures/labs/svc.yaml';
@@ -333,6 +334,29 @@ test.serial('reload with a broken lab keeps the last good state; with a fixed la
   t.regex(await ipvs(), /-s wlc/);
 });
 
+test.serial('journald: lvslabd@ds logs its version at start, and each of its lines carries its level\'s priority (error 3, warn 4, info 6), so journalctl -p warning lists its warnings and errors and none of its info lines', async (t) => {
+  // by now ds has logged info (runs, reloads), warn (the health transitions of the test before last)
+  // and error lines (the refused reload of the test before)
+  type Entry = { PRIORITY: string; MESSAGE: string };
+  const daemonLines = async (...args: string[]) => (await ok(run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'json', '--output-fields', 'PRIORITY,MESSAGE', ...args]))).stdout
+    .split('\n').filter(Boolean).map((l) => JSON.parse(l) as Entry)
+    .filter((e) => typeof e.MESSAGE === 'string' && e.MESSAGE.startsWith('{"level":')) // systemd's own lines about the unit are not the daemon's
+    .map((e) => ({ priority: Number(e.PRIORITY), ...(JSON.parse(e.MESSAGE) as { level: number; msg: string; version?: string }) }));
+  const all = await daemonLines();
+  const version = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string }).version;
+  t.true(all.some((e) => e.msg === 'lvslabd started' && e.version === version), `no "lvslabd started" line with version ${version}`);
+  const levels = new Set(all.map((e) => e.level));
+  t.true([30, 40, 50].every((l) => levels.has(l)), `levels logged: ${[...levels].join(' ')}`);
+  const wrong = all.filter((e) => e.priority !== syslogPriority(e.level));
+  t.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${all.length} lines with another priority than their level's`);
+  const warnings = await daemonLines('-p', 'warning');
+  t.true(warnings.length > 0);
+  t.deepEqual(warnings.filter((e) => e.level < 40), [], 'journalctl -p warning listed info or debug lines');
+  t.is(warnings.length, all.filter((e) => e.level >= 40).length, 'journalctl -p warning left out warnings or errors');
+  const shown = (await ok(run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-p', 'warning', '-o', 'short-precise', '-n', '3']))).stdout.trim();
+  t.log(`${all.length} lines of lvslabd@ds, ${warnings.length} at warning or above; journalctl -u lvslabd@ds -p warning -n 3:\n${shown}`);
+});
+
 test.serial('/metrics parses as Prometheus text and /v1/state shows both real servers', async (t) => {
   const api = (path: string, ...curl: string[]) => ok(inNs('svc-ds', ['curl', '-sS', '--max-time', '10', ...curl, `http://127.0.0.1:9410${path}`]));
   const scrape = async () => (await api('/metrics')).stdout;
@@ -369,6 +393,7 @@ test.serial('/metrics parses as Prometheus text and /v1/state shows both real se
   const rebound = await inNs('svc-ds', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-H', 'Host: lvslab.evil.example', 'http://127.0.0.1:9410/v1/state']);
   t.is(rebound.stdout, '403');
   const status = await ok(lvslab('status', '--node', 'ds', installed));
+  t.regex(status.stdout, /^ds: network namespace svc-ds\n/, 'status says where it reads first');
   t.regex(status.stdout, /192\.168\.113\.99:8080\s+rs1/);
   t.regex(status.stdout, /192\.168\.113\.98:8080\s+rs2/);
   const post = await inNs('svc-ds', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', 'http://127.0.0.1:9410/v1/state']);

@@ -5,7 +5,7 @@ import { hostSnapshot, lvslab, ok, root } from './helpers.js';
 
 const lab = `${root}labs/wrr.yaml`;
 
-test('the wrr lab converges and answers 3:1', async (t) => {
+test('the wrr lab converges and answers 3:1; once down, verify says it is not up here (exit 1)', async (t) => {
   const before = await hostSnapshot();
   const up = await lvslab('up', lab, '--requests', '8');
   t.log(up.stdout);
@@ -21,4 +21,9 @@ test('the wrr lab converges and answers 3:1', async (t) => {
     await ok(lvslab('down', lab));
   }
   t.deepEqual(await hostSnapshot(), before);
+  // down: verify says the lab is not up here rather than reading this machine as its nodes
+  const after = await lvslab('verify', lab);
+  t.is(after.exitCode, 1, after.stdout + after.stderr);
+  t.regex(after.stderr, /^lvslab: lab wrr is not up here: no network namespace of it \(wrr-lb, wrr-user, wrr-web1, wrr-web2\)/);
+  t.is(after.stdout, '');
 });

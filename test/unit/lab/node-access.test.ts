@@ -1,7 +1,7 @@
 /** Where each node is, seen from the machine a command runs on. */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { localIpv4s, placeNodes, remoteRunner, RemoteNodeError } from '../../../daemon/lab/node-access.js';
+import { describePlace, labPresence, localIpv4s, notUpHere, placeNodes, remoteRunner, RemoteNodeError } from '../../../daemon/lab/node-access.js';
 import { lab } from '../verify/helpers.js';
 
 const seedNamespaces = new Set(['seed-ds', 'seed-client', 'seed-rs1', 'seed-rs2', 'seed-sw']);
@@ -30,4 +30,27 @@ test('a remote node runs nothing: its runner refuses, naming the node and the co
   const ds = lab.nodes.find((n) => n.name === 'ds')!;
   const error = await t.throwsAsync(remoteRunner(ds).run(['sysctl', '-n', 'net.ipv4.ip_forward']), { instanceOf: RemoteNodeError });
   t.regex(error!.message, /^ds \(192\.168\.113\.101\) is another machine: `sysctl -n net\.ipv4\.ip_forward` is not run there/);
+});
+
+test('labPresence: up in namespaces (one is enough), up as a node (its address here), else absent', (t) => {
+  t.is(labPresence(lab, seedNamespaces, new Set(['127.0.0.1'])), 'namespaces');
+  t.is(labPresence(lab, new Set(['seed-rs2']), new Set(['127.0.0.1'])), 'namespaces');
+  t.is(labPresence(lab, seedNamespaces, new Set(['192.168.113.101'])), 'node');
+  t.is(labPresence(lab, new Set(['other-ds', 'seed']), new Set(['127.0.0.1'])), 'absent');
+});
+
+test('describePlace says where a node\'s commands run, and that this machine is not the node when it is not', (t) => {
+  t.is(describePlace(lab, 'ds', 'namespace', 'namespaces'), 'network namespace seed-ds');
+  t.is(describePlace(lab, 'ds', 'remote', 'node'), 'another machine (192.168.113.101)');
+  t.is(describePlace(lab, 'client', 'here', 'node'), 'this machine (it holds client\'s address 192.168.113.102)');
+  t.is(describePlace(lab, 'ds', 'here', 'absent'), 'this machine itself, which is not ds: lab seed is not up here and ds\'s address 192.168.113.101 is not here');
+  t.is(describePlace(lab, 'ds', 'here', 'namespaces'), 'this machine itself, which is not ds: there is no namespace seed-ds and ds\'s address 192.168.113.101 is not here');
+});
+
+test('notUpHere names the lab, its namespaces and its addresses', (t) => {
+  t.is(
+    notUpHere(lab),
+    'lab seed is not up here: no network namespace of it (seed-ds, seed-client, seed-rs1, seed-rs2) and none of its node addresses ' +
+      '(192.168.113.101, 192.168.113.102, 192.168.113.99, 192.168.113.98) on this machine; `lvslab up` with its lab file builds it on this machine',
+  );
 });
