@@ -16,7 +16,18 @@ import { parseCommandLine, type Invocation } from './program.js';
 import { downCommand, upCommand } from './up-down.js';
 import { verifyCommand } from './verify-command.js';
 
+/**
+ * Every command but check reads or writes a kernel (ipvsadm, ipset, iptables, ip netns): as another
+ * user the first tool would fail with its own words ("Kernel error received: Operation not permitted").
+ */
+function needsRoot(i: Invocation, uid = process.getuid?.()): void {
+  if (i.command !== 'check' && uid !== undefined && uid !== 0) {
+    throw new CliError(`lvslab ${i.command} needs root (it runs ipvsadm, ipset, iptables and ip on the lab's nodes): run it as root, e.g. sudo lvslab ${i.command}`, EXIT.failed);
+  }
+}
+
 function run(ctx: CliContext, i: Invocation): Promise<number> {
+  needsRoot(i);
   switch (i.command) {
     case 'up': return upCommand(ctx, i.lab, { requests: i.requests, json: i.json, timeoutS: i.timeoutS });
     case 'down': return downCommand(ctx, i.lab);

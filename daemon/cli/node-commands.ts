@@ -42,7 +42,8 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
     (result.ok ? ctx.out : ctx.err)(summarize(result, dryRun).replace('changes planned', command === 'status' ? 'differences from the lab' : 'changes planned'));
     for (const line of result.changes) ctx.out(`  ${line}`);
   }
-  return result.ok ? EXIT.ok : EXIT.failed;
+  // status also fails when the daemon does not answer: a node without its daemon is not what it should be
+  return result.ok && !(daemon && 'error' in daemon) ? EXIT.ok : EXIT.failed;
 }
 
 /** The daemon's /v1/state, read inside the node (its API listens on the node's own loopback). */

@@ -11,21 +11,28 @@ import { labNamespaces } from '../lab/topology.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import { microvmScript } from '../paths.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
-import { doctorCommand } from './doctor-command.js';
-import { verifyCommand, type VerifyFlags } from './verify-command.js';
+import { doctorLab } from './doctor-command.js';
+import { renderDoctor } from '../doctor/kube-diagnose.js';
+import { renderReport } from '../verify/render.js';
+import { verifyLab, type VerifyFlags } from './verify-command.js';
 import { resolve } from 'node:path';
 
 export interface UpFlags extends VerifyFlags {
   readonly timeoutS: number;
 }
 
+/**
+ * With --json, stdout is one JSON document (the convergence of each node, the verification, the
+ * doctor's diagnosis when the lab has services); the progress lines go to stderr.
+ */
 export async function upCommand(ctx: CliContext, labPath: string | undefined, flags: UpFlags): Promise<number> {
   const { lab, path } = await resolveLab(labPath, true);
+  const say = flags.json ? ctx.err : ctx.out;
   const runner = createRunner({ log: ctx.log });
   const caps = await probeCapabilities(runner);
   if (!caps.ipvs) {
     if (caps.inMicroVm) throw new CliError(`no IPVS even inside the micro-VM (kernel ${caps.kernel})`);
-    ctx.out(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
+    say(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
     const forwarded = ['--requests', String(flags.requests), '--timeout', String(flags.timeoutS), ...(flags.json ? ['--json'] : [])];
     const argv = [microvmScript, '--', process.execPath, process.argv[1]!, 'up', resolve(path), ...forwarded];
     return runAttached(argv, (flags.timeoutS + 600) * 1000, ctx.log);
@@ -33,22 +40,28 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   const started = performance.now();
   const present = await existingNamespaces(runner);
   if (labNamespaces(lab).some((ns) => present.has(ns))) {
-    ctx.out(`lab ${lab.lab} is already up here: taking it down first`);
-    await downLab(ctx, lab, runner);
+    say(`lab ${lab.lab} is already up here: taking it down first`);
+    await downLab({ ...ctx, out: say }, lab, runner);
   }
-  ctx.out(`lab ${lab.lab}: ${lab.nodes.length} nodes as network namespaces (${lab.nodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
+  say(`lab ${lab.lab}: ${lab.nodes.length} nodes as network namespaces (${lab.nodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
   await buildTopology(lab, runner);
   const record = await startDaemons(lab, path, ctx.log);
-  ctx.out(`started lvslabd for ${Object.keys(record.pids).join(', ')}; waiting for convergence`);
+  say(`started lvslabd for ${Object.keys(record.pids).join(', ')}; waiting for convergence`);
+  const converged: Record<string, string> = {};
   await waitConverged(record, flags.timeoutS * 1000, (s) => {
     const first = s.lastChange ?? s.last;
-    ctx.out(`  ${first ? summarize(first) : `${s.node}: converged`}`);
+    converged[s.node] = first ? summarize(first) : `${s.node}: converged`;
+    say(`  ${converged[s.node]}`);
   });
-  ctx.out(`lab ${lab.lab} converged in ${Math.round(performance.now() - started)} ms`);
-  const verified = await verifyCommand(ctx, path, flags);
+  const convergedMs = Math.round(performance.now() - started);
+  say(`lab ${lab.lab} converged in ${convergedMs} ms`);
+  const verify = await verifyLab(ctx, lab, flags.requests);
+  if (!flags.json) ctx.out(renderReport(verify));
   // services are checked by doctor: what answers from where, and why not
-  const doctored = lab.services.length > 0 ? await doctorCommand(ctx, path, flags.json) : EXIT.ok;
-  return verified !== EXIT.ok ? verified : doctored;
+  const doctor = await doctorLab(ctx, lab);
+  if (!flags.json && doctor) ctx.out(renderDoctor(doctor));
+  if (flags.json) ctx.out(JSON.stringify({ lab: lab.lab, converged, convergedMs, verify, ...(doctor ? { doctor } : {}) }, null, 2));
+  return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
 }
 
 /** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces. */

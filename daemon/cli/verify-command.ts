@@ -1,5 +1,7 @@
 /** `lvslab verify`: curl each VIP from the client, read conntrack, explain, diagnose. */
+import type { LabConfig } from '../config/types.js';
 import { renderReport } from '../verify/render.js';
+import type { VerifyReport } from '../verify/types.js';
 import { runVerify } from '../verify/verify.js';
 import { EXIT, resolveLab, upLabAccess, type CliContext } from './context.js';
 
@@ -8,10 +10,14 @@ export interface VerifyFlags {
   readonly json: boolean;
 }
 
+/** The verification of LAB where it is up here (a lab that is not is refused: context.ts upLabAccess). */
+export async function verifyLab(ctx: CliContext, lab: LabConfig, requests: number): Promise<VerifyReport> {
+  return runVerify(lab, await upLabAccess(lab, ctx.log), { requests });
+}
+
 export async function verifyCommand(ctx: CliContext, labPath: string | undefined, flags: VerifyFlags): Promise<number> {
   const { lab } = await resolveLab(labPath, false);
-  const access = await upLabAccess(lab, ctx.log);
-  const report = await runVerify(lab, access, { requests: flags.requests });
+  const report = await verifyLab(ctx, lab, flags.requests);
   ctx.out(flags.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.ok ? EXIT.ok : EXIT.failed;
 }

@@ -43,7 +43,7 @@ test('foreign objects survive apply and cleanup byte for byte; a converged apply
 
   const first = await ok(lvslab('apply', '--node', 'ds', lab));
   t.regex(first.stdout, /^ds: \d+ changes applied/m);
-  t.regex(first.stdout, /^ds: this machine/, 'apply says where it writes first');
+  t.regex(first.stdout, /^ds: network namespace own-ds\n/, 'apply says where it writes first');
   const applied = await kernelState();
   t.regex(applied.ipvs, /-A -t 10\.10\.0\.1:8410 -s rr/);
   t.regex(applied.nat, /-A LVSLAB-SERVICES -d 10\.10\.0\.1\/32/);

@@ -2,6 +2,9 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { helpText, parseCommandLine } from '../../../daemon/cli/program.js';
 
@@ -103,4 +106,28 @@ test('the built programs: `lvslab --version` and `lvslabd --version` print packa
 test('the README\'s command section is `lvslab --help` as the program prints it', (t) => {
   const block = /^## Commands\n\n```\n([\s\S]*?)```\n/m.exec(readFileSync('README.md', 'utf8'))?.[1];
   t.is(block, helpText(VERSION), 'README.md differs from the help: paste `node dist/bin/lvslab.js --help` (without its exit-code line) there');
+});
+
+test('as another user than root, a command that reads a kernel says it needs root (exit 1) before it runs anything; check still works', async (t) => {
+  // the bundle with its package.json in a folder every user can read (the checkout may not be)
+  const dir = await mkdtemp(join(tmpdir(), 'lvslab-nonroot-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'dist/bin'), { recursive: true });
+  await copyFile('dist/bin/lvslab.js', join(dir, 'dist/bin/lvslab.js'));
+  await copyFile('package.json', join(dir, 'package.json'));
+  await copyFile('labs/seed.yaml', join(dir, 'seed.yaml'));
+  for (const p of [dir, join(dir, 'dist'), join(dir, 'dist/bin')]) await chmod(p, 0o755);
+  for (const p of ['dist/bin/lvslab.js', 'package.json', 'seed.yaml']) await chmod(join(dir, p), 0o644);
+  const asNobody = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [join(dir, 'dist/bin/lvslab.js'), ...args], { uid: 65534, gid: 65534, cwd: dir }, (error, stdout, stderr) =>
+      resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr }));
+  });
+  for (const command of ['verify', 'apply --node ds', 'up', 'down']) {
+    const r = await asNobody(...command.split(' '), 'seed.yaml');
+    const name = command.split(' ')[0]!;
+    t.deepEqual(r, { code: 1, stdout: '', stderr: `lvslab: lvslab ${name} needs root (it runs ipvsadm, ipset, iptables and ip on the lab's nodes): run it as root, e.g. sudo lvslab ${name}\n` }, command);
+  }
+  const check = await asNobody('check', 'seed.yaml');
+  t.is(check.code, 0, check.stderr);
+  t.regex(check.stdout, /lab seed is valid/);
 });
