@@ -16,7 +16,9 @@ export async function doctorCommand(ctx: CliContext, labPath: string | undefined
   const { lab } = await resolveLab(labPath, false);
   const report = await doctorLab(ctx, lab);
   if (report === undefined) {
-    ctx.out(`lab ${lab.lab} has no services: doctor reads kube-proxy-mode labs; \`lvslab verify\` diagnoses virtual servers`);
+    const note = `lab ${lab.lab} has no services: doctor reads kube-proxy-mode labs; \`lvslab verify\` diagnoses virtual servers`;
+    // --json: still one document on stdout, the report of a lab with nothing to diagnose
+    ctx.out(json ? JSON.stringify({ lab: lab.lab, findings: [], notes: [note], ok: true } satisfies DoctorReport, null, 2) : note);
     return EXIT.ok;
   }
   ctx.out(json ? JSON.stringify(report, null, 2) : renderDoctor(report));

@@ -42,8 +42,16 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
     (result.ok ? ctx.out : ctx.err)(summarize(result, dryRun).replace('changes planned', command === 'status' ? 'differences from the lab' : 'changes planned'));
     for (const line of result.changes) ctx.out(`  ${line}`);
   }
-  // status also fails when the daemon does not answer: a node without its daemon is not what it should be
-  return result.ok && !(daemon && 'error' in daemon) ? EXIT.ok : EXIT.failed;
+  return result.ok && (command !== 'status' || daemonSaysConverged(daemon)) ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * status fails unless the node's daemon answers and says its node is what the lab asks for: its last
+ * run converged (with its health checks' view, which a dry run here does not have) and no reload of
+ * the lab file was refused (it then keeps the last good lab, not the file's).
+ */
+export function daemonSaysConverged(daemon: { document: StatusDocument } | { error: string } | undefined): boolean {
+  return daemon !== undefined && 'document' in daemon && daemon.document.converged && (daemon.document.reloadProblems ?? []).length === 0;
 }
 
 /** The daemon's /v1/state, read inside the node (its API listens on the node's own loopback). */

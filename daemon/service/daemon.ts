@@ -87,7 +87,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
 
   const monitor: HealthMonitor = startHealthMonitor(lab, o.nodeName, {
     onTransition: (event) => {
-      o.log.warn({ realServer: event.key, transition: event.transition }, event.reason);
+      // a server going down is a warning; one coming back is news (keepalived logs both at info)
+      o.log[event.transition === 'down' ? 'warn' : 'info']({ realServer: event.key, transition: event.transition }, event.reason);
       // keepalived's way: the new weight goes to the kernel at once; the full reconcile follows.
       void fastWeight(event);
       // a run under way may have planned with the old health: its end writes this weight again

@@ -335,7 +335,7 @@ test.serial('reload with a broken lab keeps the last good state; with a fixed la
 });
 
 test.serial('journald: lvslabd@ds logs its version at start, and each of its lines carries its level\'s priority (error 3, warn 4, info 6), so journalctl -p warning lists its warnings and errors and none of its info lines', async (t) => {
-  // by now ds has logged info (runs, reloads), warn (the health transitions of the test before last)
+  // by now ds has logged info (runs, reloads, real servers back UP), warn (rs1 DOWN in the test before last)
   // and error lines (the refused reload of the test before)
   type Entry = { PRIORITY: string; MESSAGE: string };
   const daemonLines = async (...args: string[]) => (await ok(run(['journalctl', '-u', 'lvslabd@ds', '--no-pager', '-o', 'json', '--output-fields', 'PRIORITY,MESSAGE', ...args]))).stdout
