@@ -15,6 +15,7 @@ import { doctorLab } from './doctor-command.js';
 import { renderDoctor } from '../doctor/kube-diagnose.js';
 import { renderReport } from '../verify/render.js';
 import { verifyLab, type VerifyFlags } from './verify-command.js';
+import { progress } from './progress.js';
 import { resolve } from 'node:path';
 
 export interface UpFlags extends VerifyFlags {
@@ -27,7 +28,8 @@ export interface UpFlags extends VerifyFlags {
  */
 export async function upCommand(ctx: CliContext, labPath: string | undefined, flags: UpFlags): Promise<number> {
   const { lab, path } = await resolveLab(labPath, true);
-  const say = flags.json ? ctx.err : ctx.out;
+  const shown = progress(process.stderr);
+  const say = (line: string) => shown.around(() => (flags.json ? ctx.err : ctx.out)(line));
   const runner = createRunner({ log: ctx.log });
   const caps = await probeCapabilities(runner);
   if (!caps.ipvs) {
@@ -44,21 +46,28 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
     await downLab({ ...ctx, out: say }, lab, runner);
   }
   say(`lab ${lab.lab}: ${lab.nodes.length} nodes as network namespaces (${lab.nodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
+  shown.step(`building the topology: ${lab.nodes.length + 1} network namespaces, a bridge, veth pairs`);
   await buildTopology(lab, runner);
+  shown.step(`starting lvslabd for ${lab.nodes.map((n) => n.name).join(', ')}`);
   const record = await startDaemons(lab, path, ctx.log);
+  shown.done();
   say(`started lvslabd for ${Object.keys(record.pids).join(', ')}; waiting for convergence`);
   const converged: Record<string, string> = {};
+  const waiting = () => `waiting for convergence: ${Object.keys(record.pids).filter((n) => !(n in converged)).join(', ')}`;
+  shown.step(waiting());
   await waitConverged(record, flags.timeoutS * 1000, (s) => {
     const first = s.lastChange ?? s.last;
     converged[s.node] = first ? summarize(first) : `${s.node}: converged`;
     say(`  ${converged[s.node]}`);
-  });
+    if (Object.keys(converged).length < Object.keys(record.pids).length) shown.step(waiting());
+  }).finally(() => shown.done());
   const convergedMs = Math.round(performance.now() - started);
   say(`lab ${lab.lab} converged in ${convergedMs} ms`);
-  const verify = await verifyLab(ctx, lab, flags.requests);
+  const verify = await verifyLab(ctx, lab, flags.requests, shown);
   if (!flags.json) ctx.out(renderReport(verify));
   // services are checked by doctor: what answers from where, and why not
-  const doctor = await doctorLab(ctx, lab);
+  if (lab.services.length > 0) shown.step(`doctor: what each of ${lab.services.length} service(s) answers from each node, and why not`);
+  const doctor = await doctorLab(ctx, lab).finally(() => shown.done());
   if (!flags.json && doctor) ctx.out(renderDoctor(doctor));
   if (flags.json) ctx.out(JSON.stringify({ lab: lab.lab, converged, convergedMs, verify, ...(doctor ? { doctor } : {}) }, null, 2));
   return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
