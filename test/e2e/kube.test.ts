@@ -275,9 +275,33 @@ const dsWindow = async (from: number, to: number): Promise<string> =>
   (await dsLog()).filter((l) => l.time >= from - 100 && l.time <= to)
     .map((l) => `+${l.time - from} ms ${l.msg}${l.argv === undefined ? '' : ` ${l.argv.join(' ').slice(0, 80)} (${l.durationMs} ms)`}`).join('\n');
 
+type LoadResult = {
+  startedAt: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  answers: Record<string, number>;
+  failures: Record<string, number>;
+  timeline: { at: number; ms: number; ok: boolean; failure?: string }[];
+};
+
+/** Each failed request of `load`: when it was sent, the reload before it, and ds's log from that reload to 3 s after the request. */
+async function failedRequests(load: LoadResult, reloads: readonly { at: number; what: string }[]): Promise<string> {
+  const out: string[] = [];
+  for (const f of load.timeline.filter((r) => !r.ok)) {
+    const at = load.startedAt + f.at;
+    const before = reloads.filter((r) => r.at <= at).at(-1);
+    const since = before === undefined ? 'before the first reload' : `${at - before.at} ms after ${before.what}`;
+    out.push(`a request failed (${f.failure ?? 'no answer'}), sent ${since}; ds's log from then:\n${await dsWindow(before?.at ?? at - 3000, at + 3000)}`);
+  }
+  return out.join('\n');
+}
+
 const RS1_UDP = '    targetPort: 9007\n    endpoints:\n      - { node: rs1 }\n';
 const NO_RS1_UDP = '    targetPort: 9007\n    endpoints:\n';
 const REMOVALS = 20;
+/** my-service's load during the removals: each request's timeout (load-client's idle timeout). */
+const LOAD_TIMEOUT_MS = 2000;
 
 test.serial(`UDP echo through the cluster IP; removing rs1 from echo-udp removes its destination and flows within 1 s of SIGHUP (p95 of ${REMOVALS} removals), my-service keeps answering`, async (t) => {
   t.deepEqual(await udpFrom(DS, 8), { answers: { rs1: 4, rs2: 4 }, unanswered: 0 });
@@ -285,21 +309,24 @@ test.serial(`UDP echo through the cluster IP; removing rs1 from echo-udp removes
   const myServiceBefore = (await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort();
   const stop = join(await mkdtemp(join(tmpdir(), 'lvslab-kube-load-')), 'stop');
   // bounded: 5 a second until the removals are done, at most 300 s
-  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '5', '300', stop]);
+  const load = inNs(CLIENT, [process.execPath, `${root}dist/test/e2e/load-client.js`, `http://${NODE_PORT}/`, '5', '300', stop, String(LOAD_TIMEOUT_MS)]);
   await new Promise((r) => setTimeout(r, 3000));
   const removalMs: number[] = [];
   const deletedByConntrack: number[] = [];
+  const reloads: { at: number; what: string }[] = [];
   try {
     for (let i = 0; i < REMOVALS; i++) {
       if (i > 0) {
         // rs1 back, and new flows to it (rr: a datagram from each of 4 sockets reaches each endpoint); the
         // next removal waits for the reconcile this reload started (a reload seldom follows one within seconds)
         const added = await reloadWith((text) => text.replace(NO_RS1_UDP, RS1_UDP));
+        reloads.push({ at: added, what: `reload ${reloads.length + 1} (rs1 back)` });
         await directWriteAfter(added);
         const [again] = await Promise.all([udpFrom(DS, 4), reconciledAfter(added)]);
         t.true((again.answers.rs1 ?? 0) > 0, `try ${i + 1}: rs1 answers again before its removal: ${JSON.stringify(again)}`);
       }
       const sent = await reloadWith((text) => text.replace(RS1_UDP, NO_RS1_UDP));
+      reloads.push({ at: sent, what: `reload ${reloads.length + 1} (rs1 removed)` });
       const line = await directWriteAfter(sent);
       // the log line is written when ds's conntrack -D has returned: its destination and flows are gone then
       t.deepEqual(line.changes, [`ipvs udp:${ECHO}:7 → ${RS_IP.rs1}:9007: delete`]);
@@ -322,8 +349,11 @@ test.serial(`UDP echo through the cluster IP; removing rs1 from echo-udp removes
   t.deepEqual(await udpDestinations(), [`${RS_IP.rs2}:9007`]);
   t.deepEqual((await ds('ipvsadm', '-S', '-n')).stdout.split('\n').filter((l) => l.includes(':8080')).sort(), myServiceBefore);
   t.deepEqual(await udpFrom(DS, 4), { answers: { rs2: 4 }, unanswered: 0 });
-  const result = JSON.parse((await ok(load)).stdout) as { sent: number; ok: number; failed: number; answers: Record<string, number> };
-  t.log(`my-service during the removals: ${JSON.stringify({ sent: result.sent, ok: result.ok, failed: result.failed, answers: result.answers })}`);
+  const result = JSON.parse((await ok(load)).stdout) as LoadResult;
+  t.log(`my-service during the removals: ${JSON.stringify({ sent: result.sent, ok: result.ok, failed: result.failed, answers: result.answers, failures: result.failures })}`);
+  const ms = result.timeline.filter((r) => r.ok).map((r) => r.ms).sort((x, y) => x - y);
+  t.log(`my-service's answered requests took: median ${ms[Math.floor(ms.length / 2)]} ms, p99 ${ms[Math.ceil(0.99 * ms.length) - 1]} ms, max ${ms.at(-1)} ms (timeout ${LOAD_TIMEOUT_MS} ms)`);
+  if (result.failed > 0) t.log(await failedRequests(result, reloads));
   t.is(result.failed, 0);
   t.true(result.ok > 0);
 });

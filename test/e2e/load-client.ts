@@ -3,7 +3,7 @@
  * requests a second (each on a new connection, TIMEOUT_MS timeout, default 2 s) for SECONDS, or until
  * STOPFILE exists (an empty STOPFILE: none), then prints
  * one JSON line with the counts and the answers per real server, with the start time (ms since the
- * epoch) its timeline counts from. Run inside the client's namespace by the systemd and kube e2e tests.
+ * epoch) its timeline counts from (each request: when it was sent, how long it took, its outcome). Run inside the client's namespace by the systemd and kube e2e tests.
  */
 import { existsSync } from 'node:fs';
 import { count, oneRequest } from './one-request.js';
@@ -12,14 +12,14 @@ const [url = '', rps = '10', seconds = '30', stopFile = '', timeoutMs = '2000'] 
 const planned = Number(rps) * Number(seconds);
 const answers: Record<string, number> = {};
 const failures: Record<string, number> = {};
-const timeline: { at: number; ok: boolean; server?: string }[] = [];
+const timeline: { at: number; ms: number; ok: boolean; server?: string; failure?: string }[] = [];
 const started = Date.now();
 
 const one = async (): Promise<void> => {
   const at = Date.now() - started;
   const outcome = await oneRequest(url, Number(timeoutMs));
   count(outcome, answers, failures);
-  timeline.push({ at, ok: outcome.ok, ...(outcome.server === undefined ? {} : { server: outcome.server }) });
+  timeline.push({ at, ms: Date.now() - started - at, ok: outcome.ok, ...(outcome.server === undefined ? {} : { server: outcome.server }), ...(outcome.failure === undefined ? {} : { failure: outcome.failure }) });
 };
 
 const inFlight: Promise<void>[] = [];
