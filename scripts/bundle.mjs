@@ -22,7 +22,11 @@ await build({ ...common, entryPoints: ['daemon/main.ts'], outfile: 'dist/bin/lvs
 // The one module left outside the bundles, with what it loads at run time, next to them in
 // dist/node_modules (found first by Node's lookup from dist/bin), so that dist/ alone is what an
 // install copies: provision.sh needs no npm and no network when the compiled addon loads there. nan
-// (C++ headers) comes too, for the machines where the addon must be compiled again.
+// (C++ headers) comes too, for the machines where the addon must be compiled again. The package
+// (`files` in package.json) ships this folder as it is: npm packs a node_modules below the root when
+// `files` names it (npm 9 to 11), and runs no install script in it, so `npm install -g` of the
+// tarball needs no network; a bundled dependency would be rebuilt there by node-gyp (Node's headers:
+// network). Every other module is inside the bundles, so the package has no dependencies.
 const runtime = ['unix-dgram', 'bindings', 'file-uri-to-path', 'nan'];
 const skip = /\/(test|\.deps|obj\.target)(\/|$)|\.(md|ts)$/;
 rmSync('dist/node_modules', { recursive: true, force: true });

@@ -8,7 +8,8 @@
 #      one native module with the addon compiled by the build; it is compiled again here, with npm and
 #      g++, only when that copy does not load in this machine's node), labs, unit — only once the lab
 #      file passed lvslab's own validation and holds NODE, so a bad lab installs nothing. A folder with
-#      no build (or one older than its sources) is built first in a scratch copy (npm ci: network);
+#      no build (or a checkout's build older than its sources) is built first in a scratch copy (npm
+#      ci: network); the installed package (npm install -g; its lib/node_modules/lvslab) has the build;
 #   3. the lab file as /etc/lvslab/lab.yaml;
 #   4. the unit lvslabd@.service, and lvslabd@NODE enabled and running (restarted when something it
 #      runs changed).
@@ -69,7 +70,11 @@ put() {
 
 bundles=(dist/bin/lvslab.js dist/bin/lvslabd.js)
 modules=dist/node_modules
-stale=$(find "$src/daemon" -name '*.ts' -newer "$src/dist/bin/lvslabd.js" -print -quit 2>/dev/null || echo missing)
+# a checkout has sources to compare its build with; an installed package (npm pack) has only the build
+stale=
+if [ -d "$src/daemon" ]; then
+  stale=$(find "$src/daemon" -name '*.ts' -newer "$src/dist/bin/lvslabd.js" -print -quit 2>/dev/null || echo missing)
+fi
 if [ ! -f "$src/dist/bin/lvslab.js" ] || [ ! -d "$src/$modules/unix-dgram" ] || [ -n "$stale" ]; then
   # no built output in this folder (or older than its sources): bundle it in a scratch copy
   build=/var/cache/lvslab/build
