@@ -8,6 +8,7 @@ import { reconcile, summarize } from '../reconcile/reconcile.js';
 import type { Runner } from '../kernel/runner.js';
 import type { StatusDocument } from '../api/state-document.js';
 import { renderStatus } from './status-view.js';
+import { nodeStatusDocument, type DaemonAnswer } from './json-documents.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
 
 export type NodeCommand = 'plan' | 'apply' | 'status' | 'cleanup';
@@ -34,7 +35,8 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   const result = await reconcile(lab, node, nodeKernel(runner, ownershipOf(lab, node)), { dryRun, cleanup: command === 'cleanup' });
   const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
   if (json) {
-    ctx.out(JSON.stringify(command === 'status' ? { node, differences: result, daemon: daemon ?? null } : result, null, 2));
+    // status: the differences and the daemon's answer; plan, apply, cleanup: the run's result
+    ctx.out(JSON.stringify(daemon === undefined ? result : nodeStatusDocument(node, result, daemon), null, 2));
   } else {
     if (daemon && 'document' in daemon) ctx.out(renderStatus(daemon.document, { now: new Date() }));
     else if (daemon) ctx.out(`daemon: ${daemon.error}`);
@@ -50,12 +52,12 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
  * run converged (with its health checks' view, which a dry run here does not have) and no reload of
  * the lab file was refused (it then keeps the last good lab, not the file's).
  */
-export function daemonSaysConverged(daemon: { document: StatusDocument } | { error: string } | undefined): boolean {
+export function daemonSaysConverged(daemon: DaemonAnswer | undefined): boolean {
   return daemon !== undefined && 'document' in daemon && daemon.document.converged && (daemon.document.reloadProblems ?? []).length === 0;
 }
 
 /** The daemon's /v1/state, read inside the node (its API listens on the node's own loopback). */
-async function daemonStatus(runner: Runner, api: string): Promise<{ document: StatusDocument } | { error: string }> {
+async function daemonStatus(runner: Runner, api: string): Promise<DaemonAnswer> {
   try {
     const { stdout } = await runner.run(['curl', '-sS', '--fail', '--max-time', '5', `http://${api}/v1/state`], { timeoutMs: 30_000 });
     return { document: JSON.parse(stdout) as StatusDocument };

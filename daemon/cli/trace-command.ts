@@ -4,6 +4,7 @@ import { parseHostPort } from '../kernel/ipvs/address.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { renderTrace } from '../trace/render.js';
 import { runTrace } from '../trace/run.js';
+import { traceDocument } from './json-documents.js';
 import { CliError, EXIT, resolveLab, upLabAccess, type CliContext } from './context.js';
 
 export interface TraceFlags {
@@ -31,6 +32,6 @@ export async function traceCommand(ctx: CliContext, labPath: string | undefined,
     if (access.placeOf(node) === 'remote') throw new CliError(`trace runs where ${node} is reachable (this machine or its namespace); ${node} is another machine`);
   }
   const run = await runTrace(lab, flags.from, { ...to, protocol: 'tcp' }, { from: access.runnerFor(flags.from), director: access.runnerFor(director.name) });
-  ctx.out(flags.json ? JSON.stringify({ ...run.trace, notes: run.notes }, null, 2) : [renderTrace(run.trace), ...run.notes.map((n) => `note: ${n}`)].join('\n'));
+  ctx.out(flags.json ? JSON.stringify(traceDocument(run), null, 2) : [renderTrace(run.trace), ...run.notes.map((n) => `note: ${n}`)].join('\n'));
   return run.trace.request.ok ? EXIT.ok : EXIT.failed;
 }

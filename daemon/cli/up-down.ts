@@ -16,6 +16,7 @@ import { renderDoctor } from '../doctor/kube-diagnose.js';
 import { renderReport } from '../verify/render.js';
 import { verifyLab, type VerifyFlags } from './verify-command.js';
 import { progress } from './progress.js';
+import { upDocument } from './json-documents.js';
 import { resolve } from 'node:path';
 
 export interface UpFlags extends VerifyFlags {
@@ -69,7 +70,7 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   if (lab.services.length > 0) shown.step(`doctor: what each of ${lab.services.length} service(s) answers from each node, and why not`);
   const doctor = await doctorLab(ctx, lab).finally(() => shown.done());
   if (!flags.json && doctor) ctx.out(renderDoctor(doctor));
-  if (flags.json) ctx.out(JSON.stringify({ lab: lab.lab, converged, convergedMs, verify, ...(doctor ? { doctor } : {}) }, null, 2));
+  if (flags.json) ctx.out(JSON.stringify(upDocument(lab.lab, converged, convergedMs, verify, doctor), null, 2));
   return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
 }
 

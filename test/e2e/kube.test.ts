@@ -15,6 +15,7 @@ import { renderTrace } from '../../daemon/trace/render.js';
 import { TRACE_TIMEOUT_S } from '../../daemon/trace/run.js';
 import type { Trace } from '../../daemon/trace/types.js';
 import { normalFromDumps } from '../shared/kube-dump.js';
+import { validateDocument } from '../shared/schemas.js';
 import { cli, hostSnapshot, inNs, lvslab, ok, root, run, until } from './helpers.js';
 
 const DS = 'kube-ds';
@@ -95,6 +96,7 @@ test.serial('from the client: the node port answers from both endpoints; the clu
   const doctor = await lvslab('doctor', lab, '--json');
   t.is(doctor.exitCode, 0, doctor.stderr);
   const report = JSON.parse(doctor.stdout) as DoctorReport;
+  t.deepEqual(validateDocument('doctor', report), [], 'docs/schemas/doctor.schema.json');
   t.deepEqual(report.findings.map((f) => [f.code, f.kind]), [['cluster-ip-from-outside', 'by-design']]);
   t.regex(report.findings[0]!.message, /10\.108\.113\.237:80 does not answer from the client client, by design/);
   t.log(report.findings[0]!.message);
@@ -110,7 +112,9 @@ test.serial('doctor names vs.conntrack=0 on the director and an endpoint that do
     await ds('sysctl', '-w', 'net.ipv4.vs.conntrack=0');
     const doctor = await lvslab('doctor', lab, '--json');
     t.is(doctor.exitCode, 1, doctor.stdout);
-    const findings = (JSON.parse(doctor.stdout) as DoctorReport).findings;
+    const report = JSON.parse(doctor.stdout) as DoctorReport;
+    t.deepEqual(validateDocument('doctor', report), [], 'docs/schemas/doctor.schema.json');
+    const findings = report.findings;
     t.true(findings.some((f) => f.code === 'vs-conntrack-off'), findings.map((f) => f.code).join(', '));
     const down = findings.filter((f) => f.code === 'endpoint-down');
     t.deepEqual(down.map((f) => f.message.split(' of ')[0]), ['endpoint rs1 192.168.113.99:8080']);
@@ -148,6 +152,7 @@ async function traceOf(t: ExecutionContext, from: string, to: string): Promise<T
   const json = await lvslab('trace', '--from', from, '--to', to, lab, '--json');
   t.is(json.exitCode, 0, json.stderr + json.stdout);
   const trace = JSON.parse(json.stdout) as Trace & { notes: string[] };
+  t.deepEqual(validateDocument('trace', trace), [], 'docs/schemas/trace.schema.json');
   // the text form is renderTrace of the same data (what `lvslab trace` without --json prints)
   t.log(`lvslab trace --from ${from} --to ${to}\n${renderTrace(trace)}\n${trace.notes.map((n) => `note: ${n}`).join('\n')}`);
   return trace;

@@ -6,6 +6,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
 import type { VerifyReport } from '../../daemon/verify/types.js';
+import { validateDocument } from '../shared/schemas.js';
 import { hostSnapshot, inNs, lvslab, ok, root, run, until } from './helpers.js';
 
 const lab = `${root}labs/seed.yaml`;
@@ -14,7 +15,10 @@ let dsPid = 0;
 
 const verifyJson = async (requests = 10): Promise<{ exitCode: number; report: VerifyReport }> => {
   const r = await lvslab('verify', lab, '--json', '--requests', String(requests));
-  return { exitCode: r.exitCode, report: JSON.parse(r.stdout) as VerifyReport };
+  const report: unknown = JSON.parse(r.stdout);
+  const errors = validateDocument('verify', report);
+  if (errors.length > 0) throw new Error(`verify --json does not hold to docs/schemas/verify.schema.json: ${errors.join('; ')}`);
+  return { exitCode: r.exitCode, report: report as VerifyReport };
 };
 
 /** Freeze the director's daemon so that a fault stays in place while verify looks at it. */
@@ -35,6 +39,7 @@ test.serial('up --json builds the seed lab: stdout is one JSON document (each no
   t.is(up.exitCode, 0, up.stderr);
   t.regex(up.stderr, /converged in \d+ ms/);
   const doc = JSON.parse(up.stdout) as { lab: string; converged: Record<string, string>; convergedMs: number; verify: VerifyReport; doctor?: unknown };
+  t.deepEqual(validateDocument('up', doc), [], 'docs/schemas/up.schema.json');
   t.is(doc.lab, 'seed');
   t.deepEqual(Object.keys(doc.converged).sort(), ['client', 'ds', 'rs1', 'rs2']);
   t.true(doc.convergedMs > 0);

@@ -19,6 +19,7 @@ import type { LabConfig } from '../../daemon/config/types.js';
 import { buildTopology, removeTopology } from '../../daemon/lab/namespace-lab.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
 import { syslogPriority } from '../../daemon/systemd/journal.js';
+import { validateDocument } from '../shared/schemas.js';
 import { inNs, ok, root, run, sleep, until } from './helpers.js';
 
 const labFile = 'test/fixtures/labs/svc.yaml';
@@ -396,6 +397,11 @@ test.serial('/metrics parses as Prometheus text and /v1/state shows both real se
   t.regex(status.stdout, /^ds: network namespace svc-ds\n/, 'status says where it reads first');
   t.regex(status.stdout, /192\.168\.113\.99:8080\s+rs1/);
   t.regex(status.stdout, /192\.168\.113\.98:8080\s+rs2/);
+  // --json: one document on stdout, holding to docs/schemas (status.schema.json; its daemon.document is /v1/state)
+  // (its exit code says whether the node converged, which the text form above already checked)
+  const statusJson = await lvslab('status', '--node', 'ds', installed, '--json');
+  t.deepEqual(validateDocument('status', JSON.parse(statusJson.stdout)), [], `docs/schemas/status.schema.json; stderr: ${statusJson.stderr}`);
+  t.deepEqual(validateDocument('state', JSON.parse((await api('/v1/state')).stdout)), [], 'docs/schemas/state.schema.json');
   const post = await inNs('svc-ds', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', 'http://127.0.0.1:9410/v1/state']);
   t.is(post.stdout, '405');
 });

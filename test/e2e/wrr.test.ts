@@ -1,6 +1,7 @@
 /** A second lab with other addresses, ports, names and wrr 3:1: nothing is hard-coded to the seed. */
 import test from 'ava';
 import type { VerifyReport } from '../../daemon/verify/types.js';
+import { validateDocument } from '../shared/schemas.js';
 import { hostSnapshot, lvslab, ok, root } from './helpers.js';
 
 const lab = `${root}labs/wrr.yaml`;
@@ -13,6 +14,7 @@ test('the wrr lab converges and answers 3:1; once down, verify says it is not up
   try {
     const r = await lvslab('verify', lab, '--json', '--requests', '16');
     const report = JSON.parse(r.stdout) as VerifyReport;
+    t.deepEqual(validateDocument('verify', report), [], 'docs/schemas/verify.schema.json');
     t.is(r.exitCode, 0);
     t.deepEqual(report.virtualServers[0]!.distribution, { web1: 12, web2: 4 });
     t.is(report.director, 'lb');

@@ -14,6 +14,7 @@ import { Metrics } from '../../../daemon/metrics/metrics.js';
 import { startDaemon, type Daemon } from '../../../daemon/service/daemon.js';
 import type { Notifier } from '../../../daemon/systemd/notify.js';
 import { fakeRunner, type Reply } from '../kernel/helpers.js';
+import { validateDocument } from '../../shared/schemas.js';
 import { parseExposition, samples } from '../metrics/helpers.js';
 
 const notifier: Notifier = { enabled: false, ready() {}, status() {}, stopping() {}, startWatchdog: () => 0, close() {} };
@@ -128,6 +129,7 @@ test('a failed apply: /v1/state and /healthz give the tool, argv and exit code, 
   const text = JSON.stringify(doc);
   for (const secret of ['192.0.2.77', 'Element cannot be added', 'batch', 'add LVSLAB-blacklist']) t.false(text.includes(secret), `/v1/state holds ${secret}`);
   t.deepEqual(doc.lastReconcile?.error, { reason: "ipset exited 1; its stderr is in the daemon's log", argv: ['ipset', 'restore', '-exist'], exitCode: 1 });
+  t.deepEqual(validateDocument('state', JSON.parse(JSON.stringify(doc))), [], 'docs/schemas/state.schema.json');
   t.deepEqual(daemon.healthy(), { ok: false, reason: "ipset exited 1; its stderr is in the daemon's log" });
 });
 
@@ -167,4 +169,9 @@ test('a state file of another lab gives no drain starts: the removed real server
   const result = await daemon.trigger();
   t.false(result.changes.some((c) => c.includes('127.0.0.3') && c.endsWith('delete')), result.changes.join('\n'));
   t.true((result.drainStarts[rs2Key(port)] ?? 0) >= before, JSON.stringify(result.drainStarts));
+  // a run and a /v1/state with a real server draining hold to docs/schemas (plan/apply --json, GET /v1/state)
+  t.deepEqual(validateDocument('reconcile', JSON.parse(JSON.stringify(result))), []);
+  const state = await daemon.status();
+  t.truthy(state.virtualServers[0]?.realServers.find((r) => r.port === port && r.address === '127.0.0.3')?.drainingSince);
+  t.deepEqual(validateDocument('state', JSON.parse(JSON.stringify(state))), []);
 });
