@@ -54,7 +54,7 @@ if (!first.lab) {
 const listen = listenGiven ?? findNode(first.lab, values.node).api;
 
 const log = daemonLogger({ node: values.node });
-const metrics = new Metrics();
+const metrics = new Metrics({ version: packageVersion });
 const notifier = systemdNotifier(log);
 const daemon = await startDaemon(first.lab, {
   configPath: values.config,

@@ -4,7 +4,8 @@
 #   - the kernel tools: ipvsadm ipset conntrack iptables iproute2 curl kmod
 #   - when the running kernel has no IPVS: the micro-VM (qemu, Debian's kernel, busybox-static)
 #   - with --for-tests: what the test suite checks the project with (shellcheck; vagrant and its ruby;
-#     keepalived, whose virtual servers live beside lvslab's in the neighbours test)
+#     keepalived, whose virtual servers live beside lvslab's in the neighbours test; promtool, which
+#     checks docs/alerts.yaml)
 #   - with --for-vagrant: what the lab as real VMs needs (scripts/vagrant-e2e.sh): vagrant-libvirt,
 #     libvirt, debootstrap, qemu
 #   - node modules (npm ci) and the TypeScript build (dist/)
@@ -54,6 +55,20 @@ if [ "${#need[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# promtool checks and tests the alert rules (docs/alerts.yaml). It comes from Debian's prometheus package,
+# unpacked into a cache rather than installed: installing it would enable a prometheus service here and
+# in the micro-VM, which boots this root filesystem.
+promtool_dir=/var/cache/lvslab/prometheus
+if [ "$for_tests" = yes ] && ! command -v promtool >/dev/null 2>&1 && [ ! -x "$promtool_dir/usr/bin/promtool" ]; then
+  echo "setup: unpacking promtool from Debian's prometheus package into $promtool_dir"
+  deb_dir=$(mktemp -d)
+  chown _apt "$deb_dir" 2>/dev/null || true
+  (cd "$deb_dir" && { apt-get download -q prometheus >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get download -q prometheus >/dev/null; }; })
+  mkdir -p "$promtool_dir"
+  dpkg-deb --fsys-tarfile "$deb_dir"/prometheus_*.deb | tar -x -C "$promtool_dir" ./usr/bin/promtool
+  rm -rf "$deb_dir"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

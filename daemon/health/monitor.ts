@@ -34,6 +34,8 @@ export type Checker = (target: HealthTarget) => Promise<CheckResult>;
 export interface MonitorOptions {
   /** Called once per transition: the daemon logs the reason and triggers a reconcile. */
   readonly onTransition: (event: HealthEvent) => void;
+  /** Called after each check of a real server still checked, with its result and duration (metrics). */
+  readonly onCheck?: (target: HealthTarget, result: CheckResult, durationMs: number) => void;
   /** Called when onTransition throws (the checks go on). */
   readonly onError?: (error: unknown, event: HealthEvent) => void;
   /** Runs one check; default: tcpCheck / httpCheck by the target's type. */
@@ -85,9 +87,10 @@ export function startHealthMonitor(lab: LabConfig, nodeName: string, options: Mo
     entry.busy = false;
     if (stopped || entries.get(entry.target.key) !== entry) return;
     const { target } = entry;
+    const elapsed = Date.now() - startedAt;
+    options.onCheck?.(target, result, elapsed);
     const step = next(entry.state, result, { rise: target.check.rise, fall: target.check.fall, label: targetLabel(target), now: now().toISOString() });
     entry.state = step.state;
-    const elapsed = Date.now() - startedAt;
     entry.timer = setTimeout(() => tick(entry), nextCheckDelay(entry.state, target.check, elapsed) - elapsed);
     entry.timer.unref();
     if (step.transition === undefined) return;

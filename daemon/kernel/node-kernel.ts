@@ -11,7 +11,7 @@ import { ipvsTimeoutsDiffering, type IptablesTable, type KernelState, type Obser
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
-import { ipvsAdapter, type RealServerConnections } from './ipvs/index.js';
+import { ipvsAdapter, type IpvsServiceStats, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
 import { conntrackAdapter, staleUdpFlows } from './conntrack/index.js';
 import { fileLedger, type Ledger } from './ledger.js';
@@ -94,6 +94,11 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
     /** Connection counts of the real servers of the services at these virtual addresses (one ipvsadm run). */
     connections(vips: ReadonlySet<string>): Promise<RealServerConnections[]> {
       return ipvs.connections(vips);
+    },
+
+    /** Traffic counters of the services at these virtual addresses and of their real servers (one ipvsadm run). */
+    stats(vips: ReadonlySet<string>): Promise<IpvsServiceStats[]> {
+      return ipvs.stats(vips);
     },
 
     async loadModules(modules: readonly string[]): Promise<void> {

@@ -3,6 +3,7 @@
  * default process metrics: the output stays small and tests do not see each other's values).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { IpvsCounters } from '../kernel/ipvs/parse-stats.js';
 import type { ReconcileResult } from '../reconcile/reconcile.js';
 
 /** One real server of one virtual server, as the daemon sees it now. */
@@ -16,19 +17,35 @@ export interface RealServerRow {
   readonly weight: number;
   readonly activeConns?: number;
   readonly inactiveConns?: number;
+  /** IPVS's traffic counters of this real server since it was added (`ipvsadm -L -n --stats --exact`). */
+  readonly counters?: IpvsCounters;
 }
+
+/** One real server, as the health-check families label it. */
+export interface CheckedServer {
+  readonly virtualServer: string;
+  readonly realServer: string;
+}
+
+/** Why a reconcile ran: anything but the schedule alone can explain the changes it made. */
+export type RunCause = 'start' | 'schedule' | 'reload' | 'health';
 
 /** What recordReconcile reads of a ReconcileResult. */
 export type ReconcileOutcome = Pick<ReconcileResult, 'ok' | 'durationMs' | 'countsByKind' | 'superseded'>;
 
 export interface MetricsOptions {
-  /** Clock for the last-success timestamp, in milliseconds since the epoch (tests pin it). */
+  /** Clock for the timestamps, in milliseconds since the epoch (tests pin it). */
   readonly now?: () => number;
+  /** lvslab's version, for lvslab_build_info (package.json's). */
+  readonly version?: string;
 }
 
 /** Reconcile durations run from ~0.1 s on a real host to ~10 s in the micro-VM. */
 const SYNC_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const RS_LABELS = ['virtual_server', 'real_server'] as const;
+/** A check takes from a millisecond (refused at once) to its timeout (seconds). */
+const CHECK_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+type RsLabel = (typeof RS_LABELS)[number];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,12 +56,27 @@ export class Metrics {
   private readonly commandFailures: Counter<'tool'>;
   private readonly rsHealthy: Gauge<'virtual_server' | 'real_server'>;
   private readonly rsWeight: Gauge<'virtual_server' | 'real_server'>;
-  private readonly ipvsConnections: Gauge<'virtual_server' | 'real_server' | 'state'>;
+  private readonly ipvsConnections: Gauge<RsLabel | 'state'>;
+  private readonly rsConnections: Counter<RsLabel>;
+  private readonly rsPackets: Counter<RsLabel | 'direction'>;
+  private readonly rsBytes: Counter<RsLabel | 'direction'>;
+  private readonly lastQueued: Gauge;
+  private readonly syncRuns: Counter<'result'>;
+  private readonly failingRuns: Gauge;
+  private readonly driftRepaired: Counter<'kind'>;
+  private readonly driftRepairs: Counter;
+  private readonly reloads: Counter<'result'>;
+  private readonly checkDuration: Histogram<RsLabel | 'result'>;
+  private readonly transitions: Counter<RsLabel | 'to'>;
   private realServers: (() => Promise<readonly RealServerRow[]>) | undefined;
+  private consecutiveFailures = 0;
 
   constructor(options: MetricsOptions = {}) {
     this.now = options.now ?? Date.now;
     const registers = [this.registry];
+    new Gauge({
+      name: 'lvslab_build_info', help: 'Always 1: the version of lvslab and of Node.js this daemon runs.', labelNames: ['version', 'nodejs'], registers,
+    }).set({ version: options.version ?? 'unknown', nodejs: process.version }, 1);
     this.syncDuration = new Histogram({
       name: 'lvslab_sync_duration_seconds', help: 'Duration of one reconcile (observe, diff, apply, observe again).',
       buckets: SYNC_BUCKETS, registers,
@@ -68,6 +100,47 @@ export class Metrics {
       name: 'lvslab_ipvs_connections', help: 'IPVS connections to a real server, by state (active or inactive).',
       labelNames: [...RS_LABELS, 'state'], registers,
     });
+    this.rsConnections = new Counter({
+      name: 'lvslab_real_server_connections_total', help: 'Connections IPVS scheduled to a real server since it was added.', labelNames: RS_LABELS, registers,
+    });
+    this.rsPackets = new Counter({
+      name: 'lvslab_real_server_packets_total', help: 'Packets through IPVS for a real server since it was added: in (client to real server), out (back).',
+      labelNames: [...RS_LABELS, 'direction'], registers,
+    });
+    this.rsBytes = new Counter({
+      name: 'lvslab_real_server_bytes_total', help: 'Bytes through IPVS for a real server since it was added: in (client to real server), out (back).',
+      labelNames: [...RS_LABELS, 'direction'], registers,
+    });
+    this.lastQueued = new Gauge({
+      name: 'lvslab_sync_last_queued_timestamp_seconds', help: 'Unix time a reconcile was last asked for (schedule, reload, health transition, start).', registers,
+    });
+    this.syncRuns = new Counter({
+      name: 'lvslab_sync_runs_total', help: 'Reconciles by result: ok, failed, superseded (a reload came before it wrote).', labelNames: ['result'], registers,
+    });
+    this.failingRuns = new Gauge({
+      name: 'lvslab_sync_consecutive_failures', help: 'Reconciles that failed since the last one that succeeded (0: the last one succeeded).', registers,
+    });
+    this.driftRepaired = new Counter({
+      name: 'lvslab_drift_repaired_total',
+      help: 'Changes a scheduled reconcile made to a node that was converged, with no reload or health transition since: what was changed behind lvslab\'s back, by kind.',
+      labelNames: ['kind'], registers,
+    });
+    this.driftRepairs = new Counter({
+      name: 'lvslab_drift_repairs_total', help: 'Scheduled reconciles that repaired drift (their changes: lvslab_drift_repaired_total).', registers,
+    });
+    this.reloads = new Counter({
+      name: 'lvslab_reloads_total', help: 'Reloads of the lab file (SIGHUP) by result: applied, or refused (the last good lab stays).', labelNames: ['result'], registers,
+    });
+    this.checkDuration = new Histogram({
+      name: 'lvslab_health_check_duration_seconds', help: 'Duration of one health check of a real server, by result (ok or failed).',
+      labelNames: [...RS_LABELS, 'result'], buckets: CHECK_BUCKETS, registers,
+    });
+    this.transitions = new Counter({
+      name: 'lvslab_health_transitions_total', help: 'Health transitions of a real server, by the state reached (up or down).', labelNames: [...RS_LABELS, 'to'], registers,
+    });
+    for (const result of ['ok', 'failed', 'superseded']) this.syncRuns.inc({ result }, 0);
+    for (const result of ['applied', 'refused']) this.reloads.inc({ result }, 0);
+    this.failingRuns.set(0);
   }
 
   get contentType(): string {
@@ -81,11 +154,39 @@ export class Metrics {
    */
   recordReconcile(result: ReconcileOutcome): void {
     this.syncDuration.observe(result.durationMs / 1000);
+    this.syncRuns.inc({ result: !result.ok ? 'failed' : result.superseded ? 'superseded' : 'ok' });
+    this.consecutiveFailures = result.ok ? (result.superseded ? this.consecutiveFailures : 0) : this.consecutiveFailures + 1;
+    this.failingRuns.set(this.consecutiveFailures);
     if (!result.ok || result.superseded) return;
     this.lastSuccess.set(this.now() / 1000);
     for (const [kind, count] of Object.entries(result.countsByKind)) {
       if (count > 0) this.changesApplied.inc({ kind }, count);
     }
+  }
+
+  /** A reconcile was asked for (it may join one already queued). */
+  recordQueued(): void {
+    this.lastQueued.set(this.now() / 1000);
+  }
+
+  /** A run that repaired drift (service/drift.ts), and its changes by kind. */
+  recordDriftRepaired(countsByKind: Readonly<Record<string, number>>): void {
+    this.driftRepairs.inc();
+    for (const [kind, count] of Object.entries(countsByKind)) {
+      if (count > 0) this.driftRepaired.inc({ kind }, count);
+    }
+  }
+
+  recordReload(result: 'applied' | 'refused'): void {
+    this.reloads.inc({ result });
+  }
+
+  recordHealthCheck(server: CheckedServer, ok: boolean, durationMs: number): void {
+    this.checkDuration.observe({ virtual_server: server.virtualServer, real_server: server.realServer, result: ok ? 'ok' : 'failed' }, durationMs / 1000);
+  }
+
+  recordHealthTransition(server: CheckedServer, to: 'up' | 'down'): void {
+    this.transitions.inc({ virtual_server: server.virtualServer, real_server: server.realServer, to });
   }
 
   /** A failed run of `tool` (argv[0]; see toolOf for runs inside a network namespace). */
@@ -95,13 +196,20 @@ export class Metrics {
 
   /** Replaces every real-server sample: servers not in `rows` disappear from the output. */
   setRealServers(rows: readonly RealServerRow[]): void {
-    for (const gauge of [this.rsHealthy, this.rsWeight, this.ipvsConnections]) gauge.reset();
+    for (const family of [this.rsHealthy, this.rsWeight, this.ipvsConnections, this.rsConnections, this.rsPackets, this.rsBytes]) family.reset();
     for (const row of rows) {
       const labels = { virtual_server: row.virtualServer, real_server: row.realServer };
       this.rsWeight.set(labels, row.weight);
       if (row.healthy !== undefined) this.rsHealthy.set(labels, row.healthy ? 1 : 0);
       if (row.activeConns !== undefined) this.ipvsConnections.set({ ...labels, state: 'active' }, row.activeConns);
       if (row.inactiveConns !== undefined) this.ipvsConnections.set({ ...labels, state: 'inactive' }, row.inactiveConns);
+      // the kernel's own counts since the real server was added: set as they are (a counter reset when it is added again)
+      if (row.counters === undefined) continue;
+      this.rsConnections.inc(labels, row.counters.conns);
+      this.rsPackets.inc({ ...labels, direction: 'in' }, row.counters.inPkts);
+      this.rsPackets.inc({ ...labels, direction: 'out' }, row.counters.outPkts);
+      this.rsBytes.inc({ ...labels, direction: 'in' }, row.counters.inBytes);
+      this.rsBytes.inc({ ...labels, direction: 'out' }, row.counters.outBytes);
     }
   }
 

@@ -12,7 +12,7 @@ import { startHealthMonitor, type HealthEvent, type HealthMonitor } from '../hea
 import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
-import type { Metrics } from '../metrics/metrics.js';
+import type { Metrics, RunCause } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
 import { findNode, planNode } from '../plan/plan.js';
@@ -26,6 +26,7 @@ import { priorityLane } from './priority-lane.js';
 import { serviceDns } from './service-dns.js';
 import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
+import { driftRepairedBy } from './drift.js';
 import type { StatusDocument } from '../api/state-document.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */
@@ -72,6 +73,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   /** Counts reloads: a run planned under an older generation writes nothing (reconcileCurrentLab). */
   let labGeneration = 0;
   const changedDuringRun: HealthEvent[] = [];
+  /** Why runs were asked for since the last one started (see driftRepairedBy). */
+  const causes = new Set<RunCause>();
   let backends: RunningBackends = await startBackends(o.nodeName, planNode(lab, o.nodeName).backends, o.log);
   const dns = serviceDns(o.nodeName, o.log);
   /** A reload's direct write goes ahead of the reconcile's and the status API's tool runs. */
@@ -80,26 +83,37 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName));
   await dns.update(lab);
 
+  /** Asks for a run (joining one already queued); resolves with the result of the run that covers it. */
+  const queue = (cause: RunCause): Promise<ReconcileResult> => {
+    causes.add(cause);
+    o.metrics.recordQueued();
+    return flight.trigger();
+  };
   /** A run that throws (rather than returning a failed result) is logged: it must never kill the daemon. */
-  const run = (why: string): void => {
-    flight.trigger().catch((err: unknown) => o.log.error({ err, why }, 'reconcile run failed'));
+  const run = (cause: RunCause): void => {
+    queue(cause).catch((err: unknown) => o.log.error({ err, why: cause }, 'reconcile run failed'));
   };
 
   const monitor: HealthMonitor = startHealthMonitor(lab, o.nodeName, {
     onTransition: (event) => {
       // a server going down is a warning; one coming back is news (keepalived logs both at info)
       o.log[event.transition === 'down' ? 'warn' : 'info']({ realServer: event.key, transition: event.transition }, event.reason);
+      o.metrics.recordHealthTransition({ virtualServer: event.virtualServer, realServer: `${event.ip}:${event.port}` }, event.transition);
       // keepalived's way: the new weight goes to the kernel at once; the full reconcile follows.
       void fastWeight(event);
       // a run under way may have planned with the old health: its end writes this weight again
       if (running) changedDuringRun.push(event);
-      run(`health ${event.transition}`);
+      run('health');
     },
+    onCheck: (target, result, ms) => o.metrics.recordHealthCheck({ virtualServer: target.virtualServer, realServer: `${target.ip}:${target.port}` }, result.ok, ms),
     onError: (err) => o.log.error({ err }, 'health transition handler failed'),
   });
 
   const flight = singleFlight(async (): Promise<ReconcileResult> => {
     running = true;
+    const askedBy = [...causes];
+    causes.clear();
+    const before = last;
     let result: ReconcileResult;
     try {
       result = await reconcileCurrentLab();
@@ -116,6 +130,10 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     state = { ...state, runs: state.runs + 1, converged, last: result, ...(result.changes.length > 0 ? { lastChange: { ...result, at } } : {}), updatedAt: at };
     await writeState(o.statePath, state);
     o.metrics.recordReconcile(result);
+    if (driftRepairedBy(result, before, askedBy)) {
+      o.metrics.recordDriftRepaired(result.countsByKind);
+      o.log.warn({ applied: result.changes }, `drift repaired: ${result.changes.length} changes to what lvslab owns, made behind its back since the last run`);
+    }
     const line = summarize(result);
     const fields = { changes: result.changes.length, remaining: result.remaining, durationMs: result.durationMs, draining: result.draining.length };
     if (!result.ok) o.log.error({ ...fields, error: result.error }, line);
@@ -179,6 +197,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const vips = () => new Set(lab.virtualServers.map((vs) => vs.vip));
   /** IPVS weights and connection counts: one `ipvsadm -Ln` shared by /v1/state and /metrics within a second. */
   const ipvsCounts = sharedRead(async () => (director() ? kernel().connections(vips()) : []), KERNEL_READ_MAX_AGE_MS);
+  /** IPVS traffic counters for /metrics: one `ipvsadm -L -n --stats --exact` a second at most. */
+  const ipvsStats = sharedRead(async () => (director() ? kernel().stats(vips()) : []), KERNEL_READ_MAX_AGE_MS);
 
   async function status(): Promise<StatusDocument> {
     return statusDocument({
@@ -191,7 +211,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   // the real-server families of /metrics, read at each scrape; no samples while IPVS cannot be read
   o.metrics.readRealServersWith(async () => {
     try {
-      return realServerRows(await status());
+      const [doc, stats] = await Promise.all([status(), ipvsStats.get()]);
+      return realServerRows(doc, stats);
     } catch (err) {
       o.log.warn({ err }, 'metrics: real servers not read');
       return [];
@@ -199,7 +220,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   });
 
   return {
-    trigger: () => flight.trigger(),
+    /** The first run, at start. */
+    trigger: () => queue('start'),
 
     /** Re-read the lab file: a bad one keeps the last good lab and says why. */
     async reload(): Promise<boolean> {
@@ -218,6 +240,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
         state = { ...state, reloadProblems: next.problems };
         await writeState(o.statePath, state);
         o.notifier.status(`reload refused (${next.problems.length} problems), last good lab in force`);
+        o.metrics.recordReload('refused');
         return false;
       }
       const { reloadProblems: _dropped, ...rest } = state;
@@ -234,7 +257,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
       }
       await dns.update(lab);
       o.log.info({ config: o.configPath }, 'reloaded');
-      await flight.trigger();
+      o.metrics.recordReload('applied');
+      await queue('reload');
       return true;
     },
 

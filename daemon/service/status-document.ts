@@ -4,7 +4,7 @@
  */
 import type { LabConfig, NodeConfig } from '../config/types.js';
 import type { HealthState } from '../health/state.js';
-import type { RealServerConnections } from '../kernel/ipvs/index.js';
+import type { IpvsServiceStats, RealServerConnections } from '../kernel/ipvs/index.js';
 import { realServerId } from '../plan/keys.js';
 import { planNode } from '../plan/plan.js';
 import type { RealServerRow } from '../metrics/metrics.js';
@@ -76,12 +76,20 @@ export function statusDocument(input: StatusInput): StatusDocument {
   };
 }
 
-/** The real-server rows of /metrics: one per real server of each virtual server of the document. */
-export function realServerRows(doc: StatusDocument): RealServerRow[] {
-  return doc.virtualServers.flatMap((vs) => vs.realServers.map((rs): RealServerRow => ({
-    virtualServer: vs.name, realServer: `${rs.address}:${rs.port}`, weight: rs.weight,
-    ...(rs.healthy === undefined ? {} : { healthy: rs.healthy }),
-    ...(rs.activeConns === undefined ? {} : { activeConns: rs.activeConns }),
-    ...(rs.inactiveConns === undefined ? {} : { inactiveConns: rs.inactiveConns }),
-  })));
+/**
+ * The real-server rows of /metrics: one per real server of each virtual server of the document, with
+ * its traffic counters when `stats` (the kernel's, for the same services) has that real server.
+ */
+export function realServerRows(doc: StatusDocument, stats: readonly IpvsServiceStats[] = []): RealServerRow[] {
+  const counters = new Map(stats.flatMap((s) => s.reals.map((r) => [`${s.protocol} ${s.address}:${s.port} ${r.address}:${r.port}`, r.counters] as const)));
+  return doc.virtualServers.flatMap((vs) => vs.realServers.map((rs): RealServerRow => {
+    const counted = counters.get(`${vs.protocol} ${vs.vip}:${vs.port} ${rs.address}:${rs.port}`);
+    return {
+      virtualServer: vs.name, realServer: `${rs.address}:${rs.port}`, weight: rs.weight,
+      ...(rs.healthy === undefined ? {} : { healthy: rs.healthy }),
+      ...(rs.activeConns === undefined ? {} : { activeConns: rs.activeConns }),
+      ...(rs.inactiveConns === undefined ? {} : { inactiveConns: rs.inactiveConns }),
+      ...(counted === undefined ? {} : { counters: counted }),
+    };
+  }));
 }

@@ -19,6 +19,7 @@ import type { LabConfig } from '../../daemon/config/types.js';
 import { buildTopology, removeTopology } from '../../daemon/lab/namespace-lab.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
 import { syslogPriority } from '../../daemon/systemd/journal.js';
+import { runPromtool, testAlerts, type AlertScenario } from '../shared/alert-tests.js';
 import { validateDocument } from '../shared/schemas.js';
 import { inNs, ok, root, run, sleep, until } from './helpers.js';
 
@@ -142,6 +143,27 @@ test.serial('a second provision run reports no change and restarts nothing', asy
   t.deepEqual(await Promise.all(units.map(mainPid)), before);
 });
 
+/** ds's /metrics, as Prometheus scrapes it. */
+const dsMetrics = async () => (await ok(inNs('svc-ds', ['curl', '-sS', '--max-time', '10', 'http://127.0.0.1:9410/metrics']))).stdout;
+/** One unlabelled sample of a /metrics text (NaN when it is not there). */
+const sampleOf = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+/** ds's /metrics once `holds` is true of it (polled, at most 60 s). */
+async function dsMetricsWhen(what: string, holds: (text: string) => boolean): Promise<string> {
+  let text = '';
+  await until(what, 60_000, async () => holds((text = await dsMetrics())));
+  return text;
+}
+/** Whether the scrape says rs1 (…99) and rs2 (…98) of web are healthy (1) or not (0). */
+const healthIs = (text: string, rs1: 0 | 1, rs2: 0 | 1): boolean => {
+  const lines = text.split('\n');
+  return [['99', rs1], ['98', rs2]].every(([at, v]) => lines.includes(`lvslab_real_server_healthy{virtual_server="web",real_server="192.168.113.${at}:8080"} ${v}`));
+};
+/**
+ * Scrapes of ds made while each fault held, by the tests below in this file's order, and the alerts of
+ * docs/alerts.yaml each must fire: the alert rules' test evaluates them all.
+ */
+const alertScenarios: AlertScenario[] = [];
+
 /** How many reconcile runs NODE's daemon has finished (its state file). */
 const runsOf = async (node: string): Promise<number> =>
   (JSON.parse(await readFile(`/run/lvslab/svc/${node}.state.json`, 'utf8')) as { runs: number }).runs;
@@ -206,6 +228,7 @@ const FAULTS: Fault[] = [
 test.serial('fault matrix: each fault made while the daemon is frozen is repaired by the first run that starts after it; verify, run while it is frozen, names a wrong IPVS timeout', async (t) => {
   const period = 5000; // the svc lab: reconcile every 5 s
   const figures: string[] = [];
+  const metricsBefore = await dsMetricsWhen('both real servers healthy before the faults', (text) => healthIs(text, 1, 1));
   for (const fault of FAULTS) {
     // The daemon is frozen while a fault is made and seen: with a short period it could otherwise repair
     // between two steps of a fault (e.g. put back the rule that keeps the set in use before the destroy).
@@ -229,6 +252,10 @@ test.serial('fault matrix: each fault made while the daemon is frozen is repaire
     t.true(held, `${fault.what}: not repaired by the first run that started after it`);
     figures.push(`${fault.what}: repaired ${ms} ms after the thaw (${(ms / period).toFixed(1)} periods)`);
   }
+  const metricsAfter = await dsMetricsWhen('both real servers healthy, the last run ok, after the faults', (text) => healthIs(text, 1, 1) && sampleOf(text, 'lvslab_sync_consecutive_failures') === 0);
+  const repairs = sampleOf(metricsAfter, 'lvslab_drift_repairs_total') - sampleOf(metricsBefore, 'lvslab_drift_repairs_total');
+  figures.push(`lvslab_drift_repairs_total of ds: +${repairs} for its ${FAULTS.filter((f) => f.node === 'ds').length} faults`);
+  alertScenarios.push({ name: 'the fault matrix: drift on ds repaired after each fault', instance: 'ds', scrapes: [metricsBefore, metricsAfter], firing: { LvslabDriftRepairedRepeatedly: [{}] } });
   t.log(figures.join('\n'));
 });
 
@@ -264,6 +291,11 @@ test.serial('a tool failing (ipset cannot be run, /proc/sys read-only): /healthz
       t.true(red.held, `${fault.what}: /healthz still ${(await healthz()).code}`);
       t.regex(body, fault.reason, `${fault.what}: /healthz does not name it`);
       t.log(`${fault.what}: /healthz 503 after ${red.ms} ms: ${body.slice(0, 160)}`);
+      if (fault === TOOL_FAULTS[0]) {
+        // held for three failed runs (15 s at the lab's 5 s period): LvslabSyncFailing's threshold
+        const scrape = await dsMetricsWhen('3 failed runs in a row in /metrics', (text) => sampleOf(text, 'lvslab_sync_consecutive_failures') >= 3 && healthIs(text, 1, 1));
+        alertScenarios.push({ name: `${fault.what}: 3 failed runs in a row`, instance: 'ds', scrapes: [scrape], firing: { LvslabSyncFailing: [{}] } });
+      }
     } finally {
       runs0 = await runsOf('ds');
       await fault.undo();
@@ -275,7 +307,7 @@ test.serial('a tool failing (ipset cannot be run, /proc/sys read-only): /healthz
   t.is((await ok(inNs('svc-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim(), '1', 'the sysctl was repaired once /proc/sys was writable');
 });
 
-test.serial('a real server failing under load reaches weight 0, and comes back after rise', async (t) => {
+test.serial('a real server failing under load reaches weight 0, and comes back after rise (and so do both)', async (t) => {
   // Fast tcp checks for this test (reloaded into ds): every 500 ms, and after a failure a retry 100 ms
   // later (keepalived's delay_before_retry), down after 2 failures. A false "down" in the busy VM only
   // moves traffic to the other server; it costs no request.
@@ -294,6 +326,9 @@ test.serial('a real server failing under load reaches weight 0, and comes back a
   const stopReturnedMs = Date.now() - stoppedAt;
   await until('rs1 at weight 0', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 0/.test(await ipvs()));
   t.log(`rs1 stopped (systemctl stop returned after ${stopReturnedMs} ms) → weight 0 in IPVS ${Date.now() - stoppedAt} ms after the stop began (polled)`);
+  const web = (address: string) => ({ virtual_server: 'web', real_server: `${address}:8080` });
+  const rs1Down = await dsMetricsWhen('rs1 down and rs2 up in /metrics', (text) => healthIs(text, 0, 1));
+  alertScenarios.push({ name: 'rs1 down', instance: 'ds', scrapes: [rs1Down], firing: { LvslabRealServerDown: [web('192.168.113.99')] } });
   const result = JSON.parse((await ok(load)).stdout) as {
     startedAt: number; sent: number; ok: number; ratio: number; answers: Record<string, number>; failures: Record<string, number>; timeline: { at: number; ok: boolean }[];
   };
@@ -306,10 +341,17 @@ test.serial('a real server failing under load reaches weight 0, and comes back a
   // through the failure (rs2 carried it) — see the closing note.
   t.true(result.ratio > 0.5, `success ratio ${result.ratio}`);
   t.true((result.answers.rs1 ?? 0) > 0 && (result.answers.rs2 ?? 0) > 0, 'both real servers answered before the failure');
+  // the load is over: rs2 down too, for a scrape with no healthy real server
+  await ok(systemctl('stop', 'lvslabd@rs2'));
+  await until('rs2 at weight 0', 60_000, async () => /-r 192\.168\.113\.98:8080 -m -w 0/.test(await ipvs()));
+  alertScenarios.push({
+    name: 'rs1 and rs2 down', instance: 'ds', scrapes: [await dsMetricsWhen('rs1 and rs2 down in /metrics', (text) => healthIs(text, 0, 0))],
+    firing: { LvslabRealServerDown: [web('192.168.113.99'), web('192.168.113.98')], LvslabNoHealthyRealServer: [{ virtual_server: 'web' }] },
+  });
   const startedAt = Date.now();
-  await ok(systemctl('start', 'lvslabd@rs1'));
-  await until('rs1 back at weight 1', 60_000, async () => /-r 192\.168\.113\.99:8080 -m -w 1/.test(await ipvs()));
-  t.log(`rs1 started → back at weight 1 after ${Date.now() - startedAt} ms`);
+  await ok(systemctl('start', 'lvslabd@rs1', 'lvslabd@rs2'));
+  await until('rs1 and rs2 back at weight 1', 60_000, async () => (await ipvs()).match(/-r 192\.168\.113\.9[89]:8080 -m -w 1/g)?.length === 2);
+  t.log(`rs1 and rs2 started → back at weight 1 after ${Date.now() - startedAt} ms`);
 });
 
 test.serial('reload with a broken lab keeps the last good state; with a fixed lab it applies', async (t) => {
@@ -373,6 +415,14 @@ test.serial('/metrics parses as Prometheus text and /v1/state shows both real se
     text = await scrape();
     return wanted.every((line) => text.split('\n').includes(line));
   }).catch((e: Error) => t.fail(`${e.message}\n${text.split('\n').filter((l) => l.startsWith('lvslab_real_server')).join('\n')}`));
+  alertScenarios.push({ name: 'healthy: both real servers up, the last run converged', instance: 'ds', scrapes: [text], firing: {} });
+  for (const family of ['lvslab_build_info', 'lvslab_real_server_connections_total', 'lvslab_real_server_packets_total', 'lvslab_real_server_bytes_total', 'lvslab_health_check_duration_seconds', 'lvslab_health_transitions_total', 'lvslab_reloads_total', 'lvslab_sync_runs_total', 'lvslab_sync_last_queued_timestamp_seconds']) {
+    t.true(names.includes(family), `${family} missing from /metrics`);
+  }
+  // the kernel's counters of rs1, which has answered requests through the VIP by now
+  t.regex(text, /^lvslab_real_server_connections_total\{virtual_server="web",real_server="192\.168\.113\.99:8080"\} [1-9]\d*$/m);
+  t.regex(text, /^lvslab_real_server_bytes_total\{virtual_server="web",real_server="192\.168\.113\.99:8080",direction="out"\} [1-9]\d*$/m);
+  t.regex(text, /^lvslab_reloads_total\{result="refused"\} [1-9]\d*$/m);
   for (const a of ['192.168.113.99', '192.168.113.98']) {
     for (const state of ['active', 'inactive']) {
       t.regex(text, new RegExp(`^lvslab_ipvs_connections\\{virtual_server="web",real_server="${a.replaceAll('.', '\\.')}:8080",state="${state}"\\} \\d+$`, 'm'));
@@ -404,6 +454,16 @@ test.serial('/metrics parses as Prometheus text and /v1/state shows both real se
   t.deepEqual(validateDocument('state', JSON.parse((await api('/v1/state')).stdout)), [], 'docs/schemas/state.schema.json');
   const post = await inNs('svc-ds', ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', 'http://127.0.0.1:9410/v1/state']);
   t.is(post.stdout, '405');
+});
+
+test.serial('alert rules: promtool check rules passes; on scrapes of ds, none fires when healthy, and the fault matrix, 3 failed runs, rs1 down and both down fire exactly their alerts', async (t) => {
+  const rules = `${root}docs/alerts.yaml`;
+  const checked = await runPromtool(['check', 'rules', rules]);
+  t.is(checked.exitCode, 0, checked.output);
+  t.is(alertScenarios.length, 5, `scrapes made by the tests before: ${alertScenarios.map((s) => s.name).join('; ')}`);
+  const result = await testAlerts(rules, alertScenarios);
+  t.is(result.exitCode, 0, result.output);
+  t.log(`promtool test rules, ${alertScenarios.length} scenarios of real scrapes: ${result.output.trim().split('\n').at(-1)}`);
 });
 
 test.serial('systemd-analyze security: exposure of the shipped unit, and of the same unit unhardened', async (t) => {

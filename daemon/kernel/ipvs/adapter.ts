@@ -1,6 +1,7 @@
 /**
  * IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch, read
- * connection counts (for the drain) with `ipvsadm -Ln --exact`; the connection timeouts with
+ * connection counts (for the drain) with `ipvsadm -Ln --exact`, traffic counters (for /metrics) with
+ * `ipvsadm -L -n --stats --exact`; the connection timeouts with
  * `ipvsadm -L --timeout`, written with `ipvsadm --set` (ipvsadm -R takes no --set line).
  */
 import type { Change } from '../changes.js';
@@ -9,6 +10,7 @@ import type { IpvsTimeouts, VirtualService } from '../types.js';
 import { explainWithHead, runBatch } from '../batch.js';
 import { parseIpvsSave } from './parse.js';
 import { parseIpvsList, type RealServerConnections } from './parse-list.js';
+import { parseIpvsStats, type IpvsServiceStats } from './parse-stats.js';
 import { renderIpvsRestore } from './render.js';
 import { parseIpvsTimeouts, renderIpvsTimeoutsSet } from './timeouts.js';
 
@@ -19,6 +21,8 @@ export interface IpvsAdapter {
   apply(changes: readonly Change[]): Promise<number>;
   /** ActiveConn / InActConn of every real server whose virtual address is one of `ownedAddresses`. */
   connections(ownedAddresses: ReadonlySet<string>): Promise<RealServerConnections[]>;
+  /** The traffic counters of every virtual service whose address is one of `ownedAddresses`, and of its real servers. */
+  stats(ownedAddresses: ReadonlySet<string>): Promise<IpvsServiceStats[]>;
   /** The node's TCP, TCP FIN and UDP timeouts (one ipvsadm run). */
   timeouts(): Promise<IpvsTimeouts>;
   /** Applies the ipvs-timeouts-set change, if any; returns 1 when ipvsadm ran, else 0. */
@@ -36,6 +40,10 @@ export function ipvsAdapter(runner: Runner): IpvsAdapter {
     async connections(ownedAddresses) {
       const { stdout } = await runner.run(['ipvsadm', '-Ln', '--exact']);
       return parseIpvsList(stdout).filter((c) => ownedAddresses.has(c.service.address));
+    },
+    async stats(ownedAddresses) {
+      const { stdout } = await runner.run(['ipvsadm', '-L', '-n', '--stats', '--exact']);
+      return parseIpvsStats(stdout).filter((s) => ownedAddresses.has(s.address));
     },
     async timeouts() {
       return parseIpvsTimeouts((await runner.run(['ipvsadm', '-L', '--timeout'])).stdout);

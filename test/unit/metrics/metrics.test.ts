@@ -16,8 +16,95 @@ test('every family is there with its type, and nothing else (no default process 
     lvslab_real_server_healthy: 'GAUGE',
     lvslab_real_server_weight: 'GAUGE',
     lvslab_ipvs_connections: 'GAUGE',
+    lvslab_build_info: 'GAUGE',
+    lvslab_real_server_connections_total: 'COUNTER',
+    lvslab_real_server_packets_total: 'COUNTER',
+    lvslab_real_server_bytes_total: 'COUNTER',
+    lvslab_sync_last_queued_timestamp_seconds: 'GAUGE',
+    lvslab_sync_runs_total: 'COUNTER',
+    lvslab_sync_consecutive_failures: 'GAUGE',
+    lvslab_drift_repaired_total: 'COUNTER',
+    lvslab_drift_repairs_total: 'COUNTER',
+    lvslab_reloads_total: 'COUNTER',
+    lvslab_health_check_duration_seconds: 'HISTOGRAM',
+    lvslab_health_transitions_total: 'COUNTER',
   });
   t.true(families.every((f) => f.help.length > 0));
+});
+
+test('lvslab_build_info: 1, with the version given and this Node.js', async (t) => {
+  const families = parseExposition(await new Metrics({ version: '9.8.7' }).text());
+  t.deepEqual(samples(families, 'lvslab_build_info'), { [`version=9.8.7,nodejs=${process.version}`]: '1' });
+});
+
+test('sync runs by result from zero; consecutive failures count up from the last success (a superseded run leaves them as they are)', async (t) => {
+  const metrics = new Metrics({ now: () => NOW });
+  const runs = async () => samples(parseExposition(await metrics.text()), 'lvslab_sync_runs_total');
+  const failing = async () => samples(parseExposition(await metrics.text()), 'lvslab_sync_consecutive_failures')[''];
+  t.deepEqual(await runs(), { 'result=ok': '0', 'result=failed': '0', 'result=superseded': '0' });
+  t.is(await failing(), '0');
+  metrics.recordReconcile({ ok: false, durationMs: 10, countsByKind: {} });
+  metrics.recordReconcile({ ok: false, durationMs: 10, countsByKind: {} });
+  metrics.recordReconcile({ ok: true, superseded: true, durationMs: 10, countsByKind: {} });
+  t.is(await failing(), '2');
+  metrics.recordReconcile(ok(10, {}));
+  t.is(await failing(), '0');
+  t.deepEqual(await runs(), { 'result=ok': '1', 'result=failed': '2', 'result=superseded': '1' });
+});
+
+test('recordQueued sets the last-queued timestamp; reloads by result from zero; drift repairs from zero, their changes by kind', async (t) => {
+  const metrics = new Metrics({ now: () => NOW });
+  t.deepEqual(samples(parseExposition(await metrics.text()), 'lvslab_drift_repairs_total'), { '': '0' });
+  metrics.recordQueued();
+  metrics.recordReload('refused');
+  metrics.recordDriftRepaired({ 'rs-edit': 2, 'vs-add': 0 });
+  metrics.recordDriftRepaired({ 'rs-edit': 1, 'sysctl-set': 1 });
+  const families = parseExposition(await metrics.text());
+  t.deepEqual(samples(families, 'lvslab_sync_last_queued_timestamp_seconds'), { '': String(NOW / 1000) });
+  t.deepEqual(samples(families, 'lvslab_reloads_total'), { 'result=applied': '0', 'result=refused': '1' });
+  t.deepEqual(samples(families, 'lvslab_drift_repaired_total'), { 'kind=rs-edit': '3', 'kind=sysctl-set': '1' });
+  t.deepEqual(samples(families, 'lvslab_drift_repairs_total'), { '': '2' });
+});
+
+test('health checks: duration by result in seconds, transitions by the state reached', async (t) => {
+  const metrics = new Metrics();
+  const rs1 = { virtualServer: 'web', realServer: '192.168.113.99:8080' };
+  metrics.recordHealthCheck(rs1, true, 4);
+  metrics.recordHealthCheck(rs1, false, 2000);
+  metrics.recordHealthTransition(rs1, 'down');
+  metrics.recordHealthTransition(rs1, 'up');
+  metrics.recordHealthTransition(rs1, 'down');
+  const families = parseExposition(await metrics.text());
+  t.deepEqual(samples(families, 'lvslab_health_transitions_total'), {
+    'virtual_server=web,real_server=192.168.113.99:8080,to=down': '2',
+    'virtual_server=web,real_server=192.168.113.99:8080,to=up': '1',
+  });
+  // parse-prometheus-text-format drops a labelled histogram's labels, sum and count: read those lines as they are
+  const lines = (await metrics.text()).split('\n');
+  const rs1Labels = 'virtual_server="web",real_server="192.168.113.99:8080"';
+  for (const line of [
+    `lvslab_health_check_duration_seconds_sum{${rs1Labels},result="ok"} 0.004`,
+    `lvslab_health_check_duration_seconds_count{${rs1Labels},result="ok"} 1`,
+    `lvslab_health_check_duration_seconds_bucket{le="0.001",${rs1Labels},result="ok"} 0`,
+    `lvslab_health_check_duration_seconds_bucket{le="0.005",${rs1Labels},result="ok"} 1`,
+    `lvslab_health_check_duration_seconds_bucket{le="1",${rs1Labels},result="failed"} 0`,
+    `lvslab_health_check_duration_seconds_bucket{le="2.5",${rs1Labels},result="failed"} 1`,
+  ]) t.true(lines.includes(line), line);
+});
+
+test('setRealServers: the kernel\'s traffic counters of a real server as they are, by direction; none without counters', async (t) => {
+  const metrics = new Metrics();
+  const counters = { conns: 12, inPkts: 70, outPkts: 60, inBytes: 4800, outBytes: 9100 };
+  metrics.setRealServers([
+    { virtualServer: 'web', realServer: '192.168.113.99:8080', weight: 1, counters },
+    { virtualServer: 'web', realServer: '192.168.113.98:8080', weight: 1 },
+  ]);
+  metrics.setRealServers([{ virtualServer: 'web', realServer: '192.168.113.99:8080', weight: 1, counters: { ...counters, conns: 13 } }]);
+  const families = parseExposition(await metrics.text());
+  const rs1 = 'virtual_server=web,real_server=192.168.113.99:8080';
+  t.deepEqual(samples(families, 'lvslab_real_server_connections_total'), { [rs1]: '13' });
+  t.deepEqual(samples(families, 'lvslab_real_server_packets_total'), { [`${rs1},direction=in`]: '70', [`${rs1},direction=out`]: '60' });
+  t.deepEqual(samples(families, 'lvslab_real_server_bytes_total'), { [`${rs1},direction=in`]: '4800', [`${rs1},direction=out`]: '9100' });
 });
 
 test('recordReconcile: duration, success timestamp and changes by kind', async (t) => {

@@ -32,6 +32,7 @@ function fakeDirector(lab: LabConfig, ipvs: VirtualService[]) {
       log.connectionReads++;
       return conns;
     },
+    stats: async () => [],
     loadModules: async () => undefined,
     apply: async (changes) => {
       log.applied.push([...changes]);

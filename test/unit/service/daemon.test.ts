@@ -55,6 +55,17 @@ TCP  10.10.0.1:8410 rr
   -> 127.0.0.3:${port}             Masq    0      0          1
 `;
 
+/** What `ipvsadm -L -n --stats --exact` prints for it: rs1's traffic counters, rs2's, and a service of others (not the lab's). */
+const ipvsStats = (port: number) => `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
+  -> RemoteAddress:Port
+TCP  10.10.0.1:8410                      5       40       30     2900     4100
+  -> 127.0.0.2:${port}                   4       31       24     2240     3300
+  -> 127.0.0.3:${port}                   1        9        6      660      800
+TCP  192.0.2.1:80                        7        7        7        7        7
+  -> 192.0.2.2:80                        7        7        7        7        7
+`;
+
 interface Wiring { daemon: Daemon; metrics: Metrics; calls: readonly { argv: readonly string[] }[]; port: number }
 
 interface WiringOptions {
@@ -72,7 +83,8 @@ async function wiring(t: { teardown(fn: () => Promise<void>): void }, reply: (ar
   const parsed = parseLab((options.lab ?? ((text) => text))(labText(port)), 'wiring.yaml');
   if (options.previousState !== undefined) await writeFile(join(dir, 'state.json'), JSON.stringify(options.previousState(port)));
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
-  const { runner, calls } = fakeRunner((argv) => (argv.join(' ') === 'ipvsadm -Ln --exact' ? { stdout: ipvsList(port) } : reply(argv, port)));
+  const reads: Readonly<Record<string, string>> = { 'ipvsadm -Ln --exact': ipvsList(port), 'ipvsadm -L -n --stats --exact': ipvsStats(port) };
+  const { runner, calls } = fakeRunner((argv) => { const read = reads[argv.join(' ')]; return read !== undefined ? { stdout: read } : reply(argv, port); });
   const metrics = new Metrics();
   const daemon = await startDaemon(parsed.lab, {
     configPath: join(dir, 'wiring.yaml'), nodeName: 'ds', statePath: join(dir, 'state.json'), runner, log: pino({ level: 'silent' }), notifier, metrics,
@@ -93,7 +105,7 @@ const until = async (what: string, ms: number, ok: () => Promise<boolean>): Prom
   }
 };
 
-test('after a run, /metrics has real-server weights and connections from ipvsadm -Ln, and health from the monitor', async (t) => {
+test('after a run, /metrics has real-server weights and connections from ipvsadm -Ln, traffic counters of the lab\'s services only from ipvsadm --stats, and health, check durations and transitions from the monitor', async (t) => {
   const { daemon, metrics, port } = await wiring(t);
   t.true((await daemon.trigger()).ok);
   const rs1 = `virtual_server=web,real_server=127.0.0.2:${port}`;
@@ -108,6 +120,19 @@ test('after a run, /metrics has real-server weights and connections from ipvsadm
     [`${rs1},state=active`]: '3', [`${rs1},state=inactive`]: '4', [`${rs2},state=active`]: '0', [`${rs2},state=inactive`]: '1',
   });
   t.true(Number(samples(families, 'lvslab_changes_applied_total')['kind=vs-add']) >= 1, 'the run\'s changes are counted');
+  t.deepEqual(samples(families, 'lvslab_real_server_connections_total'), { [rs1]: '4', [rs2]: '1' });
+  t.deepEqual(samples(families, 'lvslab_real_server_bytes_total'), {
+    [`${rs1},direction=in`]: '2240', [`${rs1},direction=out`]: '3300', [`${rs2},direction=in`]: '660', [`${rs2},direction=out`]: '800',
+  });
+  t.deepEqual(samples(families, 'lvslab_health_transitions_total'), { [`${rs2},to=down`]: '1' });
+  // a labelled histogram's count, read from its line (parse-prometheus-text-format drops its labels)
+  const text = await metrics.text();
+  const checks = (server: string, result: string) =>
+    Number(new RegExp(`^lvslab_health_check_duration_seconds_count\\{virtual_server="web",real_server="${server}:${port}",result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  t.true(checks('127.0.0.2', 'ok') >= 1, 'rs1\'s checks that passed');
+  t.true(checks('127.0.0.3', 'failed') >= 2, 'rs2\'s two refused connects');
+  t.deepEqual(samples(families, 'lvslab_sync_runs_total'), { 'result=ok': '1', 'result=failed': '0', 'result=superseded': '0' });
+  t.not(samples(families, 'lvslab_sync_last_queued_timestamp_seconds')[''], '0');
 });
 
 test('8 concurrent /v1/state reads and a scrape share one ipvsadm -Ln run', async (t) => {
