@@ -32,11 +32,13 @@ test.after.always(async () => {
 
 const ADDON = ['unix-dgram', 'bindings', 'file-uri-to-path', 'nan'];
 
-test('npm pack ships only package.json, README.md, LICENSE, the two bundles (no source maps), dist/node_modules with the sd_notify addon and what it loads, labs/*.yaml, the unit, provision.sh and the micro-VM scripts', async (t) => {
+test('npm pack ships only package.json, README.md, LICENSE, the two bundles (no source maps), dist/node_modules with the sd_notify addon and what it loads, labs/*.yaml, the unit, provision.sh and the micro-VM scripts, the alert rules, the dashboard and the JSON schemas', async (t) => {
   const labs = (await readdir('labs')).filter((f) => f.endsWith('.yaml')).map((f) => `labs/${f}`);
+  const schemas = (await readdir('docs/schemas')).map((f) => `docs/schemas/${f}`);
   const expected = [
     'LICENSE', 'README.md', 'package.json', 'dist/bin/lvslab.js', 'dist/bin/lvslabd.js', ...labs,
     'systemd/lvslabd@.service', 'scripts/provision.sh', 'scripts/microvm.sh', 'scripts/microvm-lib.sh', 'scripts/microvm-guest.sh',
+    'docs/alerts.yaml', 'docs/grafana-dashboard.json', ...schemas,
   ].sort();
   const [modules, rest] = [packed.files.filter((f) => f.startsWith('dist/node_modules/')), packed.files.filter((f) => !f.startsWith('dist/node_modules/'))];
   t.deepEqual(rest, expected);
