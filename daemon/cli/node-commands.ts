@@ -3,8 +3,10 @@ import { reachAt } from '../config/listen.js';
 import { formatHostPort } from '../kernel/ipvs/address.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import { labNodeAccess } from '../lab/node-access.js';
+import { realServerId } from '../plan/keys.js';
 import { findNode } from '../plan/plan.js';
-import { reconcile, summarize } from '../reconcile/reconcile.js';
+import type { HealthView } from '../plan/real-servers.js';
+import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconcile.js';
 import type { Runner } from '../kernel/runner.js';
 import type { StatusDocument } from '../api/state-document.js';
 import { renderStatus } from './status-view.js';
@@ -32,8 +34,13 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   const dryRun = command === 'plan' || command === 'status';
   // where it reads and writes, first: a namespace, this machine as the node, or this machine itself
   if (!json) ctx.out(`${node}: ${access.describePlace(node)}`);
-  const result = await reconcile(lab, node, nodeKernel(runner, ownershipOf(lab, node)), { dryRun, cleanup: command === 'cleanup' });
   const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
+  // status: the differences as the daemon sees its real servers (a dry run here has no health checks:
+  // a server its checks took down would show as a weight to write back)
+  const health = daemon !== undefined && 'document' in daemon ? healthFromState(daemon.document) : undefined;
+  const result = await reconcile(lab, node, nodeKernel(runner, ownershipOf(lab, node)), {
+    dryRun, cleanup: command === 'cleanup', ...(health === undefined ? {} : { health: () => health }),
+  });
   if (json) {
     // status: the differences and the daemon's answer; plan, apply, cleanup: the run's result
     ctx.out(JSON.stringify(daemon === undefined ? result : nodeStatusDocument(node, result, daemon), null, 2));
@@ -44,7 +51,18 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
     (result.ok ? ctx.out : ctx.err)(summarize(result, dryRun).replace('changes planned', command === 'status' ? 'differences from the lab' : 'changes planned'));
     for (const line of result.changes) ctx.out(`  ${line}`);
   }
-  return result.ok && (command !== 'status' || daemonSaysConverged(daemon)) ? EXIT.ok : EXIT.failed;
+  return result.ok && (command !== 'status' || statusHolds(result, daemon)) ? EXIT.ok : EXIT.failed;
+}
+
+/** status passes when the node is what the lab asks for (no difference) and its daemon says so too. */
+export const statusHolds = (differences: Pick<ReconcileResult, 'ok' | 'changes'>, daemon: DaemonAnswer | undefined): boolean =>
+  differences.ok && differences.changes.length === 0 && daemonSaysConverged(daemon);
+
+/** The health verdicts of the daemon's /v1/state, keyed as the planner keys them. */
+export function healthFromState(doc: StatusDocument): HealthView {
+  return new Map(doc.virtualServers.flatMap((vs) => vs.realServers.flatMap((r) => (r.healthy === undefined ? [] : [
+    [realServerId({ protocol: vs.protocol, address: vs.vip, port: vs.port }, r), { healthy: r.healthy }] as const,
+  ]))));
 }
 
 /**

@@ -79,7 +79,10 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
     const c = command(name, description)
       .requiredOption('--node <name>', 'the node of the lab')
       .option('--json', 'the result as JSON');
-    if (name === 'status') c.option('--api <host:port>', 'the daemon\'s status API (default: the node\'s `api` in the lab file)');
+    if (name === 'status') {
+      c.option('--api <host:port>', 'the daemon\'s status API (default: the node\'s `api` in the lab file)')
+        .addHelpText('after', '\nExit status: 0 when the node does not differ from the lab (a dry run, with the daemon\'s health\nchecks\' view of its real servers) and its daemon answers, says its last run converged and refused\nno reload; 1 otherwise.');
+    }
     c.action((lab: string | undefined, o: { node: string; json?: boolean; api?: string }) =>
       record({ command: name, lab, node: o.node, json: o.json === true, ...(o.api === undefined ? {} : { api: o.api }) }));
   }
