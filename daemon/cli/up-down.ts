@@ -15,7 +15,7 @@ import { doctorLab } from './doctor-command.js';
 import { renderDoctor } from '../doctor/kube-diagnose.js';
 import { renderReport } from '../verify/render.js';
 import { verifyLab, type VerifyFlags } from './verify-command.js';
-import { progress } from './progress.js';
+import { progress, type Progress } from './progress.js';
 import { upDocument } from './json-documents.js';
 import { resolve } from 'node:path';
 
@@ -38,13 +38,15 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
     say(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
     const forwarded = ['--requests', String(flags.requests), '--timeout', String(flags.timeoutS), ...(flags.json ? ['--json'] : [])];
     const argv = [microvmScript, '--', process.execPath, process.argv[1]!, 'up', resolve(path), ...forwarded];
-    return runAttached(argv, (flags.timeoutS + 600) * 1000, ctx.log);
+    // the boot is silent for seconds (software emulation): say so until the guest's lvslab speaks
+    shown.step('booting the micro-VM');
+    return runAttached(argv, (flags.timeoutS + 600) * 1000, ctx.log, { onFirstOutput: () => shown.done() }).finally(() => shown.done());
   }
   const started = performance.now();
   const present = await existingNamespaces(runner);
   if (labNamespaces(lab).some((ns) => present.has(ns))) {
     say(`lab ${lab.lab} is already up here: taking it down first`);
-    await downLab({ ...ctx, out: say }, lab, runner);
+    await downLab({ ...ctx, out: say }, lab, runner, shown);
   }
   say(`lab ${lab.lab}: ${lab.nodes.length} nodes as network namespaces (${lab.nodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
   shown.step(`building the topology: ${lab.nodes.length + 1} network namespaces, a bridge, veth pairs`);
@@ -74,21 +76,31 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
 }
 
-/** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces. */
-async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner): Promise<string[]> {
+/** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces; `shown` says which step runs (ctx.out must keep clear of its line). */
+async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner, shown: Progress): Promise<string[]> {
   const record = await readRecord(lab.lab);
-  if (record) await stopDaemons(record);
-  const present = await existingNamespaces(runner);
-  for (const node of lab.nodes.filter((n) => present.has(netnsName(lab, n.name)))) {
-    const result = await reconcile(lab, node.name, nodeKernel(nodeRunner(lab, node.name, ctx.log), ownershipOf(lab, node.name)), { cleanup: true });
-    ctx.out(`  cleanup ${summarize(result).replace('applied', 'removed')}`);
+  try {
+    if (record) {
+      shown.step(`stopping lvslabd for ${Object.keys(record.pids).join(', ')}`);
+      await stopDaemons(record);
+    }
+    const present = await existingNamespaces(runner);
+    for (const node of lab.nodes.filter((n) => present.has(netnsName(lab, n.name)))) {
+      shown.step(`cleanup of ${node.name}: removing what lvslab made there`);
+      const result = await reconcile(lab, node.name, nodeKernel(nodeRunner(lab, node.name, ctx.log), ownershipOf(lab, node.name)), { cleanup: true });
+      ctx.out(`  cleanup ${summarize(result).replace('applied', 'removed')}`);
+    }
+    shown.step('removing the network namespaces and the bridge');
+    return await removeTopology(lab, runner);
+  } finally {
+    shown.done();
   }
-  return removeTopology(lab, runner);
 }
 
 export async function downCommand(ctx: CliContext, labPath: string | undefined): Promise<number> {
   const { lab } = await resolveLab(labPath, false);
-  const removed = await downLab(ctx, lab, createRunner({ log: ctx.log }));
+  const shown = progress(process.stderr);
+  const removed = await downLab({ ...ctx, out: (line) => shown.around(() => ctx.out(line)) }, lab, createRunner({ log: ctx.log }), shown);
   ctx.out(removed.length > 0 ? `lab ${lab.lab} is down: removed ${removed.join(', ')}` : `lab ${lab.lab} was not up here`);
   return EXIT.ok;
 }

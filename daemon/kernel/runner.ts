@@ -110,14 +110,38 @@ export function startDetached(argv: readonly string[], logFile: string, log: Log
   }
 }
 
+/** Where runAttached's program writes, and who hears of its first output. */
+export interface AttachedOutput {
+  /** Called once, before the first chunk of output (stdout or stderr) is passed on. */
+  readonly onFirstOutput: () => void;
+  readonly stdout?: { write(chunk: Uint8Array): unknown };
+  readonly stderr?: { write(chunk: Uint8Array): unknown };
+}
+
 /**
  * Run a program with this process's stdin/stdout/stderr (its output streams to the user), with a
- * timeout. Returns its exit code. Used to hand a whole command to the micro-VM.
+ * timeout. Returns its exit code. Used to hand a whole command to the micro-VM. With `output`, its
+ * stdout and stderr are passed on chunk by chunk (to this process's by default), after
+ * output.onFirstOutput (the caller's progress line is cleared before the program speaks).
  */
-export async function runAttached(argv: readonly string[], timeoutMs: number, log: Logger): Promise<number> {
+export async function runAttached(argv: readonly string[], timeoutMs: number, log: Logger, output?: AttachedOutput): Promise<number> {
   const [file, ...args] = argv as [string, ...string[]];
   const started = performance.now();
-  const result = await execa(file, args, { stdio: 'inherit', timeout: timeoutMs, reject: false });
+  let result;
+  if (output === undefined) {
+    result = await execa(file, args, { stdio: 'inherit', timeout: timeoutMs, reject: false });
+  } else {
+    const child = execa(file, args, { stdio: ['inherit', 'pipe', 'pipe'], buffer: false, timeout: timeoutMs, reject: false });
+    let first = true;
+    const pass = (to: { write(chunk: Uint8Array): unknown }) => (chunk: Uint8Array) => {
+      if (first) output.onFirstOutput();
+      first = false;
+      to.write(chunk);
+    };
+    child.stdout.on('data', pass(output.stdout ?? process.stdout));
+    child.stderr.on('data', pass(output.stderr ?? process.stderr));
+    result = await child;
+  }
   log.debug({ argv, exitCode: result.exitCode, durationMs: Math.round(performance.now() - started) }, 'ran attached');
   if (result.timedOut) throw new ToolError({ argv, exitCode: undefined, stderr: '', durationMs: timeoutMs, timedOut: true });
   return typeof result.exitCode === 'number' ? result.exitCode : 1;

@@ -86,9 +86,12 @@ test.serial('with vs.conntrack=0 verify fails and names it; the daemon repairs i
   t.is((await ok(inNs('seed-ds', ['sysctl', '-n', 'net.ipv4.vs.conntrack']))).stdout.trim(), '1');
 });
 
-test.serial('down leaves the host exactly as before', async (t) => {
+test.serial('down leaves the host exactly as before, and says each step on stderr (plain lines: not a terminal)', async (t) => {
   const down = await ok(lvslab('down', lab));
   t.regex(down.stdout, /lab seed is down/);
+  t.deepEqual(down.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{')).map((l) => l.replace(/^cleanup of \w+:.*/, 'cleanup of NODE')), [
+    'stopping lvslabd for ds, client, rs1, rs2', 'cleanup of NODE', 'cleanup of NODE', 'cleanup of NODE', 'cleanup of NODE', 'removing the network namespaces and the bridge',
+  ]);
   t.deepEqual(await hostSnapshot(), before);
   t.is((await run(['ls', '/run/lvslab/seed'])).exitCode === 0, false);
 });
