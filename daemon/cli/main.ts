@@ -12,7 +12,8 @@ import { doctorCommand } from './doctor-command.js';
 import { traceCommand } from './trace-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
 import { nodeCommand } from './node-commands.js';
-import { parseCommandLine, type Invocation } from './program.js';
+import { completionTable, parseCommandLine, type Invocation } from './program.js';
+import { bashCompletion } from './completion.js';
 import { downCommand, upCommand } from './up-down.js';
 import { verifyCommand } from './verify-command.js';
 
@@ -21,7 +22,7 @@ import { verifyCommand } from './verify-command.js';
  * user the first tool would fail with its own words ("Kernel error received: Operation not permitted").
  */
 function needsRoot(i: Invocation, uid = process.getuid?.()): void {
-  if (i.command !== 'check' && uid !== undefined && uid !== 0) {
+  if (i.command !== 'check' && i.command !== 'completion' && uid !== undefined && uid !== 0) {
     throw new CliError(`lvslab ${i.command} needs root (it runs ipvsadm, ipset, iptables and ip on the lab's nodes): run it as root, e.g. sudo lvslab ${i.command}`, EXIT.failed);
   }
 }
@@ -37,6 +38,11 @@ function run(ctx: CliContext, i: Invocation): Promise<number> {
     case 'trace': return traceCommand(ctx, i.lab, { from: i.from, to: i.to, json: i.json });
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, i.command, i.lab, i.node, i.json, i.api);
+    case 'completion': {
+      const { commands, programFlags } = completionTable(packageVersion);
+      ctx.out(bashCompletion('lvslab', commands, programFlags).trimEnd());
+      return Promise.resolve(EXIT.ok);
+    }
   }
 }
 

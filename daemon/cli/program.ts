@@ -4,7 +4,8 @@
  * code of a line that was answered (help, version: 0) or refused (a usage error: 2, its message on
  * stderr naming the command). main.ts runs what it returns.
  */
-import { Command, CommanderError, InvalidArgumentError, type OutputConfiguration } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, type OutputConfiguration } from 'commander';
+import type { CompletionEntry } from './completion.js';
 import { EXIT } from './context.js';
 
 export type NodeCommandName = 'plan' | 'apply' | 'status' | 'cleanup';
@@ -16,7 +17,8 @@ export type Invocation =
   | { readonly command: 'check'; readonly lab?: string; readonly node?: string }
   | { readonly command: 'doctor'; readonly lab?: string; readonly json: boolean }
   | { readonly command: 'trace'; readonly lab?: string; readonly from: string; readonly to: string; readonly json: boolean }
-  | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string };
+  | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string }
+  | { readonly command: 'completion'; readonly shell: 'bash' };
 
 const EXIT_CODES_HELP = '\nExit codes: 0 ok, 1 failed (verification or a tool), 2 bad input (a usage error or a bad lab file).';
 
@@ -86,7 +88,21 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
     c.action((lab: string | undefined, o: { node: string; json?: boolean; api?: string }) =>
       record({ command: name, lab, node: o.node, json: o.json === true, ...(o.api === undefined ? {} : { api: o.api }) }));
   }
+  program.command('completion').description('print a bash completion script (source it, or save it as /etc/bash_completion.d/lvslab)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash']))
+    .exitOverride().showHelpAfterError('(lvslab completion --help for usage)')
+    .action((shell: 'bash') => record({ command: 'completion', shell }));
   return program;
+}
+
+/** Each command with the long flags it takes, for the completion script. */
+export function completionTable(version: string): { commands: CompletionEntry[]; programFlags: string[] } {
+  const program = buildProgram(version, () => undefined);
+  const longs = (c: Command) => [...c.options.map((o) => o.long ?? ''), '--help'].filter((f) => f !== '');
+  return {
+    commands: [...program.commands.map((c) => ({ name: c.name(), flags: longs(c) })), { name: 'help', flags: [] }],
+    programFlags: ['--help', '--version'],
+  };
 }
 
 /**
