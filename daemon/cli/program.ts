@@ -51,7 +51,7 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
   command('up', 'build the one-box lab (network namespaces; inside the micro-VM when this kernel has no IPVS), wait for convergence, verify', 'the one-box lab running here, else labs/seed.yaml')
     .option(...requests)
     .option('--timeout <seconds>', 'how long to wait for convergence', wholeNumber(3600), 300)
-    .option('--json', 'the verification as JSON')
+    .option('--json', 'one JSON document on stdout: each node\'s convergence, the verification, the doctor\'s diagnosis')
     .action((lab: string | undefined, o: { requests: number; timeout: number; json?: boolean }) =>
       record({ command: 'up', lab, requests: o.requests, timeoutS: o.timeout, json: o.json === true }));
   command('down', 'stop the lab\'s daemons, remove what lvslab made in each node, remove the namespaces')
