@@ -11,6 +11,8 @@ import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerS
 import { checkServices, type ServiceContext } from './service-checks.js';
 import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
 import { checkReserved } from './reserved-checks.js';
+import type { EntriesSource, EntriesSources } from './entries-file.js';
+import { ProblemList } from './problem-budget.js';
 
 interface RawNode {
   readonly name: string;
@@ -19,8 +21,12 @@ interface RawNode {
   readonly address: string | undefined;
 }
 
-export function crossChecks(data: unknown): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
+/**
+ * `sources`: from loadLab, the blocklists whose entries it read from an entriesFile (their problems
+ * name FILE:LINE); undefined from parseLab, which reads no file.
+ */
+export function crossChecks(data: unknown, sources?: EntriesSources): ProblemList {
+  const out = new ProblemList();
   if (!isMapping(data)) return out;
   const nodesValue = own(data, 'nodes');
   const nodes = isMapping(nodesValue) ? readNodes(nodesValue) : undefined;
@@ -30,7 +36,7 @@ export function crossChecks(data: unknown): ConfigProblem[] {
     checkNodeAddresses(nodes, out);
   }
   checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
-  checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), out);
+  checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), sources, out);
   checkServices(data, serviceContext(data, nodes ?? []), out);
   checkReserved(data, out);
   return out;
@@ -156,7 +162,7 @@ function checkRealServers(
   });
 }
 
-function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefined, out: ConfigProblem[]): void {
+function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefined, sources: EntriesSources | undefined, out: ConfigProblem[]): void {
   const names = new Map<string, number>();
   const shape = blocklistSchema.shape;
   blocklists.forEach((bl, i) => {
@@ -176,24 +182,48 @@ function checkBlocklists(blocklists: readonly unknown[], prefix: string | undefi
     if (own(bl, 'port') !== undefined && own(bl, 'protocol') === undefined) {
       out.push(problem(['blocklists', i, 'port'], own(bl, 'port'), 'port requires protocol (tcp or udp)'));
     }
-    checkEntries(bl, field(shape.type, bl, 'type'), i, out);
+    checkEntriesOrFile(bl, i, sources, out);
+    checkEntries(bl, field(shape.type, bl, 'type'), i, sources?.get(i), out);
   });
 }
 
-/** Entries compare as ipset holds them (canonicalNet): 10.0.0.1/32 is 10.0.0.1, 10.1.2.3/8 is 10.0.0.0/8. */
-function checkEntries(bl: unknown, type: string | undefined, i: number, out: ConfigProblem[]): void {
+/** A blocklist has entries or entriesFile, one of them; an entriesFile is only read by loadLab (which reports its own read problems). */
+function checkEntriesOrFile(bl: unknown, i: number, sources: EntriesSources | undefined, out: ConfigProblem[]): void {
+  if (!isMapping(bl)) return;
+  const read = sources?.has(i) ?? false;
+  const file = own(bl, 'entriesFile');
+  const hasEntries = own(bl, 'entries') !== undefined;
+  if (file !== undefined && hasEntries) {
+    const reason = 'a blocklist takes entries or entriesFile, not both: keep the list in one place (the file, or entries in the lab)';
+    out.push(problem(['blocklists', i, 'entriesFile'], file, reason));
+  } else if (file === undefined && !hasEntries && !read) {
+    out.push(problem(['blocklists', i, 'entries'], undefined, 'required: a list of addresses (entries), or a file of them (entriesFile)'));
+  } else if (typeof file === 'string' && file !== '' && sources === undefined) {
+    out.push(problem(['blocklists', i, 'entriesFile'], file, 'entries files are read when the lab is loaded from a file (loadLab), not from text alone'));
+  }
+}
+
+/**
+ * Entries compare as ipset holds them (canonicalNet): 10.0.0.1/32 is 10.0.0.1, 10.1.2.3/8 is 10.0.0.0/8.
+ * Entries read from a file are reported under entriesFile, each reason starting with FILE:LINE.
+ */
+function checkEntries(bl: unknown, type: string | undefined, i: number, source: EntriesSource | undefined, out: ConfigProblem[]): void {
   const seen = new Map<string, { readonly k: number; readonly entry: string }>();
+  const where = (k: number): string => (source === undefined ? `entries[${k}]` : `${source.file}:${source.lines[k] ?? '?'}`);
+  const report = (k: number, entry: string, reason: string): void => {
+    if (source === undefined) out.push(problem(['blocklists', i, 'entries', k], entry, reason));
+    else out.push(problem(['blocklists', i, 'entriesFile'], entry, `${where(k)}: ${reason}`));
+  };
   list(own(bl, 'entries')).forEach((entry, k) => {
     if (typeof entry !== 'string') return;
-    const path = ['blocklists', i, 'entries', k];
     const reason = entryProblem(entry, type);
-    if (reason !== undefined) out.push(problem(path, entry, reason));
+    if (reason !== undefined) report(k, entry, reason);
     const held = canonicalNet(entry) ?? entry;
     const earlier = seen.get(held);
     if (earlier === undefined) seen.set(held, { k, entry });
     else {
       const as = held === entry && held === earlier.entry ? '' : `; ipset holds both as ${held}`;
-      out.push(problem(path, entry, `duplicate of entries[${earlier.k}] (${earlier.entry})${as}`));
+      report(k, entry, `duplicate of ${where(earlier.k)} (${earlier.entry})${as}`);
     }
   });
 }
@@ -212,8 +242,11 @@ function entryProblem(entry: string, type: string | undefined): string | undefin
 
 function serviceContext(data: unknown, nodes: readonly RawNode[]): ServiceContext {
   const vips = list(own(data, 'virtualServers')).map((vs) => field(virtualServerSchema.shape.vip, vs, 'vip'));
+  const nodeByIp = new Map<string, string>();
+  for (const n of nodes) if (n.ip !== undefined && !nodeByIp.has(n.ip)) nodeByIp.set(n.ip, n.name);
   return {
     nodes: new Map(nodes.map((n) => [n.name, { role: n.role, ip: n.ip }])),
+    nodeByIp,
     knownNodes: indexNodes(nodes).knownText,
     vips: new Set(vips.filter((v) => v !== undefined)),
     prefix: field(labSchema.shape.prefix, data, 'prefix'),

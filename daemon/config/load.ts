@@ -1,9 +1,7 @@
 /**
- * Loading a lab file: read (size-capped), parse the YAML, check it against the schema and the
- * cross-field rules, and either return the LabConfig or every problem found.
+ * Loading a lab file: read (size-limited), parse the YAML or JSON, read its entries files, check it
+ * against the schema and the cross-field rules, and either return the LabConfig or every problem found.
  */
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { parseListen } from './listen.js';
 import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, IpvsTimeoutsConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { canonicalNet, parseCidr } from './ipv4.js';
@@ -13,83 +11,65 @@ import { labSchema, type LabInput } from './schema.js';
 import { HEALTH_DEFAULTS } from './health-schema.js';
 import { DEFAULT_AFFINITY_TIMEOUT, parsePortRange } from './service-schema.js';
 import { readYaml } from './yaml.js';
+import { looksLikeJson, readJson } from './json.js';
+import { MAX_LAB_BYTES, mib } from './limits.js';
+import { readTextFile } from './read-text.js';
+import { resolveEntriesFiles, type EntriesSources } from './entries-file.js';
+import { capProblems, tooManyElementProblems } from './problem-budget.js';
 
-export { formatProblems };
+export { formatProblems, MAX_LAB_BYTES };
 
 export type LoadResult = { readonly ok: true; readonly lab: LabConfig } | { readonly ok: false; readonly problems: ConfigProblem[] };
 
-/** Lab files larger than this are refused before parsing. */
-export const MAX_LAB_BYTES = 1024 * 1024;
-
 const FILE_PATH = '(file)';
 
-function tooBig(bytes: number, unit: string): LoadResult {
-  const reason = `the lab file is ${bytes} ${unit}; lab files are limited to ${MAX_LAB_BYTES} bytes (1 MiB), refusing to parse it`;
-  return { ok: false, problems: [problem(FILE_PATH, bytes, reason)] };
+function tooBig(size: string): LoadResult {
+  const reason =
+    `the lab file is ${size}; lab files are limited to ${MAX_LAB_BYTES} bytes (${mib(MAX_LAB_BYTES)}), refusing to parse it: ` +
+    'move blocklist entries to an entriesFile, or split the lab';
+  return { ok: false, problems: [problem(FILE_PATH, size, reason)] };
 }
 
-/**
- * Validate the text of a lab file (pure, no I/O). `source` names where the text came from; it is
- * not part of the problems (pass it to formatProblems).
- */
-export function parseLab(text: string, source: string): LoadResult {
-  void source;
-  if (text.length > MAX_LAB_BYTES) return tooBig(text.length, 'characters');
+type ReadData = { readonly data: unknown; readonly problems: ConfigProblem[] };
+
+/** The plain data of a lab's text (JSON or YAML), or the problems that stopped it. */
+function readData(text: string, source: string): ReadData | LoadResult {
+  if (text.length > MAX_LAB_BYTES) return tooBig(`${text.length} characters`);
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_LAB_BYTES) return tooBig(bytes, 'bytes');
+  if (bytes > MAX_LAB_BYTES) return tooBig(`${bytes} bytes`);
+  const read = looksLikeJson(text, source) ? readJson(text, bytes) : readYaml(text, bytes);
+  return read.data === undefined ? { ok: false, problems: read.problems } : read;
+}
 
-  const yaml = readYaml(text);
-  if (yaml.data === undefined) return { ok: false, problems: yaml.problems };
-
-  const parsed = labSchema.safeParse(yaml.data);
-  const problems = dedupe([
-    ...yaml.problems,
-    ...(parsed.success ? [] : zodProblems(parsed.error.issues, yaml.data)),
-    ...crossChecks(yaml.data),
-  ]);
-  if (!parsed.success || problems.length > 0) return { ok: false, problems };
+/** The schema and the cross-field checks on the data; `sources` says which entries came from files. */
+function validate(read: ReadData, sources?: EntriesSources): LoadResult {
+  const tooMany = tooManyElementProblems(read.data);
+  if (tooMany !== undefined) return { ok: false, problems: dedupe([...read.problems, ...tooMany]) };
+  const parsed = labSchema.safeParse(read.data);
+  const checks = crossChecks(read.data, sources);
+  const problems = dedupe([...read.problems, ...(parsed.success ? [] : zodProblems(parsed.error.issues, read.data)), ...checks]);
+  if (!parsed.success || problems.length > 0) return { ok: false, problems: capProblems(problems, checks.dropped > 0) };
   return { ok: true, lab: toLabConfig(parsed.data) };
 }
 
-/** Read and validate a lab file. Never throws: an unreadable, odd or oversized file is a problem. */
-export async function loadLab(path: string): Promise<LoadResult> {
-  let handle: FileHandle;
-  try {
-    // O_NONBLOCK: opening a FIFO must not hang; the isFile() check below refuses it anyway.
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    return { ok: false, problems: [problem(FILE_PATH, path, `cannot open the lab file: ${describeError(error)}`)] };
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return { ok: false, problems: [problem(FILE_PATH, path, 'not a regular file')] };
-    if (stat.size > MAX_LAB_BYTES) return tooBig(stat.size, 'bytes');
-    // Read at most one byte past the cap, in case the file grew since stat().
-    const buffer = Buffer.alloc(MAX_LAB_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-      if (bytesRead === 0 || (length += bytesRead) >= buffer.length) break;
-    }
-    if (length > MAX_LAB_BYTES) return tooBig(length, 'bytes or more');
-    let text: string;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
-    } catch {
-      return { ok: false, problems: [problem(FILE_PATH, path, 'the lab file is not valid UTF-8 text')] };
-    }
-    return parseLab(text, path);
-  } catch (error) {
-    return { ok: false, problems: [problem(FILE_PATH, path, `cannot read the lab file: ${describeError(error)}`)] };
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+/**
+ * Validate the text of a lab file (pure, no I/O): JSON when `source` ends in .json or the text
+ * starts with `{`, YAML otherwise. `source` names where the text came from; it is not part of the
+ * problems (pass it to formatProblems). An entriesFile is not read here (loadLab reads it).
+ */
+export function parseLab(text: string, source: string): LoadResult {
+  const read = readData(text, source);
+  return 'ok' in read ? read : validate(read);
 }
 
-function describeError(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  const text = error instanceof Error ? error.message : String(error);
-  return typeof code === 'string' && !text.startsWith(code) ? `${code}: ${text}` : text;
+/** Read and validate a lab file and its entries files. Never throws: an unreadable, odd or oversized file is a problem. */
+export async function loadLab(path: string): Promise<LoadResult> {
+  const file = await readTextFile(path, MAX_LAB_BYTES, 'the lab file');
+  if (!file.ok) return file.tooBig === undefined ? { ok: false, problems: [problem(FILE_PATH, path, file.reason)] } : tooBig(file.tooBig);
+  const read = readData(file.text, path);
+  if ('ok' in read) return read;
+  const entries = await resolveEntriesFiles(read.data, path);
+  return validate({ data: entries.data, problems: [...read.problems, ...entries.problems] }, entries.sources);
 }
 
 function toLabConfig(input: LabInput): LabConfig {
@@ -117,7 +97,7 @@ function toLabConfig(input: LabInput): LabConfig {
   const blocklists: BlocklistConfig[] = input.blocklists.map((bl) => ({
     name: bl.name,
     type: bl.type,
-    entries: bl.entries.map((entry) => {
+    entries: (bl.entries ?? []).map((entry) => {
       const held = canonicalNet(entry);
       if (held === undefined) throw new Error(`unreachable: blocklist ${bl.name} entry ${entry} passed validation but does not parse`);
       return held;

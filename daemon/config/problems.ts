@@ -5,6 +5,7 @@
 import type * as z from 'zod';
 import type { ConfigProblem } from './types.js';
 import { keysAt } from './schema.js';
+import { MAX_PROBLEMS } from './limits.js';
 
 export type PathSegment = string | number;
 
@@ -37,22 +38,46 @@ export function renderValue(value: unknown): string {
   try {
     if (typeof value === 'string') text = JSON.stringify(value.length > MAX_VALUE_LENGTH ? value.slice(0, MAX_VALUE_LENGTH) : value);
     else if (typeof value === 'number' || typeof value === 'boolean' || value === null) text = String(value);
-    else text = JSON.stringify(value, cycleSafe()) ?? String(value);
+    else text = boundedJson(value, MAX_VALUE_LENGTH + 1) ?? String(value);
   } catch {
     text = Object.prototype.toString.call(value);
   }
   return text.length > MAX_VALUE_LENGTH ? `${text.slice(0, MAX_VALUE_LENGTH - 1)}…` : text;
 }
 
-/** A JSON.stringify replacer that prints a repeated (aliased or circular) object as "[Circular]". */
-function cycleSafe(): (key: string, value: unknown) => unknown {
+/**
+ * JSON.stringify's compact text of `value`, stopped once it is longer than `max` (a junk file's
+ * value may hold millions of elements: stringifying it whole costs seconds and gigabytes). A
+ * repeated object (an alias, a cycle) prints as "[Circular]".
+ */
+function boundedJson(value: unknown, max: number): string | undefined {
   const seen = new WeakSet<object>();
-  return (_key, value) => {
-    if (typeof value !== 'object' || value === null) return value;
-    if (seen.has(value)) return '[Circular]';
-    seen.add(value);
-    return value;
+  let out = '';
+  const write = (v: unknown): boolean => {
+    if (out.length > max) return false;
+    if (typeof v === 'string') out += JSON.stringify(v.length > max ? v.slice(0, max) : v);
+    else if (typeof v !== 'object' || v === null) out += JSON.stringify(v) ?? 'null';
+    else if (seen.has(v)) out += '"[Circular]"';
+    else {
+      seen.add(v);
+      const array = Array.isArray(v);
+      out += array ? '[' : '{';
+      let first = true;
+      for (const key of array ? v.keys() : Object.keys(v)) {
+        const item = (v as Record<PropertyKey, unknown>)[key];
+        if (!array && (item === undefined || typeof item === 'function' || typeof item === 'symbol')) continue;
+        out += first ? '' : ',';
+        first = false;
+        if (!array) out += `${JSON.stringify(key)}:`;
+        if (!write(item)) return false;
+      }
+      out += array ? ']' : '}';
+    }
+    return out.length <= max;
   };
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  write(value);
+  return out;
 }
 
 export function problem(path: readonly PropertyKey[] | string, value: unknown, reason: string): ConfigProblem {
@@ -111,6 +136,8 @@ function editDistance(a: string, b: string): number {
 export function zodProblems(issues: readonly z.core.$ZodIssue[], root: unknown): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const issue of issues) {
+    // Past MAX_PROBLEMS + 1 nothing more is listed (problem-budget.ts says so): a junk file may have millions.
+    if (out.length > MAX_PROBLEMS) break;
     if (issue.code === 'unrecognized_keys') {
       const expected = keysAt(issue.path);
       for (const key of issue.keys) {

@@ -92,8 +92,10 @@ export const blocklistSchema = strict({
     `letters, digits, '_', '-'; the ipset set is named prefix + name, at most ${MAX_SET_NAME} characters`,
   ),
   type: oneOf(BLOCKLIST_TYPES).default('hash:ip'),
-  /** Each entry is checked against the type in checks.ts. */
-  entries: z.array(z.string(say('must be a string: an IPv4 address or CIDR')), say('must be a list of addresses')),
+  /** Each entry is checked against the type in checks.ts; entries or entriesFile, not both (checks.ts). */
+  entries: z.array(z.string(say('must be a string: an IPv4 address or CIDR')), say('must be a list of addresses')).optional(),
+  /** A file of entries, one per line, relative to the lab file (entries-file.ts reads it). */
+  entriesFile: z.string(say('must be a string: the path of a file of entries, one per line, relative to the lab file')).min(1, say('must not be empty')).optional(),
   match: oneOf(MATCHES).default('src'),
   protocol: oneOf(PROTOCOLS).optional(),
   port: port.optional(),

@@ -12,6 +12,8 @@ import { endpointSchema, parsePortRange, serviceModeShape, serviceSchema } from 
 export interface ServiceContext {
   readonly nodes: ReadonlyMap<string, { readonly role: string | undefined; readonly ip: string | undefined }>;
   readonly knownNodes: string;
+  /** The first node of each address (a map, not a scan per service: labs have thousands of services). */
+  readonly nodeByIp: ReadonlyMap<string, string>;
   readonly vips: ReadonlySet<string>;
   readonly prefix: string | undefined;
 }
@@ -46,7 +48,7 @@ export function checkServices(data: unknown, ctx: ServiceContext, out: ConfigPro
     const clusterIP = field(shape.clusterIP, svc, 'clusterIP');
     if (clusterIP !== undefined) {
       firstOf(clusterIPs, clusterIP, i, (j) => out.push(problem(at('clusterIP'), clusterIP, `duplicate cluster IP: services[${j}] already has ${clusterIP}`)));
-      const owner = [...ctx.nodes].find(([, n]) => n.ip === clusterIP)?.[0];
+      const owner = ctx.nodeByIp.get(clusterIP);
       if (owner !== undefined) out.push(problem(at('clusterIP'), clusterIP, `cluster IP is the address of node "${owner}"; a cluster IP must not be a node address`));
       if (ctx.vips.has(clusterIP)) out.push(problem(at('clusterIP'), clusterIP, 'cluster IP is the VIP of a virtual server; give the service its own address'));
     }

@@ -2,7 +2,7 @@
  * YAML text → plain data, defensively: bounded complexity (guard.ts), one document, a mapping at
  * the root, unique keys and bounded alias expansion (no "billion laughs").
  */
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { Composer, LineCounter, Parser, YAMLParseError, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
 import type { ConfigProblem } from './types.js';
 import { yamlComplexityProblem } from './guard.js';
 import { problem, renderValue, type PathSegment } from './problems.js';
@@ -16,26 +16,26 @@ const YAML_PATH = '(yaml)';
 const ROOT_PATH = '(root)';
 const ROOT_HINT = 'expected a mapping with keys lab, nodes, virtualServers, blocklists';
 
-/** Parse `text`; `data` is undefined when nothing usable came out (then `problems` says why). */
-export function readYaml(text: string): YamlResult {
-  const tooComplex = yamlComplexityProblem(text);
+/** Parse `text` (of `bytes` UTF-8 bytes); `data` is undefined when nothing usable came out (then `problems` says why). */
+export function readYaml(text: string, bytes = Buffer.byteLength(text, 'utf8')): YamlResult {
+  const tooComplex = yamlComplexityProblem(text, bytes);
   if (tooComplex !== undefined) return fail({ path: YAML_PATH, value: '(whole file)', reason: tooComplex });
   const lines = new LineCounter();
-  let doc: Document.Parsed;
+  let parsed: Parsed;
   try {
-    // logLevel 'error': yaml must not print Node warnings (a collection used as a key) past the problems.
-    doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
+    parsed = parseFirstDocument(text, lines);
   } catch (error) {
     return fail({ path: YAML_PATH, value: '(whole file)', reason: `cannot parse YAML: ${messageOf(error)}` });
   }
-  const [first] = doc.errors;
-  if (first !== undefined) {
+  if (parsed.first !== undefined) {
+    const { first } = parsed;
     const { line, col } = lines.linePos(first.pos[0]);
     const lineText = text.split('\n', line)[line - 1] ?? '';
     const reason = `YAML syntax error at line ${line}, column ${col}: ${first.message}`;
     if (lineText === '' && first.pos[0] >= text.trimEnd().length) return fail({ path: YAML_PATH, value: '(end of file)', reason });
     return fail(problem(YAML_PATH, lineText, reason));
   }
+  const { doc } = parsed;
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) {
     return fail(problem(ROOT_PATH, text.trim().slice(0, 80), `the file is empty; ${ROOT_HINT}`));
@@ -55,6 +55,47 @@ export function readYaml(text: string): YamlResult {
         : `cannot build the data from YAML: ${messageOf(error)}`;
     return fail(...problems, { path: YAML_PATH, value: '(aliases)', reason });
   }
+}
+
+/** Thrown from the composer's error hook: the first error ends the parse. */
+const STOP = Symbol('first YAML error');
+
+/**
+ * yaml's parseDocument, except that the first error ends it: yaml goes on after an error and builds
+ * one error object per junk token, the whole cost of junk like `{a: 1}{a: 1}…` (seconds and hundreds
+ * of MB per MiB); only the first is reported anyway. The hook is the composer's own `onError`
+ * (private in its types, a plain instance property in yaml 2), wrapped, not replaced.
+ */
+type Parsed = { readonly first: YAMLParseError } | { readonly first?: undefined; readonly doc: Document.Parsed };
+
+function parseFirstDocument(text: string, lines: LineCounter): Parsed {
+  // logLevel 'error': yaml must not print Node warnings (a collection used as a key) past the problems.
+  const composer = new Composer({ uniqueKeys: false, logLevel: 'error' });
+  const hooked = composer as unknown as { onError: (...args: unknown[]) => void; errors: YAMLParseError[] };
+  const onError = hooked.onError;
+  if (typeof onError !== 'function') throw new Error('yaml: the Composer has no onError hook (a yaml version lvslab does not know)');
+  hooked.onError = (...args: unknown[]) => {
+    onError(...args);
+    if (hooked.errors.length > 0) throw STOP;
+  };
+  let doc: Document.Parsed | undefined;
+  try {
+    for (const next of composer.compose(new Parser(lines.addNewLine).parse(text), true, text.length)) {
+      if (doc !== undefined) {
+        const error = new YAMLParseError([next.range[0], next.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()');
+        return { first: error };
+      }
+      doc = next;
+    }
+  } catch (error) {
+    if (error !== STOP) throw error;
+    const first = hooked.errors[0];
+    if (first === undefined) throw new Error('yaml: stopped without an error', { cause: error });
+    return { first };
+  }
+  if (doc === undefined) throw new Error('yaml: no document composed');
+  const [first] = doc.errors;
+  return first === undefined ? { doc } : { first };
 }
 
 function fail(...problems: ConfigProblem[]): YamlResult {

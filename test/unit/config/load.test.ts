@@ -107,14 +107,14 @@ test('a directory is a problem, not a throw', async (t) => {
   if (!result.ok) hasProblem(t, result.problems, '(file)', 'not a regular file');
 });
 
-test('a file over 1 MiB is refused before parsing, naming its size', async (t) => {
+test('a file over 32 MiB is refused before parsing, naming its size', async (t) => {
   const path = join(tempDir, 'big.yaml');
   writeFileSync(path, `lab: big\n${'#'.repeat(MAX_LAB_BYTES)}\n`);
   const result = await loadLab(path);
   t.false(result.ok);
   if (!result.ok) {
     t.is(result.problems.length, 1);
-    hasProblem(t, result.problems, '(file)', `the lab file is ${MAX_LAB_BYTES + 10} bytes; lab files are limited to 1048576 bytes`);
+    hasProblem(t, result.problems, '(file)', `the lab file is ${MAX_LAB_BYTES + 10} bytes; lab files are limited to 33554432 bytes (32 MiB)`);
   }
 });
 

@@ -93,19 +93,19 @@ test('survives a self-referencing alias', (t) => {
   hasProblem(t, problems, 'extra', 'unknown key');
 });
 
-test('refuses a 10 MB input before parsing, in under 500 ms of CPU', (t) => {
-  const text = `lab: seed\nnodes:\n${'  # padding padding padding padding padding padding padding padding\n'.repeat(160_000)}`;
-  t.true(text.length > 10_000_000);
+test('refuses a 33 MB input before parsing, in under 500 ms of CPU, naming the 32 MiB limit and what to do', (t) => {
+  const text = `lab: seed\nnodes:\n${'  # padding padding padding padding padding padding padding padding\n'.repeat(500_000)}`;
+  t.true(text.length > 32 * 1024 * 1024);
   const { result: problems, cpuMs } = cpuMsOf(() => problemsOf(t, text));
   t.true(cpuMs < 500, `${cpuMs} ms of CPU`);
   t.is(problems.length, 1);
-  hasProblem(t, problems, '(file)', 'lab files are limited to 1048576 bytes (1 MiB)');
+  hasProblem(t, problems, '(file)', 'lab files are limited to 33554432 bytes (32 MiB), refusing to parse it: move blocklist entries to an entriesFile');
   t.true(problems[0]?.reason.includes(String(text.length)));
 });
 
-test('counts bytes, not characters, against the cap', (t) => {
-  const text = `lab: seed\nx: "${'é'.repeat(600_000)}"\n`;
-  t.true(text.length < 1024 * 1024);
+test('counts bytes, not characters, against the limit', (t) => {
+  const text = `lab: seed\nx: "${'é'.repeat(17_000_000)}"\n`;
+  t.true(text.length < 32 * 1024 * 1024);
   hasProblem(t, problemsOf(t, text), '(file)', `the lab file is ${Buffer.byteLength(text)} bytes`);
 });
 
@@ -115,19 +115,43 @@ test('refuses deeply nested flow collections in under 1 s of CPU', (t) => {
   hasProblem(t, problems, '(yaml)', 'YAML nesting deeper than 64 levels at line 2');
 });
 
-test('refuses a file of too many tiny items in under 1 s of CPU', (t) => {
+test('refuses a file of too many tiny items (a token per byte) in under 1 s of CPU', (t) => {
   const { result: problems, cpuMs } = cpuMsOf(() => problemsOf(t, `lab: seed\nx: [${'1,'.repeat(400_000)}]\n`));
   t.true(cpuMs < 1000, `${cpuMs} ms of CPU`);
   t.is(problems.length, 1);
-  hasProblem(t, problems, '(yaml)', 'the file has more than 50000 YAML tokens (reached at line 2)');
+  hasProblem(t, problems, '(yaml)', 'the file has more than 410008 YAML tokens, the limit for its 800016 bytes (10000 + 0.5 per byte');
+  hasProblem(t, problems, '(yaml)', '(reached at line 2); refusing to parse it: write the lab as JSON');
 });
 
+/** Each junk the parser paid for per token, and the guard that refuses it before the parser runs. */
+const JUNK: readonly (readonly [string, string])[] = [
+  ['"a"', 'YAML syntax error at line 2: two values with nothing between them'],
+  ['"a" ', 'YAML syntax error at line 2: two values with nothing between them'],
+  ['&a ', 'YAML tokens, the limit for its'],
+  ['!t ', 'YAML tokens, the limit for its'],
+  ['{a: 1}', 'YAML tokens, the limit for its'],
+];
+
 test('refuses junk that would make the YAML parser explode, each in under 1 s of CPU', (t) => {
-  for (const junk of ['"a"', '&a ', '!t ', '{a: 1}']) {
+  for (const [junk, reason] of JUNK) {
     const { result: problems, cpuMs } = cpuMsOf(() => problemsOf(t, `lab: seed\nx: ${junk.repeat(Math.floor(1_000_000 / junk.length))}\n`));
     t.true(cpuMs < 1000, `${junk}: ${cpuMs} ms of CPU`);
-    hasProblem(t, problems, '(yaml)', 'the file has more than 50000 YAML tokens');
+    hasProblem(t, problems, '(yaml)', reason);
   }
+});
+
+test('refuses the same junk at the 32 MiB limit, each in under 3 s of CPU, by the absolute token limit or a syntax error', (t) => {
+  for (const [junk, reason] of JUNK) {
+    const text = `lab: seed\nx: ${junk.repeat(Math.floor((32 * 1024 * 1024 - 100) / junk.length))}\n`;
+    const { result: problems, cpuMs } = cpuMsOf(() => problemsOf(t, text));
+    t.true(cpuMs < 3000, `${junk}: ${cpuMs} ms of CPU`);
+    hasProblem(t, problems, '(yaml)', reason.startsWith('YAML syntax') ? reason : 'the file has more than the limit of 2500000 YAML tokens');
+  }
+});
+
+test('refuses block nesting written by indentation deeper than 256 columns', (t) => {
+  const text = `lab: seed\nx:\n${Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}- \n`).join('')}`;
+  hasProblem(t, problemsOf(t, text), '(yaml)', 'is indented 257 columns, more than 256');
 });
 
 test('refuses block nesting written on one line', (t) => {
