@@ -13,9 +13,12 @@ export type JsonResult = { readonly data: unknown; readonly problems: ConfigProb
 const JSON_PATH = '(json)';
 const ROOT_PATH = '(root)';
 
-/** JSON, not YAML: a `.json` name, or text whose first non-blank character is `{`. */
+/**
+ * JSON, not YAML: a `.json` name, or text whose first non-blank character is `{` under a name that
+ * is not `.yaml`/`.yml` (a YAML file may be one flow mapping; JSON is YAML too, only slower to read).
+ */
 export function looksLikeJson(text: string, source: string): boolean {
-  return /\.json$/i.test(source) || /^\s*\{/.test(text);
+  return /\.json$/i.test(source) || (!/\.ya?ml$/i.test(source) && /^\s*\{/.test(text));
 }
 
 /** The values a JSON text of `bytes` bytes may hold. */
