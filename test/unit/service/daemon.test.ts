@@ -131,7 +131,10 @@ test('after a run, /metrics has real-server weights and connections from ipvsadm
     Number(new RegExp(`^lvslab_health_check_duration_seconds_count\\{virtual_server="web",real_server="${server}:${port}",result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
   t.true(checks('127.0.0.2', 'ok') >= 1, 'rs1\'s checks that passed');
   t.true(checks('127.0.0.3', 'failed') >= 2, 'rs2\'s two refused connects');
-  t.deepEqual(samples(families, 'lvslab_sync_runs_total'), { 'result=ok': '1', 'result=failed': '0', 'result=superseded': '0' });
+  // the first run, then one for rs2's transition and any the lab's schedule started meanwhile: all ok
+  const runs = samples(families, 'lvslab_sync_runs_total');
+  t.true(Number(runs['result=ok']) >= 1, JSON.stringify(runs));
+  t.like(runs, { 'result=failed': '0', 'result=superseded': '0' });
   t.not(samples(families, 'lvslab_sync_last_queued_timestamp_seconds')[''], '0');
 });
 
