@@ -27,8 +27,6 @@ export interface CheckedServer {
   readonly realServer: string;
 }
 
-/** Why a reconcile ran: anything but the schedule alone can explain the changes it made. */
-export type RunCause = 'start' | 'schedule' | 'reload' | 'health';
 
 /** What recordReconcile reads of a ReconcileResult. */
 export type ReconcileOutcome = Pick<ReconcileResult, 'ok' | 'durationMs' | 'countsByKind' | 'superseded'>;

@@ -12,7 +12,7 @@ import { startHealthMonitor, type HealthEvent, type HealthMonitor } from '../hea
 import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
-import type { Metrics, RunCause } from '../metrics/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
 import { findNode, planNode } from '../plan/plan.js';
@@ -26,7 +26,7 @@ import { priorityLane } from './priority-lane.js';
 import { serviceDns } from './service-dns.js';
 import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
-import { driftRepairedBy } from './drift.js';
+import { driftRepairedBy, type RunCause } from './drift.js';
 import type { StatusDocument } from '../api/state-document.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */

@@ -4,8 +4,10 @@
  * health transition do, and so does a drain that was under way): someone or something changed what
  * lvslab owns behind its back, and the run put it back. Pure.
  */
-import type { RunCause } from '../metrics/metrics.js';
 import type { ReconcileResult } from '../reconcile/reconcile.js';
+
+/** Why a reconcile ran: anything but the schedule alone can explain the changes it made. */
+export type RunCause = 'start' | 'schedule' | 'reload' | 'health';
 
 type RunOutcome = Pick<ReconcileResult, 'ok' | 'superseded' | 'changes' | 'remaining' | 'draining'>;
 
