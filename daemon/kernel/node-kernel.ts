@@ -40,6 +40,8 @@ export interface OwnedObserved extends Observed {
 export interface StepResult {
   readonly step: string;
   readonly lines: number;
+  /** How long the step's tool runs took, in milliseconds. */
+  readonly ms: number;
 }
 
 const TABLES: readonly IptablesTable[] = ['filter', 'nat'];
@@ -144,8 +146,9 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
     ];
     const results: StepResult[] = [];
     for (const [step, run] of steps) {
+      const started = performance.now();
       const lines = await run();
-      if (lines > 0) results.push({ step, lines });
+      if (lines > 0) results.push({ step, lines, ms: Math.round(performance.now() - started) });
     }
     return results;
   }

@@ -60,6 +60,12 @@ async function drainStartsBeforeRestart(path: string, labName: string, node: str
   return previous?.lab === labName && previous.node === node ? (previous.last?.drainStarts ?? {}) : {};
 }
 
+/** A reload's reading of its lab file: when the signal's handler started (epoch ms), and how long the read took. */
+interface ReloadRead {
+  readonly receivedAt: number;
+  readonly ms: number;
+}
+
 export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   let lab = first;
   const startedAt = new Date().toISOString();
@@ -162,13 +168,17 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
    * conntrack cleanup, before the full reconcile reads the kernel. A failure is logged, never thrown:
    * the reconcile that follows writes what is still missing.
    */
-  async function fastReload(previous: LabConfig, next: LabConfig): Promise<void> {
+  async function fastReload(previous: LabConfig, next: LabConfig, read: ReloadRead): Promise<void> {
     try {
+      const planning = performance.now();
       const health = monitor.snapshot();
       const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired, drainStarts);
       if (changes.length === 0) return;
+      const applying = performance.now();
       const steps = await kernel(lane.urgent).apply(changes);
-      o.log.info({ changes: changes.map(describeChange), steps }, `reload: ${changes.length} IPVS changes written directly`);
+      // where the time from the signal went: the apply's steps, and the ledger's update around them
+      const timings = { receivedAt: read.receivedAt, readMs: read.ms, planMs: Math.round(applying - planning), applyMs: Math.round(performance.now() - applying) };
+      o.log.info({ changes: changes.map(describeChange), steps, timings }, `reload: ${changes.length} IPVS changes written directly`);
     } catch (err) {
       o.log.warn({ err }, 'reload: direct IPVS changes failed; the reconcile that follows writes them');
     }
@@ -225,14 +235,16 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
 
     /** Re-read the lab file: a bad one keeps the last good lab and says why. */
     async reload(): Promise<boolean> {
+      const receivedAt = Date.now();
       // from SIGHUP to the direct IPVS write returned, nothing else of this daemon's starts a tool run
       const { next, previous } = await lane.ahead(async () => {
+        const reading = performance.now();
         const read = await readLab(o.configPath, o.nodeName);
         if (!read.lab) return { next: read, previous: undefined };
         const inForce = lab;
         lab = read.lab;
         labGeneration++;
-        await fastReload(inForce, lab);
+        await fastReload(inForce, lab, { receivedAt, ms: Math.round(performance.now() - reading) });
         return { next: read, previous: inForce };
       });
       if (!next.lab || !previous) {

@@ -37,7 +37,7 @@ function fakeDirector(lab: LabConfig, ipvs: VirtualService[]) {
     apply: async (changes) => {
       log.applied.push([...changes]);
       services = services.map((s) => ({ ...s, realServers: editReals(s, changes) }));
-      return [{ step: 'ipvs', lines: changes.length }];
+      return [{ step: 'ipvs', lines: changes.length, ms: 0 }];
     },
   };
   return { kernel, log, setConnections: (c: RealServerConnections[]) => (conns = c), ipvs: () => services };
