@@ -13,7 +13,7 @@ import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
 import { ipvsAdapter, type IpvsServiceStats, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
-import { conntrackAdapter, staleUdpFlows } from './conntrack/index.js';
+import { conntrackAdapter, staleUdpFlows, type ConntrackFilter } from './conntrack/index.js';
 import { fileLedger, type Ledger } from './ledger.js';
 import { changeKeys, claimOwned, hostIpvsTimeoutsOf, ownedKey, ownedKeys, type Conflict } from './ownership.js';
 
@@ -55,9 +55,9 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
 
   const conntrack = conntrackAdapter(runner);
   /** `conntrack -D` per removed UDP real server or service (conntrack has no batch); returns flows deleted. */
-  const forgetStaleUdp = async (changes: readonly Change[]): Promise<number> => {
+  const forgetStaleUdp = async (filters: readonly ConntrackFilter[]): Promise<number> => {
     let deleted = 0;
-    for (const filter of staleUdpFlows(changes)) deleted += await conntrack.deleteFlows(filter);
+    for (const filter of filters) deleted += await conntrack.deleteFlows(filter);
     return deleted;
   };
 
@@ -134,21 +134,24 @@ export function nodeKernel(runner: Runner, owned: Ownership) {
   }
 
   async function applyInOrder(changes: readonly Change[]): Promise<StepResult[]> {
-    const steps: [string, () => Promise<number>][] = [
-      ['sysctl', () => sysctl.apply(changes)],
-      ['ip', () => ip.apply(changes)],
-      ['ipset', () => ipset.apply(changes, 'prepare')],
-      ['iptables', () => iptables.apply(changes)],
-      ['ipvs', () => ipvs.apply(changes)],
-      ['ipvs-timeouts', () => ipvs.applyTimeouts(changes)],
-      ['conntrack', () => forgetStaleUdp(changes)],
-      ['ipset-destroy', () => ipset.apply(changes, 'destroy')],
+    const staleUdp = staleUdpFlows(changes);
+    // [step, its run, whether it is reported even when it wrote no line]: conntrack -D deleting nothing
+    // (the kernel dropped the flows itself) still took its time
+    const steps: [string, () => Promise<number>, boolean][] = [
+      ['sysctl', () => sysctl.apply(changes), false],
+      ['ip', () => ip.apply(changes), false],
+      ['ipset', () => ipset.apply(changes, 'prepare'), false],
+      ['iptables', () => iptables.apply(changes), false],
+      ['ipvs', () => ipvs.apply(changes), false],
+      ['ipvs-timeouts', () => ipvs.applyTimeouts(changes), false],
+      ['conntrack', () => forgetStaleUdp(staleUdp), staleUdp.length > 0],
+      ['ipset-destroy', () => ipset.apply(changes, 'destroy'), false],
     ];
     const results: StepResult[] = [];
-    for (const [step, run] of steps) {
+    for (const [step, run, reported] of steps) {
       const started = performance.now();
       const lines = await run();
-      if (lines > 0) results.push({ step, lines, ms: Math.round(performance.now() - started) });
+      if (lines > 0 || reported) results.push({ step, lines, ms: Math.round(performance.now() - started) });
     }
     return results;
   }

@@ -7,7 +7,7 @@
  * service leaves exactly kube-proxy's reference state; cleanup removes everything; down restores the host.
  */
 import test, { type ExecutionContext } from 'ava';
-import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DoctorReport } from '../../daemon/doctor/kube-types.js';
@@ -269,15 +269,42 @@ function removalBreakdown(sent: number, line: DsLogLine): string {
     ...steps.map((s) => `${s.step} ${s.ms}`), `ledger ${t.applyMs - inSteps}`, `→log ${line.time - applied}`,
   ].join(', ');
 }
-/** ds's log lines (JSON); the last one may be half written when read, and is then left out. */
-const dsLog = async (): Promise<DsLogLine[]> =>
-  (await readFile('/run/lvslab/kube/ds.log', 'utf8')).split('\n').flatMap((l) => {
+/**
+ * ds's log lines (JSON) so far. Each call reads only what ds wrote since the last (the test polls every
+ * 20 ms while ds works against the clock: parsing the whole log each time took CPU from it); a line
+ * still half written is read again next time.
+ */
+const dsLog = (() => {
+  let lines: DsLogLine[] = [];
+  let offset = 0;
+  let inode = -1;
+  return async (): Promise<DsLogLine[]> => {
+    const file = await open('/run/lvslab/kube/ds.log', 'r');
     try {
-      return /^\{/.test(l) ? [JSON.parse(l) as DsLogLine] : [];
-    } catch {
-      return [];
+      const { size, ino } = await file.stat();
+      if (ino !== inode || size < offset) {
+        // a new file (ds started again): read it from its start
+        [lines, offset, inode] = [[], 0, ino];
+      }
+      if (size === offset) return lines;
+      const buffer = Buffer.alloc(size - offset);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+      const whole = buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
+      offset += whole;
+      for (const l of buffer.subarray(0, whole).toString('utf8').split('\n')) {
+        if (!l.startsWith('{')) continue;
+        try {
+          lines.push(JSON.parse(l) as DsLogLine);
+        } catch {
+          // not a JSON line: not one of ds's
+        }
+      }
+      return lines;
+    } finally {
+      await file.close();
     }
-  });
+  };
+})();
 
 /** ds's log line of a reload's direct IPVS write (logged once its ipvsadm -R and conntrack -D have returned), the first after `since`. */
 async function directWriteAfter(since: number): Promise<DsLogLine> {
