@@ -306,7 +306,7 @@ const dsLog = (() => {
   };
 })();
 
-/** ds's log line of a reload's direct IPVS write (logged once its ipvsadm -R and conntrack -D have returned), the first after `since`. */
+/** ds's log line of a reload's direct IPVS write (logged once its ipvsadm and conntrack -D have returned), the first after `since`. */
 async function directWriteAfter(since: number): Promise<DsLogLine> {
   let line: DsLogLine | undefined;
   await until('ds logged the reload\'s direct IPVS changes', 20_000, async () => {

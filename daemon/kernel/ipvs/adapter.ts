@@ -35,8 +35,9 @@ export function ipvsAdapter(runner: Runner): IpvsAdapter {
       const { stdout } = await runner.run(['ipvsadm', '-S', '-n']);
       return parseIpvsSave(stdout).filter(owns);
     },
-    // ipvsadm -R does not say which line failed: the error shows the head of the batch.
-    apply: (changes) => runBatch(runner, ['ipvsadm', '-R'], renderIpvsRestore(changes), explainWithHead),
+    // ipvsadm -R does not say which line failed: the error shows the head of the batch. One line runs
+    // as ipvsadm's own arguments (a restore line is one).
+    apply: (changes) => runBatch(runner, ['ipvsadm', '-R'], renderIpvsRestore(changes), explainWithHead, ['ipvsadm']),
     async connections(ownedAddresses) {
       const { stdout } = await runner.run(['ipvsadm', '-Ln', '--exact']);
       return parseIpvsList(stdout).filter((c) => ownedAddresses.has(c.service.address));

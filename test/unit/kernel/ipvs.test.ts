@@ -99,6 +99,14 @@ test('ipvsAdapter.apply: one ipvsadm -R with the batch; nothing spawned when emp
   t.is(calls[0]?.options?.input, '-A -t 10.10.0.1:8410 -s rr\n-a -t 10.10.0.1:8410 -r 192.168.113.98:8080 -m -w 1\n');
 });
 
+test('ipvsAdapter.apply: a batch of one line runs as ipvsadm\'s own arguments, without stdin', async (t) => {
+  const { runner, calls } = fakeRunner();
+  const s: VirtualService = { protocol: 'udp', address: '10.108.113.238', port: 7, scheduler: 'rr', realServers: [] };
+  t.is(await ipvsAdapter(runner).apply([{ kind: 'rs-del', service: s, real: real('192.168.113.99', 9007, 'nat', 1) }]), 1);
+  t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-d', '-u', '10.108.113.238:7', '-r', '192.168.113.99:9007']]);
+  t.is(calls[0]?.options?.input, undefined);
+});
+
 test('ipvsAdapter.apply: a failed batch shows stderr and the batch, still a ToolError', async (t) => {
   const { runner } = fakeRunner(() => replayFailure('err-ipvsadm-R-bad-line.txt'));
   const bad: VirtualService = { protocol: 'tcp', address: '10.10.0.9', port: 81, scheduler: 'nosuchsched', realServers: [] };

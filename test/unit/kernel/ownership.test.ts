@@ -80,10 +80,11 @@ test('the ledger records what an apply creates before the first batch runs (a SI
   let release: () => void = () => undefined;
   const hung = new Promise<void>((resolve) => (release = resolve));
   const node = replayingNode(capturedDirector());
-  // ipvsadm -R never returns until released: the process could be killed at this instant
+  // the ipvsadm write (a batch of one line: ipvsadm -A …) never returns until released: the process
+  // could be killed at this instant
   let batchStarted = false;
   const runner = { ...node.runner, run: async (argv: readonly string[], o?: Parameters<typeof node.runner.run>[1]) => {
-    if (argv[0] === 'ipvsadm' && argv[1] === '-R') {
+    if (argv[0] === 'ipvsadm' && argv[1] !== '-S') {
       batchStarted = true;
       await hung;
     }
@@ -105,7 +106,7 @@ test('the ledger records what an apply creates before the first batch runs (a SI
 test('a failed batch keeps the created keys: a restarted daemon with a lab that no longer names the object still deletes it', async (t) => {
   const path = ledgerFile();
   const service: VirtualService = { protocol: 'tcp', address: '10.10.0.2', port: 443, scheduler: 'wlc', realServers: [] };
-  const first = kernelOf(capturedDirector(), path, (argv) => (argv[0] === 'ipvsadm' && argv[1] === '-R' ? 'Memory allocation problem\n' : undefined));
+  const first = kernelOf(capturedDirector(), path, (argv) => (argv[0] === 'ipvsadm' && (argv[1] === '-R' || argv[1] === '-A') ? 'Memory allocation problem\n' : undefined));
   await t.throwsAsync(first.kernel.apply([{ kind: 'vs-add', service }]));
   t.deepEqual(recorded(path), ['ipvs:tcp:10.10.0.2:443']);
   // "restart": a new kernel reading the same ledger file, with the seed lab (no 10.10.0.2 at all)
