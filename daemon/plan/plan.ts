@@ -120,11 +120,25 @@ function kubeWithSnat(lab: LabConfig, kube: KubePlan): { chains: Chain[]; jumps:
   return { chains, jumps: [...kube.jumps] };
 }
 
+/** ipset's default maxelem (and kube-proxy's): what a set holds at most unless it is created larger. */
+export const IPSET_DEFAULT_MAXELEM = 65_536;
+
+/**
+ * A blocklist's maxelem: ipset's default, doubled until its entries fit (100,000 entries: 131072). A
+ * power of two, so that a list growing by a few entries does not change its set's definition each time.
+ */
+export function blocklistMaxelem(entries: number): number {
+  let maxelem = IPSET_DEFAULT_MAXELEM;
+  while (maxelem < entries) maxelem *= 2;
+  return maxelem;
+}
+
 const blocklistSets = (lab: LabConfig): IpSet[] =>
   lab.blocklists.map((b) => ({
     name: blocklistSetName(lab, b.name),
     type: b.type,
-    options: { family: 'inet' },
+    // maxelem as `ipset save` prints it (a set of the default size compares equal to one made before)
+    options: { family: 'inet', maxelem: String(blocklistMaxelem(b.entries.length)) },
     entries: [...b.entries], // unique and as ipset prints them (config/types.ts BlocklistConfig)
   }));
 

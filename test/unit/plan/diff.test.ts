@@ -59,7 +59,9 @@ test('changed set members are one atomic ipset-update; member order does not mat
   const changes = diff(desired, asObserved({ ...desired, ipsets: [{ ...set, entries: ['1.1.1.1'] }] }));
   t.deepEqual(kinds(changes), ['ipset-update']);
   // extra options the kernel reports (hashsize...) do not count as a difference
-  t.deepEqual(diff(desired, asObserved({ ...desired, ipsets: [{ ...set, options: { family: 'inet', hashsize: '1024' } }] })), []);
+  t.deepEqual(diff(desired, asObserved({ ...desired, ipsets: [{ ...set, options: { ...set.options, hashsize: '1024', bucketsize: '12' } }] })), []);
+  // a set too small for its entries (maxelem) is made again at the planned size, swapped in
+  t.deepEqual(kinds(diff(desired, asObserved({ ...desired, ipsets: [{ ...set, options: { ...set.options, maxelem: '1024' } }] }))), ['ipset-update']);
 });
 
 test('a flushed chain is rewritten whole; a wrong sysctl is set with its old value', (t) => {

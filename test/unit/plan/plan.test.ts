@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ownedFromTables, parseIptablesSave } from '../../../daemon/kernel/iptables/index.js';
 import { parseIpvsSave } from '../../../daemon/kernel/ipvs/index.js';
-import { DIRECTOR_SYSCTLS, planNode } from '../../../daemon/plan/plan.js';
+import { blocklistMaxelem, DIRECTOR_SYSCTLS, planNode } from '../../../daemon/plan/plan.js';
 import { labFrom, tool } from './helpers.js';
 
 const seed = labFrom('labs/seed.yaml');
@@ -46,7 +46,7 @@ test("the director's planned IPVS service is what ipvsadm -S -n printed for it",
 
 test('the blocklist becomes one set and one DROP rule', (t) => {
   const { desired } = planNode(seed, 'ds');
-  t.deepEqual(desired.ipsets, [{ name: 'LVSLAB-blacklist', type: 'hash:ip', options: { family: 'inet' }, entries: ['192.168.113.100'] }]);
+  t.deepEqual(desired.ipsets, [{ name: 'LVSLAB-blacklist', type: 'hash:ip', options: { family: 'inet', maxelem: '65536' }, entries: ['192.168.113.100'] }]);
   t.deepEqual(desired.chains.find((c) => c.name === 'LVSLAB-INPUT')?.rules, [
     '-p tcp -m tcp --dport 8410 -m set --match-set LVSLAB-blacklist src -m comment --comment "lvslab: blocklist blacklist" -j DROP',
   ]);
@@ -84,4 +84,11 @@ test('direct routing: the real server holds the VIP without answering ARP for it
 
 test('an unknown node is an error that names the known ones', (t) => {
   t.throws(() => planNode(seed, 'rs9'), { message: /node 'rs9' is not in lab 'seed' \(nodes: ds, client, rs1, rs2\)/ });
+});
+
+test('a blocklist set holds its entries: maxelem is ipset\'s default 65536, doubled until they fit', (t) => {
+  t.deepEqual([0, 65_536, 65_537, 100_000, 262_145].map(blocklistMaxelem), [65_536, 65_536, 131_072, 131_072, 524_288]);
+  const entries = Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+  const lab = { ...seed, blocklists: [{ ...seed.blocklists[0]!, entries }] };
+  t.is(planNode(lab, 'ds').desired.ipsets[0]?.options.maxelem, '131072');
 });
