@@ -5,7 +5,7 @@
  * has both rows with a figure in every column, lvslab's set really held the 100 entries while the
  * client measured (the script reads `ipset list -t` in the namespace and prints the count), the plain
  * iptables run held 100 rules, and nothing of the run is left: no namespace, no ledger of its lab.
- * About 10 s on an idle two-core machine (two lvslab CLI runs, four one-second loops).
+ * About 11 s on an idle two-core machine (two lvslab CLI runs, a 2 s warm-up and four one-second loops).
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
