@@ -38,6 +38,14 @@ export const DIRECTOR_SYSCTLS: readonly Sysctl[] = [
   { key: 'net.ipv4.vs.expire_quiescent_template', value: '1' },
 ];
 
+/**
+ * A director that balances nothing (no virtual server, no service, no IPVS timeouts: a blocklist
+ * alone) needs no IPVS: no ip_vs module, no net.ipv4.vs sysctls and no dummy link for VIPs, so that
+ * it applies on a kernel without IPVS or dummy links (scripts/bench/blocklist.sh holds its blocklist
+ * in a namespace of this machine).
+ */
+const needsIpvs = (lab: LabConfig): boolean => lab.virtualServers.length > 0 || lab.services.length > 0 || lab.ipvsTimeouts !== undefined;
+
 export function findNode(lab: LabConfig, name: string): NodeConfig {
   const node = lab.nodes.find((n) => n.name === name);
   if (!node) throw new Error(`node '${name}' is not in lab '${lab.lab}' (nodes: ${lab.nodes.map((n) => n.name).join(', ')})`);
@@ -54,7 +62,7 @@ export function planNode(lab: LabConfig, nodeName: string, runtime: PlanRuntime 
   const node = findNode(lab, nodeName);
   switch (node.role) {
     case 'director':
-      return { node, desired: planDirector(lab, runtime), backends: [], modules: ['ip_vs'] };
+      return { node, desired: planDirector(lab, runtime), backends: [], modules: needsIpvs(lab) ? ['ip_vs'] : [] };
     case 'real-server':
       return { node, desired: planRealServer(lab, node), backends: backendsOf(lab, node), modules: [] };
     case 'client':
@@ -72,8 +80,9 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
     jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${chainNames(lab).input}` });
   }
   return {
-    sysctls: kube === undefined ? DIRECTOR_SYSCTLS : [...DIRECTOR_SYSCTLS, ...connReuseSysctl(runtime.kernelRelease)],
-    links: [{ name: lab.interface, up: false }],
+    sysctls: !needsIpvs(lab) ? DIRECTOR_SYSCTLS.filter((s) => !s.key.startsWith('net.ipv4.vs.'))
+      : kube === undefined ? DIRECTOR_SYSCTLS : [...DIRECTOR_SYSCTLS, ...connReuseSysctl(runtime.kernelRelease)],
+    links: needsIpvs(lab) ? [{ name: lab.interface, up: false }] : [],
     addresses: unique([...lab.virtualServers.map((vs) => vs.vip), ...(kube?.clusterIPs ?? [])]).map((ip) => ({ dev: lab.interface, cidr: `${ip}/32` })),
     routes: [],
     ipsets,

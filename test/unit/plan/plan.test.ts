@@ -52,6 +52,19 @@ test('the blocklist becomes one set and one DROP rule', (t) => {
   ]);
 });
 
+test('a director that balances nothing (a blocklist alone) needs no IPVS: no ip_vs module, no net.ipv4.vs sysctls, no dummy link', (t) => {
+  const lab = labFrom('labs/seed.yaml', (s) => s.replace(/virtualServers:[\s\S]*?(?=blocklists:)/, ''));
+  t.deepEqual(lab.virtualServers, []);
+  const { desired, modules } = planNode(lab, 'ds');
+  t.deepEqual(modules, []);
+  t.deepEqual(desired.sysctls, [{ key: 'net.ipv4.ip_forward', value: '1' }]);
+  t.deepEqual(desired.ipvs, []);
+  t.deepEqual(desired.links, []);
+  t.deepEqual(desired.ipsets.map((s) => s.name), ['LVSLAB-blacklist']);
+  const timed = labFrom('labs/seed.yaml', (s) => s.replace(/virtualServers:[\s\S]*?(?=blocklists:)/, 'ipvsTimeouts: { tcp: 900s }\n'));
+  t.deepEqual(planNode(timed, 'ds').modules, ['ip_vs'], 'IPVS timeouts still need IPVS');
+});
+
 test('without snat the director writes no nat chains, and NAT real servers route clients back through it', (t) => {
   const lab = labFrom('labs/seed.yaml', (s) => s.replace('snat: true', 'snat: false'));
   t.false(planNode(lab, 'ds').desired.chains.some((c) => c.table === 'nat'));
