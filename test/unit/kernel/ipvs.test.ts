@@ -97,6 +97,18 @@ test('ipvsAdapter.apply: one ipvsadm -R with the batch; nothing spawned when emp
   t.is(await ipvs.apply([{ kind: 'vs-add', service: s }, { kind: 'rs-add', service: s, real: s.realServers[0] as RealServer }]), 2);
   t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-R']]);
   t.is(calls[0]?.options?.input, '-A -t 10.10.0.1:8410 -s rr\n-a -t 10.10.0.1:8410 -r 192.168.113.98:8080 -m -w 1\n');
+  t.is(calls[0]?.options?.timeoutMs, 30_010, 'the hang bound: 30 s and 5 ms a line');
+});
+
+test('ipvsAdapter.apply: 10,000 services × 2 real servers are one 30,000-line batch bounded at 180 s, not 30', async (t) => {
+  const { runner, calls } = fakeRunner();
+  const changes: Change[] = Array.from({ length: 10_000 }, (_, i): Change[] => {
+    const service: VirtualService = { protocol: 'tcp', address: `10.${(i >> 8) & 255}.${i & 255}.1`, port: 80, scheduler: 'rr', realServers: [] };
+    return [{ kind: 'vs-add', service }, ...[1, 2].map((n): Change => ({ kind: 'rs-add', service, real: real(`192.168.${n}.${(i % 250) + 1}`, 8080, 'nat', 1) }))];
+  }).flat();
+  t.is(await ipvsAdapter(runner).apply(changes), 30_000);
+  t.is(calls.length, 1);
+  t.is(calls[0]?.options?.timeoutMs, 180_000);
 });
 
 test('ipvsAdapter.apply: a batch of one line runs as ipvsadm\'s own arguments, without stdin', async (t) => {
