@@ -44,6 +44,9 @@ create LVSLAB-nets hash:net family inet hashsize 1024 maxelem 65536
 add LVSLAB-nets 10.20.0.0/16
 add LVSLAB-nets 10.30.1.7
 create LVSLAB-empty hash:ip family inet hashsize 1024 maxelem 65536
+create LVSLAB-SNAT hash:ip,port family inet hashsize 1024 maxelem 65536
+add LVSLAB-SNAT 10.10.0.1,tcp:8410
+add LVSLAB-SNAT 10.10.0.2,udp:53
 create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536
 add KUBE-CLUSTER-IP 10.108.113.237,tcp:80
 add KUBE-CLUSTER-IP 10.108.113.238,udp:53
@@ -61,8 +64,7 @@ ns ds iptables-restore --noflush <<'RULES'
 -A OUTPUT -m comment --comment "lvslab:seed" -j LVSLAB-SERVICES
 -A POSTROUTING -m comment --comment "lvslab:seed" -j LVSLAB-POSTROUTING
 -A POSTROUTING -s 172.16.0.0/12 -m comment --comment "foreign rule" -j MASQUERADE
--A LVSLAB-SERVICES -d 10.10.0.1/32 -p tcp -m tcp --dport 8410 -m comment --comment "lvslab: web needs SNAT" -j LVSLAB-MARK-MASQ
--A LVSLAB-SERVICES -d 10.10.0.2/32 -p udp -m udp --dport 53 -m comment --comment "lvslab: dns needs SNAT" -j LVSLAB-MARK-MASQ
+-A LVSLAB-SERVICES -m comment --comment "lvslab: virtual servers that need SNAT" -m set --match-set LVSLAB-SNAT dst,dst -j LVSLAB-MARK-MASQ
 -A LVSLAB-MARK-MASQ -j MARK --or-mark 0x4000
 -A LVSLAB-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
 -A LVSLAB-POSTROUTING -j MARK --xor-mark 0x4000

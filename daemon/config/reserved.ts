@@ -52,11 +52,18 @@ export const LVSLAB_CHAINS = {
   conntrack: 'CONNTRACK',
 } as const;
 
+/** The sets of lvslab's own (LVS-mode) rules, without the prefix. */
+export const LVSLAB_SETS = {
+  /** The virtual servers that need SNAT, as `VIP,tcp:PORT` (kube-proxy's CLUSTER-IP does the same for services). */
+  snat: 'SNAT',
+} as const;
+
 /** Every set and chain name lvslab generates, without the prefix: a blocklist may not be named so. */
 export const GENERATED_NAMES: ReadonlySet<string> = new Set([
   ...Object.values(KUBE_CHAINS),
   ...KUBE_SETS.map(([suffix]) => suffix),
   ...Object.values(LVSLAB_CHAINS),
+  ...Object.values(LVSLAB_SETS),
 ]);
 
 /** `names` with `prefix` in front of each. */

@@ -1,8 +1,9 @@
 /** Names of everything lvslab creates, derived from the lab in one place. */
 import type { LabConfig } from '../config/types.js';
-import { LVSLAB_CHAINS, prefixed } from '../config/reserved.js';
+import { LVSLAB_CHAINS, LVSLAB_SETS, prefixed } from '../config/reserved.js';
 
 export const chainNames = (lab: LabConfig) => prefixed(lab.prefix, LVSLAB_CHAINS);
+export const setNames = (lab: LabConfig) => prefixed(lab.prefix, LVSLAB_SETS);
 
 export const blocklistSetName = (lab: LabConfig, name: string): string => `${lab.prefix}${name}`;
 

@@ -4,10 +4,11 @@
  */
 import type { LabConfig, NodeConfig, VirtualServerConfig } from '../config/types.js';
 import { emptyState, type Chain, type IpSet, type JumpRule, type KernelState, type Route, type Sysctl, type VirtualService } from '../kernel/types.js';
-import { blocklistSetName, chainNames, jumpComment } from './names.js';
+import { blocklistSetName, chainNames, jumpComment, setNames } from './names.js';
 import { plannedRealServers, type HealthView } from './real-servers.js';
 import { connReuseSysctl, planKube, type KubePlan } from './kube.js';
 import { markMasqRules, postroutingRules } from './masquerade.js';
+import { hashSetOptions } from './set-size.js';
 
 /** A service the daemon itself runs on this node (the real servers' built-in backend). */
 export interface Backend {
@@ -74,7 +75,7 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
   const director = directorOf(lab);
   const kube = lab.services.length > 0 ? planKube(lab, director) : undefined;
   const { chains, jumps } = kube === undefined ? snatChains(lab) : kubeWithSnat(lab, kube);
-  const ipsets: IpSet[] = [...(kube?.ipsets ?? []), ...blocklistSets(lab)];
+  const ipsets: IpSet[] = [...(kube?.ipsets ?? []), ...snatSet(lab), ...blocklistSets(lab)];
   if (lab.blocklists.length > 0) {
     chains.push(blocklistChain(lab));
     jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${chainNames(lab).input}` });
@@ -94,15 +95,36 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
   };
 }
 
+/**
+ * The virtual servers that need SNAT, as one `hash:ip,port` set of `VIP,tcp:PORT` entries matched by one
+ * rule (kube-proxy's KUBE-CLUSTER-IP): a new connection costs one hash lookup however many there are,
+ * where a rule per virtual server would cost a walk of all of them.
+ */
+function snatSet(lab: LabConfig): IpSet[] {
+  const entries = unique(lab.virtualServers.filter((vs) => vs.snat).map(snatEntry));
+  if (entries.length === 0) return [];
+  return [{ name: setNames(lab).snat, type: 'hash:ip,port', options: hashSetOptions(entries.length), entries }];
+}
+
+/** A virtual server's entry in the SNAT set, as `ipset save` prints it: 10.10.0.1,tcp:8410. */
+export const snatEntry = (vs: Pick<VirtualServerConfig, 'vip' | 'protocol' | 'port'>): string => `${vs.vip},${vs.protocol}:${vs.port}`;
+
+/** The one rule that marks, in the services chain, what the SNAT set holds (none when it is empty). */
+function snatRules(lab: LabConfig): string[] {
+  if (!lab.virtualServers.some((vs) => vs.snat)) return [];
+  const comment = '-m comment --comment "lvslab: virtual servers that need SNAT"';
+  return [`${comment} -m set --match-set ${setNames(lab).snat} dst,dst -j ${chainNames(lab).markMasq}`];
+}
+
 /** LVS mode: mark what needs SNAT in PREROUTING/OUTPUT, masquerade it in POSTROUTING (as kube-proxy does). */
 function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
   const names = chainNames(lab);
   const comment = jumpComment(lab);
-  const snatServers = lab.virtualServers.filter((vs) => vs.snat);
-  if (snatServers.length === 0) return { chains: [], jumps: [] };
+  const rules = snatRules(lab);
+  if (rules.length === 0) return { chains: [], jumps: [] };
   return {
     chains: [
-      { table: 'nat', name: names.services, rules: snatServers.map((vs) => snatRule(vs, names.markMasq)) },
+      { table: 'nat', name: names.services, rules },
       { table: 'nat', name: names.markMasq, rules: markMasqRules(lab.masqueradeMark) },
       {
         table: 'nat',
@@ -119,35 +141,21 @@ function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
 }
 
 /**
- * kube-proxy mode: its chains already mark and masquerade; a virtual server that needs SNAT adds its
+ * kube-proxy mode: its chains already mark and masquerade; virtual servers that need SNAT add their
  * marking rule at the end of the services chain (after kube-proxy's, which never match a VIP).
  */
 function kubeWithSnat(lab: LabConfig, kube: KubePlan): { chains: Chain[]; jumps: JumpRule[] } {
   const names = chainNames(lab);
-  const snat = lab.virtualServers.filter((vs) => vs.snat).map((vs) => snatRule(vs, names.markMasq));
+  const snat = snatRules(lab);
   const chains = kube.chains.map((c) => (c.table === 'nat' && c.name === names.services ? { ...c, rules: [...c.rules, ...snat] } : c));
   return { chains, jumps: [...kube.jumps] };
-}
-
-/** ipset's default maxelem (and kube-proxy's): what a set holds at most unless it is created larger. */
-export const IPSET_DEFAULT_MAXELEM = 65_536;
-
-/**
- * A blocklist's maxelem: ipset's default, doubled until its entries fit (100,000 entries: 131072). A
- * power of two, so that a list growing by a few entries does not change its set's definition each time.
- */
-export function blocklistMaxelem(entries: number): number {
-  let maxelem = IPSET_DEFAULT_MAXELEM;
-  while (maxelem < entries) maxelem *= 2;
-  return maxelem;
 }
 
 const blocklistSets = (lab: LabConfig): IpSet[] =>
   lab.blocklists.map((b) => ({
     name: blocklistSetName(lab, b.name),
     type: b.type,
-    // maxelem as `ipset save` prints it (a set of the default size compares equal to one made before)
-    options: { family: 'inet', maxelem: String(blocklistMaxelem(b.entries.length)) },
+    options: hashSetOptions(b.entries.length),
     entries: [...b.entries], // unique and as ipset prints them (config/types.ts BlocklistConfig)
   }));
 
@@ -161,9 +169,6 @@ function blocklistChain(lab: LabConfig): Chain {
     }),
   };
 }
-
-const snatRule = (vs: VirtualServerConfig, target: string): string =>
-  `-d ${vs.vip}/32 -p ${vs.protocol} -m ${vs.protocol} --dport ${vs.port} -m comment --comment "lvslab: ${vs.name} needs SNAT" -j ${target}`;
 
 function virtualService(lab: LabConfig, vs: VirtualServerConfig, runtime: PlanRuntime): VirtualService {
   return {

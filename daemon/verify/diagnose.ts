@@ -5,7 +5,8 @@
  * the director). Only what the facts show; nothing is guessed from missing facts. Pure.
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
-import { directorOf, findNode } from '../plan/plan.js';
+import { setNames } from '../plan/names.js';
+import { directorOf, findNode, snatEntry } from '../plan/plan.js';
 import { clientOf } from './flows.js';
 import type { Cause, Facts } from './types.js';
 
@@ -86,7 +87,7 @@ const noSnat: Check = ({ facts, lab, vs, director, client, service }) => {
   return [{
     code: 'no-snat',
     message: `${service} has no SNAT on the director while ${names} reach${seen.length === 1 ? 'es' : ''} the client ${client.ip} without going through the director, so ${first.rs} answers the client directly from ${findNode(lab, first.rs).ip} and the client drops a reply from an address it never called.`,
-    evidence: `${seen.map((g) => `ip route get ${client.ip} on ${g.rs}: next hop ${g.hop}${g.hop === client.ip ? ' (direct)' : ''}`).join('; ')}; not the director ${director.ip}; no masquerade rules for ${vs.vip}:${vs.port} in ${director.name}'s nat table`,
+    evidence: `${seen.map((g) => `ip route get ${client.ip} on ${g.rs}: next hop ${g.hop}${g.hop === client.ip ? ' (direct)' : ''}`).join('; ')}; not the director ${director.ip}; no masquerade for ${vs.vip}:${vs.port} in ${director.name}'s nat table (set ${setNames(lab).snat} lacks ${snatEntry(vs)}, or its rules are missing)`,
   }];
 };
 

@@ -7,7 +7,8 @@ import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
 import type { NodePlace } from '../lab/node-access.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
-import { ToolError } from '../kernel/tool-error.js';
+import { isNotExist, ToolError } from '../kernel/tool-error.js';
+import { setNames } from '../plan/names.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
 import { clientOf } from './flows.js';
@@ -64,6 +65,16 @@ export class FactGatherer {
     return undefined;
   }
 
+  /** `ipset save` of the lab's SNAT set: '' when there is none, undefined (and a note) when it could not be read. */
+  private async snatSet(director: string): Promise<string | undefined> {
+    const argv = ['ipset', 'save', setNames(this.lab).snat];
+    const outcome = await attempt(async () => (await this.access.runnerFor(director).run(argv)).stdout);
+    if (outcome.ok) return outcome.value;
+    if (isNotExist(outcome.error)) return '';
+    this.notes.push(`could not read \`${argv.join(' ')}\` on ${director}: ${message(outcome.error)}`);
+    return undefined;
+  }
+
   /** One curl from the director to each real server's backend: node → error, or undefined when it answered. */
   private async backends(vs: VirtualServerConfig): Promise<Map<string, string | undefined>> {
     const director = directorOf(this.lab).name;
@@ -83,7 +94,9 @@ export class FactGatherer {
     const clientRouteToVip = await this.clientRoute(vs);
     // the adapter knows how sysctl reports a key that does not exist (net.ipv4.vs.* without ip_vs)
     const sysctls = await this.readWith(director, `sysctl ${DIRECTOR_SYSCTL_KEYS.join(' ')}`, (runner) => sysctlAdapter(runner).observe(DIRECTOR_SYSCTL_KEYS));
-    const snat = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => snatRulesPresent(r.stdout, this.lab, vs));
+    const natTable = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => r.stdout);
+    const snatSet = await this.snatSet(director);
+    const snat = natTable === undefined || snatSet === undefined ? undefined : snatRulesPresent(natTable, snatSet, this.lab, vs);
     const ipvs = await this.read(director, ['ipvsadm', '-S', '-n'], (r) => ipvsServiceListed(r.stdout, vs));
     const backends = await this.backends(vs);
     const gateways: Record<string, string | undefined> = {};

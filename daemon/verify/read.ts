@@ -1,8 +1,10 @@
-/** Tool output → the plain facts `diagnose` needs (ip route get, iptables-save -t nat, ipvsadm -S -n). Pure. */
+/** Tool output → the plain facts `diagnose` needs (ip route get, iptables-save -t nat, ipset save, ipvsadm -S -n). Pure. */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import { jumpTarget, parseIptablesSave } from '../kernel/iptables/index.js';
 import { parseIpvsSave } from '../kernel/ipvs/index.js';
-import { chainNames } from '../plan/names.js';
+import { parseIpsetSave } from '../kernel/ipset/index.js';
+import { chainNames, setNames } from '../plan/names.js';
+import { snatEntry } from '../plan/plan.js';
 
 export interface RouteGet { readonly via?: string; readonly dev?: string; readonly type?: string }
 
@@ -30,20 +32,23 @@ export function nextHop(json: string, dst: string): string | undefined {
 export const isNoRoute = (stderr: string): boolean => /unreachable|no route|prohibited/i.test(stderr);
 
 /**
- * Is this virtual server masqueraded by the director's nat table? The mark rule for VIP:port in
- * <prefix>SERVICES (entered from PREROUTING), the mark set by <prefix>MARK-MASQ and a MASQUERADE in
- * <prefix>POSTROUTING (entered from POSTROUTING) — or a hand-made rule as in the article:
- * `-A POSTROUTING -m ipvs --vaddr VIP/32 --vport PORT -j MASQUERADE`.
+ * Is this virtual server masqueraded by the director's nat table? The rule in <prefix>SERVICES (entered
+ * from PREROUTING) that sends what <prefix>SNAT holds to <prefix>MARK-MASQ, the set holding VIP,tcp:PORT
+ * (`ipsetSave`: `ipset save <prefix>SNAT`, empty when there is no such set), the mark set by
+ * <prefix>MARK-MASQ and a MASQUERADE in <prefix>POSTROUTING (entered from POSTROUTING) — or a hand-made
+ * rule as in the article: `-A POSTROUTING -m ipvs --vaddr VIP/32 --vport PORT -j MASQUERADE`.
  */
-export function snatRulesPresent(iptablesSave: string, lab: LabConfig, vs: VirtualServerConfig): boolean {
+export function snatRulesPresent(iptablesSave: string, ipsetSave: string, lab: LabConfig, vs: VirtualServerConfig): boolean {
   const nat = parseIptablesSave(iptablesSave).find((t) => t.name === 'nat');
   const rules = (chain: string): string[] => nat?.chains.find((c) => c.name === chain)?.rules ?? [];
   const names = chainNames(lab);
+  const set = setNames(lab).snat;
   const jumpsTo = (from: string, to: string) => rules(from).some((r) => jumpTarget(r) === to);
   const hasMasquerade = (chain: string) => rules(chain).some((r) => jumpTarget(r) === 'MASQUERADE');
-  const forVs = (r: string) => r.includes(`-d ${vs.vip}/32`) && r.includes(`-p ${vs.protocol}`) && r.includes(`--dport ${vs.port} `);
+  const inSet = parseIpsetSave(ipsetSave).some((s) => s.name === set && s.entries.includes(snatEntry(vs)));
   const lvslab =
-    rules(names.services).some((r) => forVs(r) && jumpTarget(r) === names.markMasq) &&
+    inSet &&
+    rules(names.services).some((r) => r.includes(`--match-set ${set} dst,dst `) && jumpTarget(r) === names.markMasq) &&
     rules(names.markMasq).some((r) => jumpTarget(r) === 'MARK') &&
     hasMasquerade(names.postrouting) &&
     jumpsTo('PREROUTING', names.services) &&

@@ -46,7 +46,8 @@ test('foreign objects survive apply and cleanup byte for byte; a converged apply
   t.regex(first.stdout, /^ds: network namespace own-ds\n/, 'apply says where it writes first');
   const applied = await kernelState();
   t.regex(applied.ipvs, /-A -t 10\.10\.0\.1:8410 -s rr/);
-  t.regex(applied.nat, /-A LVSLAB-SERVICES -d 10\.10\.0\.1\/32/);
+  t.regex(applied.nat, /-A LVSLAB-SERVICES .*--match-set LVSLAB-SNAT dst,dst -j LVSLAB-MARK-MASQ/);
+  t.regex(applied.sets, /^add LVSLAB-SNAT 10\.10\.0\.1,tcp:8410$/m);
   t.regex(applied.sets, /create LVSLAB-blacklist hash:ip/);
   // every foreign line is still there, unchanged
   for (const key of ['ipvs', 'nat', 'filter', 'sets'] as const) {

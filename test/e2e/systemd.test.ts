@@ -213,7 +213,7 @@ const FAULTS: Fault[] = [
   { what: 'the blocklist set destroyed (after flushing the rule that uses it)', node: 'ds', make: [['iptables', '-F', 'LVSLAB-INPUT'], ['ipset', 'destroy', 'LVSLAB-blacklist']],
     repaired: async () => (await inNs('svc-ds', ['ipset', 'list', '-n'])).stdout.includes('LVSLAB-blacklist') },
   { what: 'iptables -t nat -F LVSLAB-SERVICES', node: 'ds', make: [['iptables', '-t', 'nat', '-F', 'LVSLAB-SERVICES']],
-    repaired: async () => (await nat()).includes('-A LVSLAB-SERVICES -d 10.10.0.1/32') },
+    repaired: async () => (await nat()).includes('-A LVSLAB-SERVICES -m comment --comment "lvslab: virtual servers that need SNAT" -m set --match-set LVSLAB-SNAT dst,dst') },
   { what: 'the masquerade flushed (iptables -t nat -F LVSLAB-POSTROUTING)', node: 'ds', make: [['iptables', '-t', 'nat', '-F', 'LVSLAB-POSTROUTING']],
     repaired: async () => /-A LVSLAB-POSTROUTING .*-j MASQUERADE/.test(await nat()) },
   { what: 'net.ipv4.vs.conntrack=0', node: 'ds', make: [['sysctl', '-q', '-w', 'net.ipv4.vs.conntrack=0']],

@@ -44,9 +44,19 @@ export function parseIpsetSave(text: string): IpSet[] {
   return [...sets.values()];
 }
 
-/** Same type, and every option the desired set names has the same value in the observed one. */
+/**
+ * Options the kernel grows as a set fills and never shrinks: the observed value may be larger than
+ * the one the set was created with (a hash created at hashsize 1024 prints 4096 once it holds 10,000
+ * entries). Equality would rebuild such a set on every run.
+ */
+const GROWN_OPTIONS = new Set(['hashsize']);
+
+const sameOption = (key: string, desired: string, observed: string | undefined): boolean =>
+  GROWN_OPTIONS.has(key) ? observed !== undefined && Number(observed) >= Number(desired) : observed === desired;
+
+/** Same type, and every option the desired set names has the same value in the observed one (hashsize: at least it). */
 export const sameIpSetDefinition = (desired: IpSet, observed: IpSet): boolean =>
-  desired.type === observed.type && Object.entries(desired.options).every(([k, v]) => observed.options[k] === v);
+  desired.type === observed.type && Object.entries(desired.options).every(([k, v]) => sameOption(k, v, observed.options[k]));
 
 /** Same members, in any order (`ipset save` does not keep insertion order). */
 export function sameIpSetEntries(a: Pick<IpSet, 'entries'>, b: Pick<IpSet, 'entries'>): boolean {

@@ -43,10 +43,11 @@ function generated(lab: LabConfig): Generated {
 const ALL = LABS.map(generated);
 const bare = (g: Generated, name: string): string => name.slice(g.lab.prefix.length);
 
-test('the enumeration is complete: 17 kube-proxy sets, 12 kube chains, 5 lvslab chains, each starting with the prefix', (t) => {
+test('the enumeration is complete: 17 kube-proxy sets, 1 lvslab set, 12 kube chains, 5 lvslab chains, each starting with the prefix', (t) => {
   const sets = new Set(ALL.flatMap((g) => g.sets.map((n) => bare(g, n))));
   const chains = new Set(ALL.flatMap((g) => g.chains.map((n) => bare(g, n))));
-  t.is(sets.size, 17, [...sets].join(' '));
+  t.is(sets.size, 18, [...sets].join(' '));
+  t.true(sets.has('SNAT'));
   t.true(['SERVICES', 'MARK-MASQ', 'POSTROUTING', 'INPUT', 'CONNTRACK', 'MARK-DROP', 'SOURCE-RANGES-FIREWALL'].every((c) => chains.has(c)));
   t.is(chains.size, 14, [...chains].join(' ')); // SERVICES, MARK-MASQ, POSTROUTING are both kube's and lvslab's
   for (const g of ALL) for (const name of [...g.sets, ...g.chains]) t.true(name.startsWith(g.lab.prefix), name);
@@ -100,7 +101,7 @@ test('no temporary set name can be a blocklist\'s set: a blocklist named like on
 test('a temporary set a crash left behind is observed as owned and destroyed by the next run', async (t) => {
   const lab = LABS[0] as LabConfig;
   const { desired } = planNode(lab, 'ds');
-  const blocklist = desired.ipsets[0];
+  const blocklist = desired.ipsets.find((s) => s.name === `${lab.prefix}${lab.blocklists[0]?.name}`);
   if (blocklist === undefined) return t.fail('the seed plans a blocklist set');
   const temp = tempSetName(blocklist.name);
   const save = `create ${blocklist.name} hash:ip family inet hashsize 1024 maxelem 65536\nadd ${blocklist.name} 192.168.113.100\n` +

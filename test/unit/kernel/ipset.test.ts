@@ -9,12 +9,13 @@ const byName = (sets: IpSet[], name: string) => sets.find((s) => s.name === name
 
 test('parseIpsetSave: every captured set, options in printed order, entries as printed', (t) => {
   const sets = saved();
-  t.deepEqual(sets.map((s) => s.name), ['LVSLAB-blacklist', 'LVSLAB-nets', 'LVSLAB-empty', 'KUBE-CLUSTER-IP', 'KUBE-NODE-PORT-TCP', 'foreign-set']);
+  t.deepEqual(sets.map((s) => s.name), ['LVSLAB-blacklist', 'LVSLAB-nets', 'LVSLAB-empty', 'LVSLAB-SNAT', 'KUBE-CLUSTER-IP', 'KUBE-NODE-PORT-TCP', 'foreign-set']);
   t.deepEqual(byName(sets, 'LVSLAB-blacklist'), {
     name: 'LVSLAB-blacklist', type: 'hash:ip',
-    options: { family: 'inet', hashsize: '1024', maxelem: '65536', bucketsize: '12', initval: '0xc2bf63aa' },
-    entries: ['192.168.113.100', '192.168.113.97'],
+    options: { family: 'inet', hashsize: '1024', maxelem: '65536', bucketsize: '12', initval: '0x57dfc67c' },
+    entries: ['192.168.113.97', '192.168.113.100'],
   });
+  t.deepEqual(byName(sets, 'LVSLAB-SNAT')?.entries, ['10.10.0.1,tcp:8410', '10.10.0.2,udp:53']);
   t.deepEqual(byName(sets, 'LVSLAB-nets')?.entries, ['10.20.0.0/16', '10.30.1.7']);
   t.deepEqual(byName(sets, 'LVSLAB-empty')?.entries, []);
   // saved in the reverse of the order they were added
@@ -64,6 +65,13 @@ test('sameIpSetDefinition / sameIpSetEntries', (t) => {
   t.true(sameIpSetDefinition(desired, observed));
   t.false(sameIpSetDefinition({ ...desired, type: 'hash:net' }, observed));
   t.false(sameIpSetDefinition({ ...desired, options: { family: 'inet6' } }, observed));
+  // hashsize grows with the entries and never shrinks: a larger one observed is the same definition
+  const grown = { ...observed, options: { ...observed.options, hashsize: '4096' } };
+  t.true(sameIpSetDefinition({ ...desired, options: { family: 'inet', hashsize: '1024' } }, grown));
+  t.true(sameIpSetDefinition({ ...desired, options: { family: 'inet', hashsize: '4096' } }, grown));
+  t.false(sameIpSetDefinition({ ...desired, options: { family: 'inet', hashsize: '8192' } }, grown));
+  t.false(sameIpSetDefinition({ ...desired, options: { family: 'inet', hashsize: '1024' } }, { ...observed, options: { family: 'inet' } }));
+  t.false(sameIpSetDefinition({ ...desired, options: { family: 'inet', maxelem: '131072' } }, grown), 'maxelem compares equal');
   t.true(sameIpSetEntries(desired, observed));
   t.false(sameIpSetEntries({ entries: ['192.168.113.97'] }, observed));
   t.false(sameIpSetEntries({ entries: ['192.168.113.97', '192.168.113.97'] }, observed));
@@ -73,7 +81,7 @@ test('ipsetAdapter.observe: one ipset save, prefix only, without initval and buc
   const { runner, calls } = fakeRunner(() => ({ stdout: fixture('ipset-save.txt') }));
   const sets = await ipsetAdapter(runner).observe('LVSLAB-');
   t.deepEqual(calls.map((c) => c.argv), [['ipset', 'save']]);
-  t.deepEqual(sets.map((s) => s.name), ['LVSLAB-blacklist', 'LVSLAB-nets', 'LVSLAB-empty']);
+  t.deepEqual(sets.map((s) => s.name), ['LVSLAB-blacklist', 'LVSLAB-nets', 'LVSLAB-empty', 'LVSLAB-SNAT']);
   t.deepEqual(sets[0]?.options, { family: 'inet', hashsize: '1024', maxelem: '65536' });
 });
 

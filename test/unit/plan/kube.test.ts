@@ -107,7 +107,8 @@ test('a lab with both virtual servers and services: the VIP\'s SNAT mark rule en
     `${text}virtualServers:\n  - { name: web, vip: 10.10.0.1, port: 8410, snat: true, realServers: [{ node: rs1, port: 8080 }] }\n`);
   const { desired } = planNode(lab, 'ds', {});
   const services = desired.chains.find((c) => c.table === 'nat' && c.name === 'KUBE-SERVICES')?.rules ?? [];
-  t.is(services.at(-1), '-d 10.10.0.1/32 -p tcp -m tcp --dport 8410 -m comment --comment "lvslab: web needs SNAT" -j KUBE-MARK-MASQ');
+  t.is(services.at(-1), '-m comment --comment "lvslab: virtual servers that need SNAT" -m set --match-set KUBE-SNAT dst,dst -j KUBE-MARK-MASQ');
+  t.deepEqual(desired.ipsets.find((s) => s.name === 'KUBE-SNAT')?.entries, ['10.10.0.1,tcp:8410']);
   t.is(desired.chains.filter((c) => c.name === 'KUBE-POSTROUTING').length, 1);
   t.is(desired.jumps.filter((j) => j.chain === 'PREROUTING').length, 1);
   t.true(desired.addresses.some((a) => a.cidr === '10.10.0.1/32'));

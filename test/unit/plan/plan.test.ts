@@ -1,7 +1,9 @@
 import test from 'ava';
 import { ownedFromTables, parseIptablesSave } from '../../../daemon/kernel/iptables/index.js';
+import { parseIpsetSave, sameIpSetDefinition } from '../../../daemon/kernel/ipset/index.js';
 import { parseIpvsSave } from '../../../daemon/kernel/ipvs/index.js';
-import { blocklistMaxelem, DIRECTOR_SYSCTLS, planNode } from '../../../daemon/plan/plan.js';
+import { DIRECTOR_SYSCTLS, planNode } from '../../../daemon/plan/plan.js';
+import { setHashsize, setMaxelem } from '../../../daemon/plan/set-size.js';
 import { labFrom, tool } from './helpers.js';
 
 const seed = labFrom('labs/seed.yaml');
@@ -46,7 +48,7 @@ test("the director's planned IPVS service is what ipvsadm -S -n printed for it",
 
 test('the blocklist becomes one set and one DROP rule', (t) => {
   const { desired } = planNode(seed, 'ds');
-  t.deepEqual(desired.ipsets, [{ name: 'LVSLAB-blacklist', type: 'hash:ip', options: { family: 'inet', maxelem: '65536' }, entries: ['192.168.113.100'] }]);
+  t.deepEqual(desired.ipsets.filter((s) => s.name !== 'LVSLAB-SNAT'), [{ name: 'LVSLAB-blacklist', type: 'hash:ip', options: { family: 'inet', hashsize: '1024', maxelem: '65536' }, entries: ['192.168.113.100'] }]);
   t.deepEqual(desired.chains.find((c) => c.name === 'LVSLAB-INPUT')?.rules, [
     '-p tcp -m tcp --dport 8410 -m set --match-set LVSLAB-blacklist src -m comment --comment "lvslab: blocklist blacklist" -j DROP',
   ]);
@@ -63,6 +65,31 @@ test('a director that balances nothing (a blocklist alone) needs no IPVS: no ip_
   t.deepEqual(desired.ipsets.map((s) => s.name), ['LVSLAB-blacklist']);
   const timed = labFrom('labs/seed.yaml', (s) => s.replace(/virtualServers:[\s\S]*?(?=blocklists:)/, 'ipvsTimeouts: { tcp: 900s }\n'));
   t.deepEqual(planNode(timed, 'ds').modules, ['ip_vs'], 'IPVS timeouts still need IPVS');
+});
+
+test('virtual servers that need SNAT are one hash:ip,port set of VIP,proto:PORT and one marking rule, however many', (t) => {
+  const more = Array.from({ length: 300 }, (_, i) =>
+    `  - { name: v${i}, vip: 10.11.${i >> 8}.${i & 255}, port: ${80 + (i % 2)}, protocol: ${i % 3 === 0 ? 'udp' : 'tcp'}, snat: ${i % 5 !== 0}, ` +
+    'realServers: [{ node: rs1, port: 8080 }] }\n');
+  const lab = labFrom('labs/seed.yaml', (text) => text.replace('blocklists:', `${more.join('')}blocklists:`));
+  const { desired } = planNode(lab, 'ds');
+  const set = desired.ipsets.find((s) => s.name === 'LVSLAB-SNAT');
+  t.is(set?.type, 'hash:ip,port');
+  t.is(set?.entries.length, 1 + 240);
+  t.is(set?.entries[0], '10.10.0.1,tcp:8410');
+  t.true(set?.entries.includes('10.11.0.3,udp:81'));
+  t.false(set?.entries.includes('10.11.0.5,tcp:81'), 'v5 has snat: false');
+  t.deepEqual(set?.options, { family: 'inet', hashsize: '1024', maxelem: '65536' });
+  t.deepEqual(desired.chains.find((c) => c.name === 'LVSLAB-SERVICES')?.rules,
+    ['-m comment --comment "lvslab: virtual servers that need SNAT" -m set --match-set LVSLAB-SNAT dst,dst -j LVSLAB-MARK-MASQ']);
+});
+
+test('the planned SNAT set is what ipset save printed for the hand-built lab (the definition, and web\'s entry)', (t) => {
+  const planned = planNode(seed, 'ds').desired.ipsets.find((s) => s.name === 'LVSLAB-SNAT');
+  const real = parseIpsetSave(tool('ipset-save.txt')).find((s) => s.name === 'LVSLAB-SNAT');
+  if (planned === undefined || real === undefined) return t.fail('LVSLAB-SNAT planned and captured');
+  t.true(sameIpSetDefinition(planned, real));
+  t.deepEqual(planned.entries, real.entries.filter((e) => e.startsWith('10.10.0.1,')));
 });
 
 test('without snat the director writes no nat chains, and NAT real servers route clients back through it', (t) => {
@@ -99,9 +126,10 @@ test('an unknown node is an error that names the known ones', (t) => {
   t.throws(() => planNode(seed, 'rs9'), { message: /node 'rs9' is not in lab 'seed' \(nodes: ds, client, rs1, rs2\)/ });
 });
 
-test('a blocklist set holds its entries: maxelem is ipset\'s default 65536, doubled until they fit', (t) => {
-  t.deepEqual([0, 65_536, 65_537, 100_000, 262_145].map(blocklistMaxelem), [65_536, 65_536, 131_072, 131_072, 524_288]);
+test('a blocklist set is sized for its entries: maxelem 65536 and hashsize 1024 (ipset\'s defaults), doubled until they fit and half of them', (t) => {
+  t.deepEqual([0, 65_536, 65_537, 100_000, 262_145].map(setMaxelem), [65_536, 65_536, 131_072, 131_072, 524_288]);
+  t.deepEqual([0, 2_048, 2_049, 10_000, 100_000].map(setHashsize), [1_024, 1_024, 2_048, 8_192, 65_536]);
   const entries = Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
   const lab = { ...seed, blocklists: [{ ...seed.blocklists[0]!, entries }] };
-  t.is(planNode(lab, 'ds').desired.ipsets[0]?.options.maxelem, '131072');
+  t.deepEqual(planNode(lab, 'ds').desired.ipsets.find((s) => s.name === 'LVSLAB-blacklist')?.options, { family: 'inet', hashsize: '65536', maxelem: '131072' });
 });

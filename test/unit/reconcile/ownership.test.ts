@@ -70,6 +70,7 @@ test('cleanup removes exactly what lvslab owns (the lab\'s exact keys and its le
     'address 10.10.0.2/32 on lvslab0: delete',
     'ipset LVSLAB-blacklist: destroy',
     'ipset LVSLAB-nets: destroy',
+    'ipset LVSLAB-SNAT: destroy',
     'chain nat/LVSLAB-MARK-MASQ: delete',
     'chain nat/LVSLAB-POSTROUTING: delete',
     'chain nat/LVSLAB-SERVICES: delete',

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { parseIpsetSave } from '../../../daemon/kernel/ipset/index.js';
 import { explainRule, lookUpSet, ruleWords, type ExplainContext, type PacketFields } from '../../../daemon/trace/index.js';
 import { SETS } from './reference.js';
@@ -31,6 +32,15 @@ test('sets: no entry for the packet, a set ipset does not list, a negated match 
     'not in set KUBE-NODE-PORT-TCP (dst) — but it holds 30080 → returns to the calling chain');
 });
 
+test('lvslab\'s SNAT rule names the entry of the captured LVSLAB-SNAT that the request to the VIP matched', (t) => {
+  const captured = parseIpsetSave(readFileSync('test/fixtures/tools/ipset-save.txt', 'utf8'));
+  const rule = '-m comment --comment "lvslab: virtual servers that need SNAT" -m set --match-set LVSLAB-SNAT dst,dst -j LVSLAB-MARK-MASQ';
+  const toVip: PacketFields = { protocol: 'tcp', src: '192.168.113.102', dst: '10.10.0.1', sport: 41000, dport: 8410 };
+  t.is(explainRule(rule, { ...ctx('nat', toVip), sets: captured }),
+    "matched set LVSLAB-SNAT (dst,dst) — which holds 10.10.0.1,tcp:8410 → lvslab's masquerade request (marks 0x4000)");
+  t.regex(explainRule(rule, { ...ctx('nat', { ...toVip, dport: 8411 }), sets: captured }), /which holds no entry for 10\.10\.0\.1,tcp:8411 \(2 entries\)/);
+});
+
 test('lookUpSet: nets by containment, ranges, three dimensions, unknown fields', (t) => {
   const set = (type: string, entries: string[]) => ({ name: 'S', type, options: {}, entries });
   const p: PacketFields = { protocol: 'udp', src: '10.0.0.5', dst: '10.20.3.4', sport: 5353, dport: 53 };
@@ -45,7 +55,7 @@ test('lookUpSet: nets by containment, ranges, three dimensions, unknown fields',
 });
 
 test('targets: lvslab chains by role, unknown chains by comment, extensions as written, MARK forms, NAT', (t) => {
-  t.is(explainRule('-d 10.10.0.1/32 -p tcp -m tcp --dport 8410 -m comment --comment "lvslab: web needs SNAT" -j LVSLAB-MARK-MASQ', ctx('nat')),
+  t.is(explainRule('-d 10.10.0.1/32 -p tcp -m tcp --dport 8410 -m comment --comment "my own SNAT" -j LVSLAB-MARK-MASQ', ctx('nat')),
     "to 10.10.0.1/32, tcp destination port 8410 → lvslab's masquerade request (marks 0x4000)");
   t.is(explainRule('-m comment --comment "my own rules" -j MY-CHAIN', ctx('filter')), 'my own rules (continues in MY-CHAIN)');
   t.is(explainRule('-j MY-CHAIN', ctx('filter')), 'continues in MY-CHAIN');

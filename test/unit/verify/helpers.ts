@@ -8,6 +8,8 @@ import type { Facts } from '../../../daemon/verify/types.js';
 
 /** A captured file, read from the repo root (tests run with cwd = repo root). */
 export const fixture = (name: string): string => readFileSync(`test/fixtures/tools/${name}`, 'utf8');
+/** `ipset save LVSLAB-SNAT` on the captured director: the SNAT set's lines of its `ipset save`. */
+export const snatSetSave = (): string => `${fixture('ipset-save.txt').split('\n').filter((l) => / LVSLAB-SNAT /.test(l)).join('\n')}\n`;
 
 const node = (name: string, role: LabConfig['nodes'][number]['role'], ip: string) => ({ name, role, address: `${ip}/24`, ip, prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } });
 

@@ -1,20 +1,27 @@
 import test from 'ava';
 import { ipvsServiceListed, isNoRoute, nextHop, parseRouteGet, snatRulesPresent } from '../../../daemon/verify/read.js';
-import { fixture, lab, web, withVs } from './helpers.js';
+import { fixture, lab, snatSetSave, web, withVs } from './helpers.js';
 
 const natDs = fixture('iptables-save-nat-ds.txt');
+const snatSet = snatSetSave();
 
-test('snatRulesPresent: the captured nat table of ds masquerades web', (t) => {
-  t.true(snatRulesPresent(natDs, lab, web));
+test('snatRulesPresent: the captured nat table and SNAT set of ds masquerade web', (t) => {
+  t.regex(snatSet, /^add LVSLAB-SNAT 10\.10\.0\.1,tcp:8410$/m);
+  t.true(snatRulesPresent(natDs, snatSet, lab, web));
 });
 
-test('snatRulesPresent: a fresh nat table, another port, or a missing jump is no SNAT', (t) => {
-  t.false(snatRulesPresent(fixture('iptables-save-nat-fresh.txt'), lab, web));
-  t.false(snatRulesPresent(natDs, lab, withVs({ port: 8411 }).vs));
+test('snatRulesPresent: a fresh nat table, another port, no set entry, no set, or a missing jump is no SNAT', (t) => {
+  t.false(snatRulesPresent(fixture('iptables-save-nat-fresh.txt'), snatSet, lab, web));
+  t.false(snatRulesPresent(natDs, snatSet, lab, withVs({ port: 8411 }).vs));
+  t.false(snatRulesPresent(natDs, snatSet.replace('add LVSLAB-SNAT 10.10.0.1,tcp:8410\n', ''), lab, web), 'the set lacks web');
+  t.false(snatRulesPresent(natDs, '', lab, web), 'no SNAT set');
   const noJump = natDs.replace('-A PREROUTING -m comment --comment "lvslab:seed" -j LVSLAB-SERVICES\n', '');
-  t.false(snatRulesPresent(noJump, lab, web));
+  t.false(snatRulesPresent(noJump, snatSet, lab, web));
   const noMasquerade = natDs.replace('-A LVSLAB-POSTROUTING -m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE\n', '');
-  t.false(snatRulesPresent(noMasquerade, lab, web));
+  t.false(snatRulesPresent(noMasquerade, snatSet, lab, web));
+  const noSetRule = natDs.replace(/-A LVSLAB-SERVICES .*--match-set LVSLAB-SNAT dst,dst .*\n/, '');
+  t.not(noSetRule, natDs);
+  t.false(snatRulesPresent(noSetRule, snatSet, lab, web));
 });
 
 test('snatRulesPresent: the article\'s hand-made ipvs masquerade counts too', (t) => {
@@ -22,7 +29,7 @@ test('snatRulesPresent: the article\'s hand-made ipvs masquerade counts too', (t
     'COMMIT',
     '-A POSTROUTING -m ipvs --vaddr 10.10.0.1/32 --vport 8410 -j MASQUERADE\nCOMMIT',
   );
-  t.true(snatRulesPresent(byHand, lab, web));
+  t.true(snatRulesPresent(byHand, '', lab, web));
 });
 
 test('ipvsServiceListed reads ipvsadm -S -n', (t) => {

@@ -3,7 +3,7 @@
  * the lab with SNAT rules but net.ipv4.vs.conntrack = 0 (article step 4).
  */
 import { curlArgv } from '../../../daemon/verify/curl.js';
-import { curlOut, fixture, type Script } from './helpers.js';
+import { curlOut, fixture, snatSetSave, type Script } from './helpers.js';
 
 export const probeKey = curlArgv('10.10.0.1', 8410, 3).join(' ');
 export const conntrackKey = 'conntrack -L -p tcp --dport 8410';
@@ -32,6 +32,7 @@ export const vsConntrackOffLab: Script = {
     [conntrackKey]: { stdout: '', ...shown(0) },
     'sysctl net.ipv4.ip_forward net.ipv4.vs.conntrack': { stdout: 'net.ipv4.ip_forward = 1\nnet.ipv4.vs.conntrack = 0\n' },
     'iptables-save -t nat': { stdout: fixture('iptables-save-nat-ds.txt') },
+    'ipset save LVSLAB-SNAT': { stdout: snatSetSave() },
     'ipvsadm -S -n': { stdout: fixture('ipvsadm-S-n.txt') },
     [curlArgv('192.168.113.99', 8080, 2).join(' ')]: { stdout: curlOut('rs1', 40100) },
     [curlArgv('192.168.113.98', 8080, 2).join(' ')]: { stdout: curlOut('rs2', 40102) },

@@ -39,6 +39,16 @@ test('runVerify: a tool that cannot be read is a note, not a guessed cause', asy
   t.regex(vs?.notes[0] ?? '', /could not read `ipvsadm -S -n` on ds/);
 });
 
+test('runVerify: no SNAT set on the director is a fact (no-snat), not a note', async (t) => {
+  const missing = { stderr: 'ipset v7.17: The set with the given name does not exist\n', exitCode: 1 };
+  const script = { ...vsConntrackOffLab, ds: { ...vsConntrackOffLab.ds, 'ipset save LVSLAB-SNAT': missing } };
+  const report = await runVerify(lab, scriptedAccess(t, script).access, { requests: 1 });
+  const [vs] = report.virtualServers;
+  t.deepEqual(vs?.causes.map((c) => c.code), ['no-snat']);
+  t.regex(vs?.causes[0]?.evidence ?? '', /set LVSLAB-SNAT lacks 10\.10\.0\.1,tcp:8410/);
+  t.deepEqual(vs?.notes, []);
+});
+
 test('runVerify: udp services are not probed and say so', async (t) => {
   const dns = { ...web, name: 'dns', vip: '10.10.0.2', port: 53, protocol: 'udp' as const, scheduler: 'sh' as const };
   const report = await runVerify({ ...lab, virtualServers: [dns] }, scriptedAccess(t, {}).access, { requests: 4 });
