@@ -105,6 +105,7 @@ sleep 0.5
 save ipvsadm-S-n.txt ns ds ipvsadm -S -n
 save ipvsadm-Ln-stats-exact.txt ns ds ipvsadm -Ln --stats --exact
 save ipvsadm-Lnc.txt ns ds ipvsadm -Lnc
+save proc-net-ip_vs.txt ns ds cat /proc/net/ip_vs
 save ipvsadm-S-n-empty.txt ns client ipvsadm -S -n
 save ipset-save.txt ns ds ipset save
 save ipset-list-n.txt ns ds ipset list -n

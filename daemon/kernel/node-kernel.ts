@@ -11,7 +11,7 @@ import { ipvsTimeoutsDiffering, type IptablesTable, type KernelState, type Obser
 import { ipAdapter } from './ip/index.js';
 import { ipsetAdapter } from './ipset/index.js';
 import { iptablesAdapter } from './iptables/index.js';
-import { ipvsAdapter, type IpvsServiceStats, type RealServerConnections } from './ipvs/index.js';
+import { ipvsAdapter, type IpvsServiceStats, type IpvsTableMemo, type RealServerConnections } from './ipvs/index.js';
 import { sysctlAdapter } from './sysctl/index.js';
 import { conntrackAdapter, staleUdpFlows, type ConntrackFilter } from './conntrack/index.js';
 import { fileLedger, type Ledger } from './ledger.js';
@@ -46,12 +46,13 @@ export interface StepResult {
 
 const TABLES: readonly IptablesTable[] = ['filter', 'nat'];
 
-export function nodeKernel(runner: Runner, owned: Ownership) {
+/** `ipvsMemo`: the IPVS table's last full read, for a caller that observes the node again and again (table-memo.ts). */
+export function nodeKernel(runner: Runner, owned: Ownership, ipvsMemo?: IpvsTableMemo) {
   const ip = ipAdapter(runner);
   const sysctl = sysctlAdapter(runner);
   const ipset = ipsetAdapter(runner);
   const iptables = iptablesAdapter(runner);
-  const ipvs = ipvsAdapter(runner);
+  const ipvs = ipvsAdapter(runner, ipvsMemo);
 
   const conntrack = conntrackAdapter(runner);
   /** `conntrack -D` per removed UDP real server or service (conntrack has no batch); returns flows deleted. */

@@ -12,6 +12,7 @@ import { startHealthMonitor, type HealthEvent, type HealthMonitor } from '../hea
 import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
+import type { IpvsTableMemo } from '../kernel/ipvs/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
@@ -86,7 +87,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   /** A reload's direct write goes ahead of the reconcile's and the status API's tool runs. */
   const lane = priorityLane(o.runner);
   /** This node's kernel as the lab in force owns it; the runner is the lane's background unless a write goes ahead. */
-  const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName));
+  const ipvsMemo: IpvsTableMemo = {};
+  const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName), ipvsMemo);
   await dns.update(lab);
 
   /** Asks for a run (joining one already queued); resolves with the result of the run that covers it. */

@@ -1,5 +1,6 @@
 /**
- * IPVS through ipvsadm: observe with `ipvsadm -S -n`, apply with one `ipvsadm -R` batch, read
+ * IPVS through ipvsadm: observe with `ipvsadm -S -n` (skipped while /proc/net/ip_vs shows the table
+ * the last one read: table-memo.ts), apply with one `ipvsadm -R` batch, read
  * connection counts (for the drain) with `ipvsadm -Ln --exact`, traffic counters (for /metrics) with
  * `ipvsadm -L -n --stats --exact`; the connection timeouts with
  * `ipvsadm -L --timeout`, written with `ipvsadm --set` (ipvsadm -R takes no --set line).
@@ -12,6 +13,7 @@ import { parseIpvsSave } from './parse.js';
 import { parseIpvsList, type RealServerConnections } from './parse-list.js';
 import { parseIpvsStats, type IpvsServiceStats } from './parse-stats.js';
 import { renderIpvsRestore } from './render.js';
+import { ipvsFingerprint, type IpvsTableMemo } from './table-memo.js';
 import { parseIpvsTimeouts, renderIpvsTimeoutsSet } from './timeouts.js';
 
 export interface IpvsAdapter {
@@ -29,11 +31,26 @@ export interface IpvsAdapter {
   applyTimeouts(changes: readonly Change[]): Promise<number>;
 }
 
-export function ipvsAdapter(runner: Runner): IpvsAdapter {
+/** /proc/net/ip_vs's fingerprint; undefined when it cannot be read (no ip_vs module: no table to remember). */
+async function procFingerprint(runner: Runner): Promise<string | undefined> {
+  try {
+    return ipvsFingerprint((await runner.run(['cat', '/proc/net/ip_vs'])).stdout);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `memo`: kept by a caller that observes the same node again and again (the daemon), to skip unchanged full reads. */
+export function ipvsAdapter(runner: Runner, memo?: IpvsTableMemo): IpvsAdapter {
   return {
     async observe(owns) {
-      const { stdout } = await runner.run(['ipvsadm', '-S', '-n']);
-      return parseIpvsSave(stdout).filter(owns);
+      if (memo === undefined) return parseIpvsSave((await runner.run(['ipvsadm', '-S', '-n'])).stdout).filter(owns);
+      // taken before the full read: a change between the two makes the next fingerprint differ
+      const fingerprint = await procFingerprint(runner);
+      if (fingerprint !== undefined && memo.last?.fingerprint === fingerprint) return memo.last.services.filter(owns);
+      const services = parseIpvsSave((await runner.run(['ipvsadm', '-S', '-n'])).stdout);
+      memo.last = fingerprint === undefined ? undefined : { fingerprint, services };
+      return services.filter(owns);
     },
     // ipvsadm -R does not say which line failed: the error shows the head of the batch. One line runs
     // as ipvsadm's own arguments (a restore line is one).

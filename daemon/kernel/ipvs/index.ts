@@ -4,3 +4,4 @@ export { ipvsAdapter, type IpvsAdapter } from './adapter.js';
 export { parseIpvsList, type RealServerConnections } from './parse-list.js';
 export { parseIpvsStats, type IpvsCounters, type IpvsRealStats, type IpvsServiceStats } from './parse-stats.js';
 export { parseIpvsTimeouts, renderIpvsTimeoutsSet } from './timeouts.js';
+export { ipvsFingerprint, type IpvsTableMemo } from './table-memo.js';

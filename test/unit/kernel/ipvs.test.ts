@@ -2,7 +2,7 @@ import test from 'ava';
 import type { Change } from '../../../daemon/kernel/changes.js';
 import { ToolError } from '../../../daemon/kernel/tool-error.js';
 import type { RealServer, VirtualService } from '../../../daemon/kernel/types.js';
-import { ipvsAdapter, parseIpvsSave, renderIpvsRestore } from '../../../daemon/kernel/ipvs/index.js';
+import { ipvsAdapter, ipvsFingerprint, parseIpvsSave, renderIpvsRestore, type IpvsTableMemo } from '../../../daemon/kernel/ipvs/index.js';
 import { fakeRunner, fixture, replayFailure } from './helpers.js';
 
 const saved = () => parseIpvsSave(fixture('ipvsadm-S-n.txt'));
@@ -86,6 +86,61 @@ test('ipvsAdapter.observe: one ipvsadm -S -n, only owned addresses', async (t) =
   const services = await ipvsAdapter(runner).observe((s) => s.address === '10.10.0.1');
   t.deepEqual(calls.map((c) => c.argv), [['ipvsadm', '-S', '-n']]);
   t.deepEqual(services.map((s) => `${s.address}:${s.port}`), ['10.10.0.1:8410']);
+});
+
+test('ipvsFingerprint of /proc/net/ip_vs: connection counts do not change it; a weight, scheduler, persistence, forwarding or real server does', (t) => {
+  const proc = fixture('proc-net-ip_vs.txt');
+  const print = ipvsFingerprint(proc);
+  const edit = (from: string, to: string): string => {
+    t.true(proc.includes(from), from);
+    return ipvsFingerprint(proc.replace(from, to));
+  };
+  t.is(edit('  -> C0A87162:1F90      Masq    1      0          3', '  -> C0A87162:1F90      Masq    1      17         42'), print, 'traffic');
+  t.is(ipvsFingerprint(proc.replaceAll('\n', '   \n')), print, 'trailing blanks');
+  for (const [from, to] of [
+    ['  -> C0A87162:1F90      Masq    1      0          3', '  -> C0A87162:1F90      Masq    0      0          3'],
+    ['TCP  0A0A0001:20DA rr', 'TCP  0A0A0001:20DA wrr'],
+    ['persistent 75000 FFFFFFFF', 'persistent 75250 FFFFFFFF'],
+    ['  -> C0A87162:01BB      Tunnel  1', '  -> C0A87162:01BB      Route   1'],
+    ['  -> C0A87163:14E9      Masq    1      0          0', '  -> C0A87163:14E9      Masq    1      0          0\n  -> C0A87162:14E9      Masq    1      0          0'],
+    ['TCP  C0A87165:270F lc  \n', ''],
+  ] as const) t.not(edit(from, to), print, `${from} → ${to}`);
+});
+
+test('ipvsAdapter.observe with a memo: the full read only when /proc/net/ip_vs shows another table than the last full read', async (t) => {
+  let proc = fixture('proc-net-ip_vs.txt');
+  const { runner, calls } = fakeRunner((argv) => ({ stdout: argv[0] === 'cat' ? proc : fixture('ipvsadm-S-n.txt') }));
+  const memo: IpvsTableMemo = {};
+  const ipvs = ipvsAdapter(runner, memo);
+  const owned = (s: { address: string }) => s.address === '10.10.0.1';
+  const reads = async () => {
+    calls.length = 0;
+    const services = await ipvs.observe(owned);
+    t.deepEqual(services.map((s) => `${s.address}:${s.port}`), ['10.10.0.1:8410']);
+    return calls.map((c) => c.argv.join(' '));
+  };
+  t.deepEqual(await reads(), ['cat /proc/net/ip_vs', 'ipvsadm -S -n'], 'first: nothing remembered');
+  t.deepEqual(await reads(), ['cat /proc/net/ip_vs'], 'same table');
+  proc = proc.replace('Masq    1      0          3', 'Masq    1      5          9');
+  t.deepEqual(await reads(), ['cat /proc/net/ip_vs'], 'only connection counts moved');
+  proc = proc.replace('TCP  0A0A0001:20DA rr', 'TCP  0A0A0001:20DA wrr');
+  t.deepEqual(await reads(), ['cat /proc/net/ip_vs', 'ipvsadm -S -n'], 'the scheduler changed');
+  t.deepEqual(await reads(), ['cat /proc/net/ip_vs'], 'remembered again');
+  const second = ipvsAdapter(runner, memo);
+  calls.length = 0;
+  await second.observe(owned);
+  t.deepEqual(calls.map((c) => c.argv.join(' ')), ['cat /proc/net/ip_vs'], 'the memo outlives the adapter (the daemon makes one per run)');
+});
+
+test('ipvsAdapter.observe with a memo: no /proc/net/ip_vs (ip_vs not loaded) is a full read each time, nothing remembered', async (t) => {
+  const { runner, calls } = fakeRunner((argv) =>
+    argv[0] === 'cat' ? { stderr: 'cat: /proc/net/ip_vs: No such file or directory\n', exitCode: 1 } : { stdout: fixture('ipvsadm-S-n.txt') });
+  const memo: IpvsTableMemo = {};
+  const ipvs = ipvsAdapter(runner, memo);
+  await ipvs.observe(() => true);
+  await ipvs.observe(() => true);
+  t.deepEqual(calls.map((c) => c.argv.join(' ')), ['cat /proc/net/ip_vs', 'ipvsadm -S -n', 'cat /proc/net/ip_vs', 'ipvsadm -S -n']);
+  t.is(memo.last, undefined);
 });
 
 test('ipvsAdapter.apply: one ipvsadm -R with the batch; nothing spawned when empty', async (t) => {
