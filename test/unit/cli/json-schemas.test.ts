@@ -6,9 +6,9 @@
  * ajv's strict mode, and a document with one field wrong is rejected, naming it.
  */
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../temp-dir.js';
 import pino from 'pino';
 import { parseLab } from '../../../daemon/config/load.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
@@ -55,7 +55,7 @@ const kube = loadLab('labs/kube.yaml');
  * and LVSLAB-nets are not the seed lab's. FAIL makes a command fail as the tool would.
  */
 async function reconciled(lab: LabConfig, node: string, options: ReconcileOptions, outputs: NodeOutputs = capturedDirector(), fail?: (argv: readonly string[]) => string | undefined) {
-  const ledger = fileLedger(join(mkdtempSync(join(tmpdir(), 'lvslab-schema-')), 'node.owned.json'));
+  const ledger = fileLedger(join(tempDir('lvslab-schema-'), 'node.owned.json'));
   await ledger.around(['link:lvslab0', 'ipset:LVSLAB-nets'], [], async () => undefined);
   return reconcile(lab, node, nodeKernel(replayingNode(outputs, fail).runner, { interface: lab.interface, ledger }), options);
 }

@@ -5,9 +5,9 @@
  * and the node's own written back (and their record forgotten) at cleanup or when the lab drops the key.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../temp-dir.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
 import { ofKind, type Change } from '../../../daemon/kernel/changes.js';
 import { ipvsAdapter, parseIpvsTimeouts, renderIpvsTimeoutsSet } from '../../../daemon/kernel/ipvs/index.js';
@@ -88,7 +88,7 @@ function timeoutsNode(state: { timeouts: IpvsTimeouts }, path: string) {
   return { runs, kernel: nodeKernel(runner, { interface: 'lvslab0', ledger: fileLedger(path) }) };
 }
 
-const ledgerFile = (): string => join(mkdtempSync(join(tmpdir(), 'lvslab-ledger-')), 'ds.owned.json');
+const ledgerFile = (): string => join(tempDir('lvslab-ledger-'), 'ds.owned.json');
 const recorded = (path: string): string[] => {
   try {
     return (JSON.parse(readFileSync(path, 'utf8')) as { keys: string[] }).keys;

@@ -4,9 +4,9 @@
  * of the kernel and read again after a restart. A fake node replays the captured director and client.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../temp-dir.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
 import { ofKind, type Change } from '../../../daemon/kernel/changes.js';
 import { fileLedger } from '../../../daemon/kernel/ledger.js';
@@ -18,7 +18,7 @@ import { planNode } from '../../../daemon/plan/plan.js';
 import { seedLab } from '../health/helpers.js';
 import { capturedDirector, fixture, replayingNode, writesOf, type NodeOutputs } from './helpers.js';
 
-const ledgerFile = (): string => join(mkdtempSync(join(tmpdir(), 'lvslab-ledger-')), 'ds.owned.json');
+const ledgerFile = (): string => join(tempDir('lvslab-ledger-'), 'ds.owned.json');
 const recorded = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as { keys: string[] }).keys;
 const kernelOf = (outputs: NodeOutputs, path: string, fail?: (argv: readonly string[]) => string | undefined) => {
   const node = replayingNode(outputs, fail);

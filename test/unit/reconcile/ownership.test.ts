@@ -3,9 +3,8 @@
  * wants is reported as data and left alone; cleanup removes what lvslab owns and nothing else.
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tempDir } from '../temp-dir.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
 import { fileLedger } from '../../../daemon/kernel/ledger.js';
 import { nodeKernel } from '../../../daemon/kernel/node-kernel.js';
@@ -18,7 +17,7 @@ const withVip2: LabConfig = { ...seed, virtualServers: [...seed.virtualServers, 
 
 function node(outputs: NodeOutputs, iface = 'lvslab0', ledgerKeys?: readonly string[]) {
   const replay = replayingNode(outputs);
-  const ledger = fileLedger(join(mkdtempSync(join(tmpdir(), 'lvslab-ledger-')), 'node.owned.json'));
+  const ledger = fileLedger(join(tempDir('lvslab-ledger-'), 'node.owned.json'));
   const kernel = nodeKernel(replay.runner, { interface: iface, ledger });
   const ready = ledgerKeys === undefined ? Promise.resolve() : ledger.around(ledgerKeys, [], async () => undefined);
   return { ...replay, kernel, ready };
