@@ -143,7 +143,8 @@ fi
 start=$SECONDS
 virsh=(virsh -q -c qemu:///system)
 if "${virsh[@]}" version >/dev/null 2>&1; then
-  for vol in $("${virsh[@]}" vol-list --pool default 2>/dev/null | awk -v p="$volumes" 'index($1, p) == 1 {print $1}'); do
+  # no pool yet (libvirt never used) lists nothing: not a failure
+  for vol in $({ "${virsh[@]}" vol-list --pool default 2>/dev/null || true; } | awk -v p="$volumes" 'index($1, p) == 1 {print $1}'); do
     for domain in $("${virsh[@]}" list --all --name); do
       if "${virsh[@]}" dumpxml "$domain" | grep -qF "$vol"; then
         die "VM $domain still uses the older box's image $vol: vagrant destroy it first"

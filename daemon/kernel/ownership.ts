@@ -140,8 +140,16 @@ export function claimOwned(
     conflicts.push({ kind: 'link', name: link.name, linkKind: link.kind });
   }
   const ours = String(LVSLAB_ROUTE_PROTO);
+  // others' routes by destination, so that a client's 10,000 wanted routes cost one lookup each
+  const othersByDst = new Map<string, SeenRoute[]>();
+  for (const r of seen.routes) {
+    if (r.protocol === ours) continue;
+    const same = othersByDst.get(r.dst);
+    if (same === undefined) othersByDst.set(r.dst, [r]);
+    else same.push(r);
+  }
   for (const wanted of desired.routes) {
-    for (const r of seen.routes.filter((s) => s.dst === wanted.dst && s.protocol !== ours)) {
+    for (const r of othersByDst.get(wanted.dst) ?? []) {
       conflicts.push({ kind: 'route', dst: r.dst, ...(r.via === undefined ? {} : { via: r.via }), protocol: r.protocol, wanted });
     }
   }

@@ -170,7 +170,8 @@ function blocklistChain(lab: LabConfig): Chain {
   };
 }
 
-function virtualService(lab: LabConfig, vs: VirtualServerConfig, runtime: PlanRuntime): VirtualService {
+/** One virtual server's IPVS service as the director should hold it (what a health transition rewrites). */
+export function virtualService(lab: LabConfig, vs: VirtualServerConfig, runtime: PlanRuntime): VirtualService {
   return {
     protocol: vs.protocol,
     address: vs.vip,

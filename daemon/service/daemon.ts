@@ -16,7 +16,7 @@ import type { IpvsTableMemo } from '../kernel/ipvs/index.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
-import { findNode, planNode } from '../plan/plan.js';
+import { findNode, planNode, virtualService } from '../plan/plan.js';
 import { reloadIpvsChanges } from '../plan/reload.js';
 import { reconcile, summarize, untilNotSuperseded, type ReconcileResult } from '../reconcile/reconcile.js';
 import { singleFlight } from '../reconcile/single-flight.js';
@@ -193,7 +193,8 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   async function fastWeight(event: HealthEvent): Promise<void> {
     try {
       const vs = lab.virtualServers.find((v) => v.name === event.virtualServer);
-      const service = planNode(lab, o.nodeName, { health: monitor.snapshot() }).desired.ipvs.find((s) => s.address === vs?.vip && s.port === vs?.port && s.protocol === vs?.protocol);
+      // that one virtual server planned, not the whole director: a transition costs its real servers
+      const service = vs === undefined ? undefined : virtualService(lab, vs, { health: monitor.snapshot() });
       const real = service?.realServers.find((r) => r.address === event.ip && r.port === event.port);
       if (!service || !real) return; // removed on failure: the reconcile drains it
       const steps = await kernel().apply([{ kind: 'rs-edit', service, real, from: real }]);

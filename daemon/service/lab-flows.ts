@@ -2,8 +2,10 @@
  * The lab's conntrack flows on one node, for GET /v1/conntrack: the flows whose original destination
  * is one of the lab's endpoints — its IPVS services (VIPs, cluster IPs, node ports on the director)
  * and, on a real server, its own backends — never the node's other flows (SSH, DNS peers, ...).
- * conntrack filters by address (`conntrack -L -d ADDRESS`, one run per address), the ports are sorted
- * out here; at most FLOW_LIMIT rows are returned, and the reply says how many more matched.
+ * conntrack filters by address (`conntrack -L -d ADDRESS`, one run per address) while the lab has few
+ * addresses; past ADDRESS_QUERY_LIMIT one `conntrack -L` of the whole table is cheaper than a process a
+ * VIP. The ports are sorted out here; at most FLOW_LIMIT rows are returned, and the reply says how many
+ * more matched.
  */
 import type { LabConfig, Protocol } from '../config/types.js';
 import type { ConntrackAdapter, ConntrackFilter, ConntrackFlow } from '../kernel/conntrack/index.js';
@@ -11,6 +13,9 @@ import { directorOf, findNode, planNode } from '../plan/plan.js';
 
 /** Rows in one reply: enough to see a lab's traffic, small enough to serialize at once (~0.4 MB). */
 export const FLOW_LIMIT = 1_000;
+
+/** Addresses read one `conntrack -L -d` each; a lab with more is read with one `conntrack -L`. */
+export const ADDRESS_QUERY_LIMIT = 8;
 
 /** Where the lab's traffic goes to: a flow whose original destination is one of these is the lab's. */
 export interface Endpoint {
@@ -41,14 +46,21 @@ export function labEndpoints(lab: LabConfig, nodeName: string): Endpoint[] {
   return [...new Map(all.map((e) => [keyOf(e), e])).values()];
 }
 
-/** One conntrack filter per address, with -p when every endpoint at that address has one protocol. */
+/**
+ * One conntrack filter per address, with -p when every endpoint at that address has one protocol; or,
+ * past ADDRESS_QUERY_LIMIT addresses, one filter for the whole table (-p when the lab has one protocol).
+ */
 export function flowQueries(endpoints: readonly Endpoint[]): ConntrackFilter[] {
   const protocols = new Map<string, Set<Protocol>>();
   for (const e of endpoints) protocols.set(e.address, (protocols.get(e.address) ?? new Set()).add(e.protocol));
+  if (protocols.size > ADDRESS_QUERY_LIMIT) {
+    const all = new Set(endpoints.map((e) => e.protocol));
+    return [all.size === 1 ? { protocol: [...all][0]! } : {}];
+  }
   return [...protocols].map(([dst, set]) => (set.size === 1 ? { dst, protocol: [...set][0]! } : { dst }));
 }
 
-/** The lab's flows, read with one `conntrack -L -d ADDRESS` per address, at most `limit` of them. */
+/** The lab's flows, read with flowQueries' conntrack runs, at most `limit` of them. */
 export async function labFlows(conntrack: Pick<ConntrackAdapter, 'list'>, endpoints: readonly Endpoint[], limit = FLOW_LIMIT): Promise<LabFlows> {
   const wanted = new Set(endpoints.map(keyOf));
   const flows: ConntrackFlow[] = [];

@@ -26,22 +26,33 @@ export interface StatusInput {
   readonly reloadProblems?: readonly string[];
 }
 
+const serviceKey = (protocol: string, address: string, port: number): string => `${protocol} ${address}:${port}`;
+const realKey = (r: { readonly address: string; readonly port: number }): string => `${r.address}:${r.port}`;
+
 const UNKNOWN_FAILURE: RunFailure = { reason: "the run failed; the daemon's log says why" };
 
 export function statusDocument(input: StatusInput): StatusDocument {
   const { lab, node } = input;
   const byAddress = new Map(lab.nodes.map((n) => [n.ip, n.name]));
-  const planned = node.role === 'director' ? planNode(lab, node.name, { health: input.health }).desired.ipvs : [];
+  // indexed once: a scrape of a lab of n virtual servers costs O(n), not O(n²)
+  const planned = new Map((node.role === 'director' ? planNode(lab, node.name, { health: input.health }).desired.ipvs : [])
+    .map((s) => [serviceKey(s.protocol, s.address, s.port), s]));
+  const kernelByService = new Map<string, Map<string, RealServerConnections>>();
+  for (const c of input.connections) {
+    const key = serviceKey(c.service.protocol, c.service.address, c.service.port);
+    const reals = kernelByService.get(key) ?? new Map<string, RealServerConnections>();
+    kernelByService.set(key, reals.set(realKey(c.real), c));
+  }
   const draining = new Map((input.last?.draining ?? []).map((d) => [d.key, d]));
   const virtualServers = node.role !== 'director' ? [] : lab.virtualServers.map((vs) => {
     const service = { protocol: vs.protocol, address: vs.vip, port: vs.port };
-    const wanted = planned.find((s) => s.protocol === vs.protocol && s.address === vs.vip && s.port === vs.port);
-    const inKernel = input.connections.filter((c) => c.service.protocol === vs.protocol && c.service.address === vs.vip && c.service.port === vs.port);
+    const wanted = new Map((planned.get(serviceKey(vs.protocol, vs.vip, vs.port))?.realServers ?? []).map((r) => [realKey(r), r]));
+    const inKernel = kernelByService.get(serviceKey(vs.protocol, vs.vip, vs.port)) ?? new Map<string, RealServerConnections>();
     const addresses = new Map<string, { address: string; port: number }>();
-    for (const r of [...(wanted?.realServers ?? []), ...inKernel.map((c) => c.real)]) addresses.set(`${r.address}:${r.port}`, r);
+    for (const r of [...wanted.values(), ...[...inKernel.values()].map((c) => c.real)]) addresses.set(realKey(r), r);
     const realServers = [...addresses.values()].map((r): RealServerStatus => {
       const id = realServerId(service, r);
-      const kernel = inKernel.find((c) => c.real.address === r.address && c.real.port === r.port);
+      const kernel = inKernel.get(realKey(r));
       const health = input.health.get(id);
       const drain = draining.get(id);
       return {
@@ -49,7 +60,7 @@ export function statusDocument(input: StatusInput): StatusDocument {
         address: r.address,
         port: r.port,
         weight: kernel?.weight ?? 0,
-        desiredWeight: wanted?.realServers.find((w) => w.address === r.address && w.port === r.port)?.weight ?? 0,
+        desiredWeight: wanted.get(realKey(r))?.weight ?? 0,
         ...(health ? { healthy: health.healthy } : {}),
         ...(kernel ? { activeConns: kernel.active, inactiveConns: kernel.inactive } : {}),
         ...(drain ? { drainingSince: drain.since } : {}),

@@ -46,7 +46,9 @@ export function ipvsStep(input: TraceInput, at: HookIpvs): StepDraft {
   const notes = [HOOK_WORDS[at.hook]];
   const base = { kind: 'ipvs', depth: 0 } as const;
   if (service === undefined) {
-    const others = input.ipvsAfter.filter((s) => minus(s.counters, input.ipvsBefore.find((b) => b.protocol === s.protocol && same(b, s))?.counters).conns > 0);
+    // before's counters by service, once: a director of n services costs O(n), not O(n²)
+    const before = new Map(input.ipvsBefore.map((b) => [name(b), b.counters]));
+    const others = input.ipvsAfter.filter((s) => minus(s.counters, before.get(name(s))).conns > 0);
     if (others.length > 0) notes.push(`new connections on other services: ${others.map(name).join(', ')}`);
     return { ...base, explanation: `IPVS has no service ${name(wanted)}`, notes };
   }

@@ -2,6 +2,8 @@
  * Reads, when a virtual server fails, what `diagnose` needs: the client's route to the VIP, the
  * director's sysctls, nat table and IPVS table, a curl from the director to each backend, and each real
  * server's next hop toward the client. What cannot be read becomes a note, never a guessed fact.
+ * The gatherers of one verify share a ReadCache: the director's tables are read and parsed once
+ * however many virtual servers fail.
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
@@ -12,7 +14,7 @@ import { setNames } from '../plan/names.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
 import { clientOf } from './flows.js';
-import { ipvsServiceListed, isNoRoute, nextHop, parseRouteGet, snatRulesPresent } from './read.js';
+import { ipvsServiceKeys, ipvsServiceListed, isNoRoute, masqueraded, natChains, nextHop, parseRouteGet, snatSetEntries } from './read.js';
 import type { Facts } from './types.js';
 
 export interface NodeAccess {
@@ -38,18 +40,34 @@ async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** One verify's reads by node and command: each runs once, its outcome (value or error) kept. */
+export class ReadCache {
+  private readonly outcomes = new Map<string, Promise<Outcome<unknown>>>();
+
+  outcome<T>(node: string, what: string, work: () => Promise<T>): Promise<Outcome<T>> {
+    const key = `${node}\n${what}`;
+    let outcome = this.outcomes.get(key);
+    if (outcome === undefined) {
+      outcome = attempt(work);
+      this.outcomes.set(key, outcome);
+    }
+    return outcome as Promise<Outcome<T>>;
+  }
+}
+
 export class FactGatherer {
   readonly notes: string[] = [];
 
-  constructor(private readonly lab: LabConfig, private readonly access: NodeAccess) {}
+  constructor(private readonly lab: LabConfig, private readonly access: NodeAccess, private readonly cache = new ReadCache()) {}
 
   /** Runs argv on a node and reads its output with `use`; a failure becomes a note and `undefined`. */
   private read<T>(node: string, argv: readonly string[], use: (r: RunResult) => T, options?: RunOptions): Promise<T | undefined> {
     return this.readWith(node, argv.join(' '), async (runner) => use(await runner.run(argv, options)));
   }
 
+  /** As `read`, for work of more than one run or its own reading of failures; `what` names it in a note. */
   private async readWith<T>(node: string, what: string, work: (runner: Runner) => Promise<T>): Promise<T | undefined> {
-    const outcome = await attempt(() => work(this.access.runnerFor(node)));
+    const outcome = await this.cache.outcome(node, what, () => work(this.access.runnerFor(node)));
     if (outcome.ok) return outcome.value;
     this.notes.push(`could not read \`${what}\` on ${node}: ${message(outcome.error)}`);
     return undefined;
@@ -65,14 +83,17 @@ export class FactGatherer {
     return undefined;
   }
 
-  /** `ipset save` of the lab's SNAT set: '' when there is none, undefined (and a note) when it could not be read. */
-  private async snatSet(director: string): Promise<string | undefined> {
+  /** The entries of the lab's SNAT set: none when there is no set, undefined (and a note) when it could not be read. */
+  private snatEntries(director: string): Promise<ReadonlySet<string> | undefined> {
     const argv = ['ipset', 'save', setNames(this.lab).snat];
-    const outcome = await attempt(async () => (await this.access.runnerFor(director).run(argv)).stdout);
-    if (outcome.ok) return outcome.value;
-    if (isNotExist(outcome.error)) return '';
-    this.notes.push(`could not read \`${argv.join(' ')}\` on ${director}: ${message(outcome.error)}`);
-    return undefined;
+    return this.readWith(director, argv.join(' '), async (runner) => {
+      try {
+        return snatSetEntries((await runner.run(argv)).stdout, this.lab);
+      } catch (e) {
+        if (isNotExist(e)) return new Set<string>();
+        throw e;
+      }
+    });
   }
 
   /** One curl from the director to each real server's backend: node → error, or undefined when it answered. */
@@ -94,10 +115,11 @@ export class FactGatherer {
     const clientRouteToVip = await this.clientRoute(vs);
     // the adapter knows how sysctl reports a key that does not exist (net.ipv4.vs.* without ip_vs)
     const sysctls = await this.readWith(director, `sysctl ${DIRECTOR_SYSCTL_KEYS.join(' ')}`, (runner) => sysctlAdapter(runner).observe(DIRECTOR_SYSCTL_KEYS));
-    const natTable = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => r.stdout);
-    const snatSet = await this.snatSet(director);
-    const snat = natTable === undefined || snatSet === undefined ? undefined : snatRulesPresent(natTable, snatSet, this.lab, vs);
-    const ipvs = await this.read(director, ['ipvsadm', '-S', '-n'], (r) => ipvsServiceListed(r.stdout, vs));
+    const nat = await this.read(director, ['iptables-save', '-t', 'nat'], (r) => natChains(r.stdout));
+    const snatEntries = await this.snatEntries(director);
+    const snat = nat === undefined || snatEntries === undefined ? undefined : masqueraded(nat, snatEntries, this.lab, vs);
+    const services = await this.read(director, ['ipvsadm', '-S', '-n'], (r) => ipvsServiceKeys(r.stdout));
+    const ipvs = services === undefined ? undefined : ipvsServiceListed(services, vs);
     const backends = await this.backends(vs);
     const gateways: Record<string, string | undefined> = {};
     for (const node of new Set(vs.realServers.map((rs) => rs.node))) {

@@ -31,23 +31,34 @@ export function nextHop(json: string, dst: string): string | undefined {
 /** `ip route get` failing this way means "there is no route", not "could not ask". */
 export const isNoRoute = (stderr: string): boolean => /unreachable|no route|prohibited/i.test(stderr);
 
+/** `iptables-save -t nat` → each chain's rules, by chain name: read once for every virtual server. */
+export function natChains(iptablesSave: string): ReadonlyMap<string, readonly string[]> {
+  const nat = parseIptablesSave(iptablesSave).find((t) => t.name === 'nat');
+  return new Map((nat?.chains ?? []).map((c) => [c.name, c.rules]));
+}
+
+/** `ipset save <prefix>SNAT` → its entries (VIP,tcp:PORT); none when the output is empty (no such set). */
+export function snatSetEntries(ipsetSave: string, lab: LabConfig): ReadonlySet<string> {
+  const set = setNames(lab).snat;
+  return new Set(parseIpsetSave(ipsetSave).find((s) => s.name === set)?.entries ?? []);
+}
+
 /**
  * Is this virtual server masqueraded by the director's nat table? The rule in <prefix>SERVICES (entered
  * from PREROUTING) that sends what <prefix>SNAT holds to <prefix>MARK-MASQ, the set holding VIP,tcp:PORT
- * (`ipsetSave`: `ipset save <prefix>SNAT`, empty when there is no such set), the mark set by
- * <prefix>MARK-MASQ and a MASQUERADE in <prefix>POSTROUTING (entered from POSTROUTING) — or a hand-made
- * rule as in the article: `-A POSTROUTING -m ipvs --vaddr VIP/32 --vport PORT -j MASQUERADE`.
+ * (`snatEntries`, from `snatSetEntries`), the mark set by <prefix>MARK-MASQ and a MASQUERADE in
+ * <prefix>POSTROUTING (entered from POSTROUTING) — or a hand-made rule as in the article:
+ * `-A POSTROUTING -m ipvs --vaddr VIP/32 --vport PORT -j MASQUERADE`. Costs the rules of those chains,
+ * never the number of virtual servers.
  */
-export function snatRulesPresent(iptablesSave: string, ipsetSave: string, lab: LabConfig, vs: VirtualServerConfig): boolean {
-  const nat = parseIptablesSave(iptablesSave).find((t) => t.name === 'nat');
-  const rules = (chain: string): string[] => nat?.chains.find((c) => c.name === chain)?.rules ?? [];
+export function masqueraded(nat: ReadonlyMap<string, readonly string[]>, snatEntries: ReadonlySet<string>, lab: LabConfig, vs: VirtualServerConfig): boolean {
+  const rules = (chain: string): readonly string[] => nat.get(chain) ?? [];
   const names = chainNames(lab);
   const set = setNames(lab).snat;
   const jumpsTo = (from: string, to: string) => rules(from).some((r) => jumpTarget(r) === to);
   const hasMasquerade = (chain: string) => rules(chain).some((r) => jumpTarget(r) === 'MASQUERADE');
-  const inSet = parseIpsetSave(ipsetSave).some((s) => s.name === set && s.entries.includes(snatEntry(vs)));
   const lvslab =
-    inSet &&
+    snatEntries.has(snatEntry(vs)) &&
     rules(names.services).some((r) => r.includes(`--match-set ${set} dst,dst `) && jumpTarget(r) === names.markMasq) &&
     rules(names.markMasq).some((r) => jumpTarget(r) === 'MARK') &&
     hasMasquerade(names.postrouting) &&
@@ -59,7 +70,13 @@ export function snatRulesPresent(iptablesSave: string, ipsetSave: string, lab: L
   return lvslab || byHand;
 }
 
-/** Does `ipvsadm -S -n` list this virtual server? */
-export function ipvsServiceListed(ipvsSave: string, vs: VirtualServerConfig): boolean {
-  return parseIpvsSave(ipvsSave).some((s) => s.protocol === vs.protocol && s.address === vs.vip && s.port === vs.port);
+const serviceKey = (protocol: string, address: string, port: number): string => `${protocol} ${address}:${port}`;
+
+/** `ipvsadm -S -n` → the services it lists, read once for every virtual server. */
+export function ipvsServiceKeys(ipvsSave: string): ReadonlySet<string> {
+  return new Set(parseIpvsSave(ipvsSave).map((s) => serviceKey(s.protocol, s.address, s.port)));
 }
+
+/** Does the IPVS table (`ipvsServiceKeys`) hold this virtual server? */
+export const ipvsServiceListed = (services: ReadonlySet<string>, vs: VirtualServerConfig): boolean =>
+  services.has(serviceKey(vs.protocol, vs.vip, vs.port));

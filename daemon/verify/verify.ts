@@ -12,7 +12,7 @@ import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
 import { diagnose } from './diagnose.js';
 import { checkDistribution } from './distribution.js';
-import { FactGatherer, type NodeAccess } from './facts.js';
+import { FactGatherer, ReadCache, type NodeAccess } from './facts.js';
 import { clientOf, explainFlows } from './flows.js';
 import { remoteConntrack } from './remote.js';
 import { ipvsTimeoutsCause } from './timeouts.js';
@@ -45,7 +45,7 @@ async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, 
  * note, not a failed verify.
  */
 async function flowsOn(lab: LabConfig, access: NodeAccess, node: string, vs: VirtualServerConfig, notes: string[]): Promise<ConntrackFlow[]> {
-  const filter = { protocol: 'tcp', dport: vs.port } as const;
+  const filter = { protocol: 'tcp', dst: vs.vip, dport: vs.port } as const;
   try {
     if (access.placeOf?.(node) === 'remote') return await remoteConntrack(access.runnerFor(clientOf(lab).name), findNode(lab, node), filter);
     return await conntrackAdapter(access.runnerFor(node)).list(filter);
@@ -63,7 +63,7 @@ function udpReport(vs: VirtualServerConfig): VirtualServerReport {
   };
 }
 
-async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerConfig, options: VerifyOptions): Promise<VirtualServerReport> {
+async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerConfig, options: VerifyOptions, reads: ReadCache): Promise<VirtualServerReport> {
   const client = clientOf(lab).name;
   const director = directorOf(lab).name;
   const timeoutS = options.timeoutS ?? DEFAULT_TIMEOUT_S;
@@ -79,7 +79,7 @@ async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerCo
   const ok = succeeded === options.requests && dist.ok;
   let causes: VirtualServerReport['causes'] = [];
   if (!ok) {
-    const gatherer = new FactGatherer(lab, access);
+    const gatherer = new FactGatherer(lab, access, reads);
     causes = diagnose(await gatherer.gather(vs), lab, vs);
     notes.push(...gatherer.notes);
   }
@@ -95,8 +95,10 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
   const started = performance.now();
   if (!Number.isInteger(options.requests) || options.requests < 1) throw new Error(`verify: requests must be a whole number ≥ 1, got ${options.requests}`);
   const virtualServers: VirtualServerReport[] = [];
+  // the diagnosis of every failing virtual server reads the director's tables once
+  const reads = new ReadCache();
   for (const vs of lab.virtualServers) {
-    virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options) : udpReport(vs));
+    virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options, reads) : udpReport(vs));
   }
   const notes: string[] = [];
   const causes = await directorCauses(lab, access, notes);

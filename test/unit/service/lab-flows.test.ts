@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseLab } from '../../../daemon/config/load.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
 import { conntrackAdapter, parseConntrack } from '../../../daemon/kernel/conntrack/index.js';
-import { FLOW_LIMIT, flowQueries, labEndpoints, labFlows } from '../../../daemon/service/lab-flows.js';
+import { ADDRESS_QUERY_LIMIT, FLOW_LIMIT, flowQueries, labEndpoints, labFlows } from '../../../daemon/service/lab-flows.js';
 import { fakeRunner } from '../kernel/helpers.js';
 
 const labOf = (name: string): LabConfig => {
@@ -78,4 +78,29 @@ test('a real server: flows to its backend port are the lab\'s, its SSH flows (sa
   const reply = await labFlows(conntrackAdapter(runner), labEndpoints(labOf('seed'), 'rs1'));
   t.deepEqual(reply.flows.map((f) => f.original.dport), [8080]);
   t.like(reply, { total: 1, omitted: 0 });
+});
+
+test('a lab of 1000 VIPs is read with one conntrack -L, not one per VIP, and keeps only its own flows', async (t) => {
+  const seed = labOf('seed');
+  const web = seed.virtualServers[0]!;
+  const vips = Array.from({ length: 1000 }, (_, i) => `10.20.${i >> 8}.${i & 255}`);
+  const big: LabConfig = { ...seed, virtualServers: vips.map((vip, i) => ({ ...web, name: `web-${i}`, vip })) };
+  const endpoints = labEndpoints(big, 'ds');
+  t.deepEqual(flowQueries(endpoints), [{ protocol: 'tcp' }]);
+  const { runner, calls } = conntrackOf([
+    line('tcp', '192.168.113.102', '10.20.3.231', 40_000, 8410, '192.168.113.99'), // web-999
+    line('tcp', '192.168.113.102', '10.20.3.231', 40_001, 443), // that VIP, another port
+    line('tcp', '172.16.0.9', '192.168.113.101', 50_000, 22), // SSH to the director
+  ]);
+  const reply = await labFlows(conntrackAdapter(runner), endpoints);
+  t.deepEqual(calls.map((c) => c.argv.join(' ')), ['conntrack -L -p tcp']);
+  t.deepEqual(reply.flows.map((f) => `${f.original.dst}:${f.original.dport}`), ['10.20.3.231:8410']);
+  t.like(reply, { total: 1, omitted: 0 });
+});
+
+test('flowQueries: up to ADDRESS_QUERY_LIMIT addresses one query each; past it one query, with -p only for a single protocol', (t) => {
+  const at = (n: number, protocol: 'tcp' | 'udp' = 'tcp') => Array.from({ length: n }, (_, i) => ({ protocol, address: `10.0.0.${i + 1}`, port: 80 }));
+  t.is(flowQueries(at(ADDRESS_QUERY_LIMIT)).length, ADDRESS_QUERY_LIMIT);
+  t.deepEqual(flowQueries(at(ADDRESS_QUERY_LIMIT + 1)), [{ protocol: 'tcp' }]);
+  t.deepEqual(flowQueries([...at(ADDRESS_QUERY_LIMIT), ...at(1, 'udp').map((e) => ({ ...e, address: '10.9.9.9' }))]), [{}]);
 });

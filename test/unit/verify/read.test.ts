@@ -1,16 +1,20 @@
 import test from 'ava';
-import { ipvsServiceListed, isNoRoute, nextHop, parseRouteGet, snatRulesPresent } from '../../../daemon/verify/read.js';
+import type { LabConfig, VirtualServerConfig } from '../../../daemon/config/types.js';
+import { ipvsServiceKeys, ipvsServiceListed, isNoRoute, masqueraded, natChains, nextHop, parseRouteGet, snatSetEntries } from '../../../daemon/verify/read.js';
 import { fixture, lab, snatSetSave, web, withVs } from './helpers.js';
 
 const natDs = fixture('iptables-save-nat-ds.txt');
 const snatSet = snatSetSave();
+/** What facts.ts does with the two outputs it reads. */
+const snatRulesPresent = (iptablesSave: string, ipsetSave: string, l: LabConfig, vs: VirtualServerConfig): boolean =>
+  masqueraded(natChains(iptablesSave), snatSetEntries(ipsetSave, l), l, vs);
 
-test('snatRulesPresent: the captured nat table and SNAT set of ds masquerade web', (t) => {
+test('masqueraded: the captured nat table and SNAT set of ds masquerade web', (t) => {
   t.regex(snatSet, /^add LVSLAB-SNAT 10\.10\.0\.1,tcp:8410$/m);
   t.true(snatRulesPresent(natDs, snatSet, lab, web));
 });
 
-test('snatRulesPresent: a fresh nat table, another port, no set entry, no set, or a missing jump is no SNAT', (t) => {
+test('masqueraded: a fresh nat table, another port, no set entry, no set, or a missing jump is no SNAT', (t) => {
   t.false(snatRulesPresent(fixture('iptables-save-nat-fresh.txt'), snatSet, lab, web));
   t.false(snatRulesPresent(natDs, snatSet, lab, withVs({ port: 8411 }).vs));
   t.false(snatRulesPresent(natDs, snatSet.replace('add LVSLAB-SNAT 10.10.0.1,tcp:8410\n', ''), lab, web), 'the set lacks web');
@@ -24,7 +28,7 @@ test('snatRulesPresent: a fresh nat table, another port, no set entry, no set, o
   t.false(snatRulesPresent(noSetRule, snatSet, lab, web));
 });
 
-test('snatRulesPresent: the article\'s hand-made ipvs masquerade counts too', (t) => {
+test('masqueraded: the article\'s hand-made ipvs masquerade counts too', (t) => {
   const byHand = fixture('iptables-save-nat-fresh.txt').replace(
     'COMMIT',
     '-A POSTROUTING -m ipvs --vaddr 10.10.0.1/32 --vport 8410 -j MASQUERADE\nCOMMIT',
@@ -33,9 +37,9 @@ test('snatRulesPresent: the article\'s hand-made ipvs masquerade counts too', (t
 });
 
 test('ipvsServiceListed reads ipvsadm -S -n', (t) => {
-  t.true(ipvsServiceListed(fixture('ipvsadm-S-n.txt'), web));
-  t.false(ipvsServiceListed(fixture('ipvsadm-S-n.txt'), withVs({ protocol: 'udp' }).vs));
-  t.false(ipvsServiceListed(fixture('ipvsadm-S-n-empty.txt'), web));
+  t.true(ipvsServiceListed(ipvsServiceKeys(fixture('ipvsadm-S-n.txt')), web));
+  t.false(ipvsServiceListed(ipvsServiceKeys(fixture('ipvsadm-S-n.txt')), withVs({ protocol: 'udp' }).vs));
+  t.false(ipvsServiceListed(ipvsServiceKeys(fixture('ipvsadm-S-n-empty.txt')), web));
 });
 
 test('ip -j route get: gateway, on-link next hop, no route', (t) => {

@@ -6,7 +6,7 @@ import { curlArgv } from '../../../daemon/verify/curl.js';
 import { curlOut, fixture, snatSetSave, type Script } from './helpers.js';
 
 export const probeKey = curlArgv('10.10.0.1', 8410, 3).join(' ');
-export const conntrackKey = 'conntrack -L -p tcp --dport 8410';
+export const conntrackKey = 'conntrack -L -p tcp --dport 8410 -d 10.10.0.1';
 const shown = (n: number) => ({ stderr: `conntrack v1.4.7 (conntrack-tools): ${n} flow entries have been shown.\n` });
 
 /** Four requests answered rs2, rs1, rs2, rs1 from the client ports of the captured flows. */

@@ -2,6 +2,7 @@ import test from 'ava';
 import { UDP_NOTE, runVerify } from '../../../daemon/verify/verify.js';
 import { lab, scriptedAccess, web } from './helpers.js';
 import { conntrackKey, probeKey, vsConntrackOffLab, workingLab } from './scripts.js';
+import { curlArgv } from '../../../daemon/verify/curl.js';
 
 test('runVerify: the working lab passes, flows explained from the captured conntrack tables', async (t) => {
   const fake = scriptedAccess(t, workingLab);
@@ -47,6 +48,34 @@ test('runVerify: no SNAT set on the director is a fact (no-snat), not a note', a
   t.deepEqual(vs?.causes.map((c) => c.code), ['no-snat']);
   t.regex(vs?.causes[0]?.evidence ?? '', /set LVSLAB-SNAT lacks 10\.10\.0\.1,tcp:8410/);
   t.deepEqual(vs?.notes, []);
+});
+
+test('runVerify: two failing virtual servers read each director table and backend once, and are diagnosed apart', async (t) => {
+  // web2 at another VIP, neither in the SNAT set nor in the IPVS table of the captured director
+  const web2 = { ...web, name: 'web2', vip: '10.10.0.3' };
+  const conntrack2 = 'conntrack -L -p tcp --dport 8410 -d 10.10.0.3';
+  const script = {
+    ...vsConntrackOffLab,
+    client: {
+      ...vsConntrackOffLab.client,
+      [curlArgv('10.10.0.3', 8410, 3).join(' ')]: { stdout: '\n0 000', stderr: 'curl: (28) Connection timed out\n', exitCode: 28 },
+      [conntrack2]: { stdout: '' },
+      'ip -j route get 10.10.0.3': vsConntrackOffLab.client!['ip -j route get 10.10.0.1']!,
+    },
+    ds: { ...vsConntrackOffLab.ds, [conntrack2]: { stdout: '' } },
+  };
+  const fake = scriptedAccess(t, script);
+  const report = await runVerify({ ...lab, virtualServers: [web, web2] }, fake.access, { requests: 1 });
+  t.deepEqual(report.virtualServers.map((v) => [v.name, v.causes.map((c) => c.code)]), [
+    ['web', ['vs-conntrack-off']],
+    ['web2', ['no-ipvs-service', 'no-snat']],
+  ]);
+  for (const [node, key] of [['ds', 'sysctl net.ipv4.ip_forward net.ipv4.vs.conntrack'], ['ds', 'iptables-save -t nat'], ['ds', 'ipset save LVSLAB-SNAT'],
+    ['ds', 'ipvsadm -S -n'], ['ds', curlArgv('192.168.113.99', 8080, 2).join(' ')], ['rs1', 'ip -j route get 192.168.113.102']] as const) {
+    t.is(fake.count(node, key), 1, `${node}: ${key}`);
+  }
+  t.is(fake.count('client', 'ip -j route get 10.10.0.3'), 1);
+  t.deepEqual(fake.unused(), []);
 });
 
 test('runVerify: udp services are not probed and say so', async (t) => {
