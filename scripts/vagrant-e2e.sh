@@ -30,6 +30,13 @@ step_started=$SECONDS
 step_name=""
 times=()
 step() { step_name=$1; step_started=$SECONDS; echo "== $1"; }
+# each line of a command's output with the seconds since its step began: where a step's time goes
+stamped() { local line; while IFS= read -r line; do printf '%4d s %s\n' $((SECONDS - step_started)) "$line"; done; }
+# a Vagrant log's milestones per VM: box upload, domain start, boot done (SSH), folder synced, provisioned
+milestones() {
+  grep -E '==> [a-z0-9]+: (Creating image|Starting domain|Machine booted|Rsyncing|Running provisioner|Attempting graceful shutdown|Halting domain)|provision [a-z0-9-]+: (done|no change)' "$1" |
+    sed -E 's/^( *[0-9]+ s ).*(==> )/\1/; s/^( *[0-9]+ s ) *[a-z0-9]+: (provision )/\1\2/; s/^/   /' | cut -c1-110 || true
+}
 done_step() { times+=("$(printf '%-52s %4d s' "$step_name" $((SECONDS - step_started)))"); echo "   ($((SECONDS - step_started)) s)"; }
 print_times() { echo "== times"; printf '   %s\n' "${times[@]}"; }
 fail() {
@@ -94,8 +101,9 @@ inventory > "$work/before"
 
 # -- 2 ------------------------------------------------------------------------------------------------
 step "vagrant up (4 VMs)"
-timeout 5400 vagrant up > "$work/up.log" 2>&1 || { tail -n 40 "$work/up.log"; fail "vagrant up failed (above)"; }
-grep -E 'provision [a-z0-9-]+: (changed|done|installing|packages)' "$work/up.log" | sed 's/^ *[a-z0-9]*: /   /' || true
+timeout 5400 vagrant up 2>&1 | stamped > "$work/up.log" || { tail -n 40 "$work/up.log"; fail "vagrant up failed (above)"; }
+grep -E 'provision [a-z0-9-]+: (changed|installing|packages)' "$work/up.log" | sed -E 's/^ *[0-9]+ s *[a-z0-9]+: /   /' | cut -c1-160 || true
+milestones "$work/up.log"
 done_step
 
 vagrant ssh-config > "$work/ssh.cfg" 2>/dev/null
@@ -132,7 +140,8 @@ done_step
 # -- 4 ------------------------------------------------------------------------------------------------
 step "vagrant provision again (no change)"
 before=$(pids)
-timeout 1200 vagrant provision > "$work/provision.log" 2>&1 || { tail -n 40 "$work/provision.log"; fail "vagrant provision failed"; }
+timeout 1200 vagrant provision 2>&1 | stamped > "$work/provision.log" || { tail -n 40 "$work/provision.log"; fail "vagrant provision failed"; }
+milestones "$work/provision.log"
 for n in ds client rs1 rs2; do
   grep -q "provision $n: no change (lvslabd@$n.service active)" "$work/provision.log" ||
     { grep "provision $n:" "$work/provision.log"; fail "$n's provisioning changed something"; }
@@ -199,7 +208,8 @@ done_step
 
 # -- 6 ------------------------------------------------------------------------------------------------
 step "vagrant up rs1 (back in rotation)"
-timeout 1200 vagrant up rs1 > "$work/up-rs1.log" 2>&1 || { tail -n 40 "$work/up-rs1.log"; fail "vagrant up rs1 failed"; }
+timeout 1200 vagrant up rs1 2>&1 | stamped > "$work/up-rs1.log" || { tail -n 40 "$work/up-rs1.log"; fail "vagrant up rs1 failed"; }
+milestones "$work/up-rs1.log"
 up_done=$SECONDS
 weight=$(rs1_weight)
 while [ "$weight" != 1 ] && [ $((SECONDS - up_done)) -le 120 ]; do sleep 1; weight=$(rs1_weight); done
