@@ -9,7 +9,8 @@
 #   4. vagrant provision again: every node says "no change", and the lvslabd PIDs stay the same
 #   5. vagrant halt rs1: rs1 at weight 0 on the director once the health check's fall (2 failed
 #      checks) is reached, written at once (ds's journal); the time from rs1 going silent to weight 0
-#      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none
+#      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none,
+#      and names the cause from ds's status API (rs1's health check down)
 #   6. vagrant up rs1: back at weight 1, verify passes again
 #   7. vagrant destroy -f: no domain, volume or network of the lab left in libvirt
 # Prints the time of each step and ends with "vagrant-e2e: PASS" (exit 0) or the failing step (exit 1).
@@ -204,6 +205,8 @@ journal_line 'rs1 192\.168\.113\.99:8080: weight 0 written directly' "direct wri
 out=$(verify) && fail "verify passed with rs1 down: $out"
 echo "$out" | quote
 grep -Eq 'answered — rs1 0, rs2 [0-9]+' <<< "$out" || fail "verify's failure does not show rs1 answering none"
+# the cause, from ds's status API (the client cannot curl rs1 from ds, nor read ds's tables)
+grep -q "health check finds real server rs1 at 192.168.113.99:8080 down" <<< "$out" || fail "verify does not name rs1's failed health check as the cause"
 done_step
 
 # -- 6 ------------------------------------------------------------------------------------------------

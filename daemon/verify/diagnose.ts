@@ -68,6 +68,21 @@ const backendDown: Check = ({ facts, lab, vs, director }) =>
     };
   });
 
+const unhealthy: Check = ({ facts, lab, vs, director }) => {
+  const health = facts.directorHealth;
+  if (health === undefined) return [];
+  return vs.realServers.flatMap((rs) => {
+    const seen = health.realServers[rs.node];
+    if (seen?.healthy !== false) return [];
+    const rip = `${findNode(lab, rs.node).ip}:${rs.port}`;
+    return [{
+      code: 'real-server-down',
+      message: `the director ${director.name}'s health check finds real server ${rs.node} at ${rip} down, so IPVS gives it weight ${seen.weight} (the lab's is ${rs.weight}) and sends it no new connections.`,
+      evidence: `${health.source} on ${director.name}: ${rs.node} ${rip} healthy false, weight ${seen.weight} in its IPVS table`,
+    }];
+  });
+};
+
 const vsConntrackOff: Check = ({ facts, vs, director, service }) =>
   facts.directorSysctls['net.ipv4.vs.conntrack'] !== '0' || facts.snatRulePresent !== true ? [] : [{
     code: 'vs-conntrack-off',
@@ -91,7 +106,7 @@ const noSnat: Check = ({ facts, lab, vs, director, client, service }) => {
   }];
 };
 
-const CHECKS: readonly Check[] = [noRoute, ipForwardOff, noIpvsService, backendDown, vsConntrackOff, noSnat];
+const CHECKS: readonly Check[] = [noRoute, ipForwardOff, noIpvsService, backendDown, unhealthy, vsConntrackOff, noSnat];
 
 export function diagnose(facts: Facts, lab: LabConfig, vs: VirtualServerConfig): Cause[] {
   const director = directorOf(lab);

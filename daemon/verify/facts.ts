@@ -15,6 +15,7 @@ import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
 import { clientOf } from './flows.js';
 import { ipvsServiceKeys, ipvsServiceListed, isNoRoute, masqueraded, natChains, nextHop, parseRouteGet, snatSetEntries } from './read.js';
+import { remoteState } from './remote.js';
 import type { Facts } from './types.js';
 
 export interface NodeAccess {
@@ -57,6 +58,8 @@ export class ReadCache {
 
 export class FactGatherer {
   readonly notes: string[] = [];
+  /** Remote node → the programs not run there (said in one note per node at the end of gather). */
+  private readonly notRunOn = new Map<string, Set<string>>();
 
   constructor(private readonly lab: LabConfig, private readonly access: NodeAccess, private readonly cache = new ReadCache()) {}
 
@@ -67,6 +70,10 @@ export class FactGatherer {
 
   /** As `read`, for work of more than one run or its own reading of failures; `what` names it in a note. */
   private async readWith<T>(node: string, what: string, work: (runner: Runner) => Promise<T>): Promise<T | undefined> {
+    if (this.access.placeOf?.(node) === 'remote') {
+      this.notRunOn.set(node, (this.notRunOn.get(node) ?? new Set()).add(what.split(' ')[0]!));
+      return undefined;
+    }
     const outcome = await this.cache.outcome(node, what, () => work(this.access.runnerFor(node)));
     if (outcome.ok) return outcome.value;
     this.notes.push(`could not read \`${what}\` on ${node}: ${message(outcome.error)}`);
@@ -109,6 +116,20 @@ export class FactGatherer {
     return results;
   }
 
+  /** A remote director's health checks of vs's real servers, from its status API (read from the client). */
+  private async remoteHealth(vs: VirtualServerConfig): Promise<Facts['directorHealth']> {
+    const director = directorOf(this.lab);
+    if (this.access.placeOf?.(director.name) !== 'remote') return undefined;
+    const client = clientOf(this.lab).name;
+    const read = await this.readWith(client, `curl ${director.name}'s /v1/state`, (runner) => remoteState(runner, director));
+    if (read === undefined) return undefined;
+    const status = read.state.virtualServers.find((v) => v.protocol === vs.protocol && v.vip === vs.vip && v.port === vs.port);
+    const realServers = Object.fromEntries((status?.realServers ?? []).flatMap((r) => (r.node === undefined ? [] : [[r.node, {
+      ...(r.healthy === undefined ? {} : { healthy: r.healthy }), weight: r.weight, desiredWeight: r.desiredWeight,
+    }] as const])));
+    return { source: `GET ${read.url}`, realServers };
+  }
+
   async gather(vs: VirtualServerConfig): Promise<Facts> {
     const director = directorOf(this.lab).name;
     const clientIp = clientOf(this.lab).ip;
@@ -125,8 +146,14 @@ export class FactGatherer {
     for (const node of new Set(vs.realServers.map((rs) => rs.node))) {
       gateways[node] = await this.read(node, ['ip', '-j', 'route', 'get', clientIp], (r) => nextHop(r.stdout, clientIp));
     }
+    const directorHealth = await this.remoteHealth(vs);
+    for (const [node, programs] of this.notRunOn) {
+      this.notes.push(`${node} is another machine: ${[...programs].join(', ')} not run there (lvslab reads other nodes only through their status API)`);
+    }
+    this.notRunOn.clear();
     const errors = [...backends].filter((e): e is [string, string] => e[1] !== undefined);
     return {
+      ...(directorHealth !== undefined ? { directorHealth } : {}),
       ...(clientRouteToVip !== undefined ? { clientRouteToVip } : {}),
       directorSysctls: Object.fromEntries(DIRECTOR_SYSCTL_KEYS.map((k) => [k, sysctls?.get(k)])),
       snatRulePresent: snat,

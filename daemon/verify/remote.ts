@@ -9,6 +9,7 @@ import { formatHostPort } from '../kernel/ipvs/address.js';
 import { flowMatches, type ConntrackFilter, type ConntrackFlow } from '../kernel/conntrack/index.js';
 import type { Runner } from '../kernel/runner.js';
 import type { LabFlows } from '../service/lab-flows.js';
+import type { StatusDocument } from '../api/state-document.js';
 
 /** The URL of a node's status API as seen from another machine, or why there is none. */
 export function remoteApiUrl(node: NodeConfig, path: string): { url: string } | { problem: string } {
@@ -29,4 +30,14 @@ export async function remoteConntrack(from: Runner, node: NodeConfig, filter: Co
   const parsed = JSON.parse(stdout) as Partial<LabFlows> | null;
   if (!Array.isArray(parsed?.flows)) throw new Error(`${target.url} did not answer {flows: [...]}`);
   return (parsed.flows as ConntrackFlow[]).filter(flowMatches(filter));
+}
+
+/** A remote node's /v1/state (its virtual servers with each real server's health and weights), and the URL read. */
+export async function remoteState(from: Runner, node: NodeConfig): Promise<{ url: string; state: StatusDocument }> {
+  const target = remoteApiUrl(node, '/v1/state');
+  if ('problem' in target) throw new Error(target.problem);
+  const { stdout } = await from.run(['curl', '-sS', '--fail', '--max-time', '10', target.url], { timeoutMs: 30_000 });
+  const parsed = JSON.parse(stdout) as Partial<StatusDocument> | null;
+  if (!Array.isArray(parsed?.virtualServers)) throw new Error(`${target.url} did not answer {virtualServers: [...]}`);
+  return { url: target.url, state: parsed as StatusDocument };
 }

@@ -57,3 +57,37 @@ test('flowMatches keeps the flows conntrack -L -p tcp --dport would list', (t) =
   const toDst = flows.filter(flowMatches({ dst: '10.10.0.2' }));
   t.true(toDst.length > 0 && toDst.every((f) => f.original.dst === '10.10.0.2'));
 });
+
+test('a remote director with rs1 down: its /v1/state names rs1 (real-server-down), and each remote node gets one note, not one per command', async (t) => {
+  const stateKey = 'curl -sS --fail --max-time 10 http://192.168.113.101:9410/v1/state';
+  // what ds served in the Vagrant lab with rs1 halted: rs1 unhealthy at weight 0, rs2 healthy
+  const rs = (node: string, address: string, healthy: boolean, weight: number) => ({ node, address, port: 8080, weight, desiredWeight: weight, healthy });
+  const state = {
+    lab: 'seed', node: 'ds', role: 'director', pid: 1126, startedAt: '2026-12-03T00:00:00.000Z', converged: true,
+    virtualServers: [{ name: 'web', vip: '10.10.0.1', port: 8410, protocol: 'tcp', scheduler: 'rr',
+      realServers: [rs('rs1', '192.168.113.99', false, 0), rs('rs2', '192.168.113.98', true, 1)] }],
+  };
+  const script = remoteDs(workingLab);
+  // four probes, all answered by rs2: rr's counts differ by more than 1, so verify fails and diagnoses
+  const answered = (port: number) => ({ stdout: `rs2\n\n${port} 200` });
+  script.client = {
+    ...script.client,
+    [Object.keys(workingLab.client!)[0]!]: [55122, 55134, 55140, 55154].map(answered),
+    [apiKey]: { stdout: dsFlowsJson },
+    [stateKey]: { stdout: JSON.stringify(state) },
+    'ip -j route get 10.10.0.1': { stdout: JSON.stringify([{ dst: '10.10.0.1', gateway: '192.168.113.101', dev: 'eth1' }]) },
+  };
+  const fake = scriptedAccess(t, script);
+  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4 });
+  const [vs] = report.virtualServers;
+  t.false(vs?.ok);
+  t.deepEqual(vs?.causes.map((c) => c.code), ['real-server-down']);
+  t.is(vs?.causes[0]?.message, "the director ds's health check finds real server rs1 at 192.168.113.99:8080 down, so IPVS gives it weight 0 (the lab's is 1) and sends it no new connections.");
+  t.is(vs?.causes[0]?.evidence, `GET http://192.168.113.101:9410/v1/state on ds: rs1 192.168.113.99:8080 healthy false, weight 0 in its IPVS table`);
+  t.deepEqual(vs?.notes, [
+    'ds is another machine: sysctl, iptables-save, ipset, ipvsadm, curl not run there (lvslab reads other nodes only through their status API)',
+    'rs1 is another machine: ip not run there (lvslab reads other nodes only through their status API)',
+    'rs2 is another machine: ip not run there (lvslab reads other nodes only through their status API)',
+  ]);
+  t.deepEqual(fake.unused(), []);
+});
