@@ -10,6 +10,7 @@ import type { Chain, IpSet, JumpRule, RealServer, Sysctl, VirtualService } from 
 import { markMasqRules, postroutingRules } from './masquerade.js';
 import { hexMark } from './names.js';
 import { KUBELET_DROP_MARK, KUBE_CHAINS, KUBE_SETS, prefixed } from '../config/reserved.js';
+import { IPSET_DEFAULT_HASHSIZE, IPSET_DEFAULT_MAXELEM } from './set-size.js';
 
 /** kube-proxy's object names with the lab's prefix (the bare names: config/reserved.ts). */
 export const kubeNames = (prefix: string) => ({
@@ -20,7 +21,8 @@ export const kubeNames = (prefix: string) => ({
   healthCheckNodePortSet: `${prefix}HEALTH-CHECK-NODE-PORT`,
 });
 
-const HASH = { family: 'inet', hashsize: '1024', maxelem: '65536' } as const;
+/** kube-proxy's sets keep ipset's default size, as kube-proxy creates them (its reference dump says so). */
+const HASH = { family: 'inet', hashsize: String(IPSET_DEFAULT_HASHSIZE), maxelem: String(IPSET_DEFAULT_MAXELEM) } as const;
 const BITMAP = { range: '0-65535' } as const;
 
 const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp'];
