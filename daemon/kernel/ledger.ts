@@ -26,7 +26,7 @@
  * observe records the first time a plan names them (before any change to them), so that cleanup or a
  * lab without the key can write them back; it is forgotten only once they are back (ownership.ts).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export interface Ledger {
@@ -71,7 +71,21 @@ async function readKeys(path: string): Promise<Set<string>> {
   return new Set(parsed.keys as string[]);
 }
 
+/** An error code of a file operation that means "nothing to do here". */
+const isCode = (e: unknown, ...codes: string[]): boolean => codes.includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Writes the keys; an empty set removes the file, and its folder (/run/lvslab/LAB) when nothing else is
+ * left in it, so that a node lvslab owns nothing on any more (after `cleanup`) keeps nothing of it.
+ */
 async function writeKeys(path: string, keys: ReadonlySet<string>): Promise<void> {
+  if (keys.size === 0) {
+    await rm(path, { force: true });
+    await rmdir(dirname(path)).catch((e: unknown) => {
+      if (!isCode(e, 'ENOENT', 'ENOTEMPTY', 'EEXIST')) throw e;
+    });
+    return;
+  }
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, `${JSON.stringify({ format: FORMAT, keys: [...keys].sort() }, null, 1)}\n`);

@@ -4,8 +4,8 @@
  * of the kernel and read again after a restart. A fake node replays the captured director and client.
  */
 import test from 'ava';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tempDir } from '../temp-dir.js';
 import type { LabConfig } from '../../../daemon/config/types.js';
 import { ofKind, type Change } from '../../../daemon/kernel/changes.js';
@@ -19,7 +19,8 @@ import { seedLab } from '../health/helpers.js';
 import { capturedDirector, fixture, replayingNode, writesOf, type NodeOutputs } from './helpers.js';
 
 const ledgerFile = (): string => join(tempDir('lvslab-ledger-'), 'ds.owned.json');
-const recorded = (path: string): string[] => (JSON.parse(readFileSync(path, 'utf8')) as { keys: string[] }).keys;
+/** The ledger's keys; no file is an empty ledger (as the ledger reads it). */
+const recorded = (path: string): string[] => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { keys: string[] }).keys : []);
 const kernelOf = (outputs: NodeOutputs, path: string, fail?: (argv: readonly string[]) => string | undefined) => {
   const node = replayingNode(outputs, fail);
   return { ...node, kernel: nodeKernel(node.runner, { interface: 'lvslab0', ledger: fileLedger(path) }) };
@@ -145,6 +146,24 @@ test('the ledger forgets keys whose object is gone; a deletion forgets its key a
   t.deepEqual(keysOf(seen.ipvs), ['tcp:10.10.0.2:443']);
   await kernel.apply([{ kind: 'vs-del', service: there }]);
   t.deepEqual(recorded(path), []);
+});
+
+test('a ledger emptied by a deletion leaves no file, and no lab folder when nothing else is in it; a later create writes it again', async (t) => {
+  const path = ledgerFile();
+  const { kernel } = kernelOf(capturedDirector(), path);
+  const there: VirtualService = { protocol: 'tcp', address: '10.10.0.2', port: 443, scheduler: 'wlc', realServers: [] };
+  await kernel.apply([{ kind: 'vs-add', service: there }]);
+  t.deepEqual(recorded(path), ['ipvs:tcp:10.10.0.2:443']);
+  await kernel.apply([{ kind: 'vs-del', service: there }]);
+  t.false(existsSync(path), 'no empty ledger file');
+  t.false(existsSync(dirname(path)), 'no empty lab folder');
+  await kernel.apply([{ kind: 'vs-add', service: there }]);
+  t.deepEqual(recorded(path), ['ipvs:tcp:10.10.0.2:443']);
+  // a folder that holds something else (the daemon's state file) stays
+  writeFileSync(join(dirname(path), 'ds.state.json'), '{}\n');
+  await kernel.apply([{ kind: 'vs-del', service: there }]);
+  t.false(existsSync(path));
+  t.true(existsSync(join(dirname(path), 'ds.state.json')));
 });
 
 test('changeKeys: created keys recorded before, deleted ones forgotten after; a replaced route and an ipset swap', (t) => {
