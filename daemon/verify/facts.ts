@@ -116,16 +116,20 @@ export class FactGatherer {
     return results;
   }
 
-  /** A remote director's health checks of vs's real servers, from its status API (read from the client). */
+  /** A remote director's health checks of vs's real servers, from its status API (read from the client once per verify). */
   private async remoteHealth(vs: VirtualServerConfig): Promise<Facts['directorHealth']> {
     const director = directorOf(this.lab);
     if (this.access.placeOf?.(director.name) !== 'remote') return undefined;
     const client = clientOf(this.lab).name;
-    const read = await this.readWith(client, `curl ${director.name}'s /v1/state`, (runner) => remoteState(runner, director));
+    const read = await this.readWith(client, `curl ${director.name}'s /v1/state`, async (runner) => {
+      const { url, state } = await remoteState(runner, director);
+      // indexed once, for every failing virtual server
+      return { url, byService: new Map(state.virtualServers.map((v) => [`${v.protocol} ${v.vip}:${v.port}`, v])) };
+    });
     if (read === undefined) return undefined;
-    const status = read.state.virtualServers.find((v) => v.protocol === vs.protocol && v.vip === vs.vip && v.port === vs.port);
+    const status = read.byService.get(`${vs.protocol} ${vs.vip}:${vs.port}`);
     const realServers = Object.fromEntries((status?.realServers ?? []).flatMap((r) => (r.node === undefined ? [] : [[r.node, {
-      ...(r.healthy === undefined ? {} : { healthy: r.healthy }), weight: r.weight, desiredWeight: r.desiredWeight,
+      ...(r.healthy === undefined ? {} : { healthy: r.healthy }), weight: r.weight,
     }] as const])));
     return { source: `GET ${read.url}`, realServers };
   }

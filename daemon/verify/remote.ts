@@ -22,22 +22,27 @@ export function remoteApiUrl(node: NodeConfig, path: string): { url: string } | 
   return { url: `http://${formatHostPort(host, api.port)}${path}` };
 }
 
-/** The node's lab flows (its API serves no other) that pass `filter`, as its `conntrack -L` would list them. */
-export async function remoteConntrack(from: Runner, node: NodeConfig, filter: ConntrackFilter): Promise<ConntrackFlow[]> {
-  const target = remoteApiUrl(node, '/v1/conntrack');
+/**
+ * GET `path` of a node's status API with curl from `from`: its JSON, once it holds the array `field`
+ * (else an error naming the URL and the field), and the URL read.
+ */
+async function remoteGet<T>(from: Runner, node: NodeConfig, path: string, field: string): Promise<{ url: string; body: T }> {
+  const target = remoteApiUrl(node, path);
   if ('problem' in target) throw new Error(target.problem);
   const { stdout } = await from.run(['curl', '-sS', '--fail', '--max-time', '10', target.url], { timeoutMs: 30_000 });
-  const parsed = JSON.parse(stdout) as Partial<LabFlows> | null;
-  if (!Array.isArray(parsed?.flows)) throw new Error(`${target.url} did not answer {flows: [...]}`);
-  return (parsed.flows as ConntrackFlow[]).filter(flowMatches(filter));
+  const parsed = JSON.parse(stdout) as Record<string, unknown> | null;
+  if (!Array.isArray(parsed?.[field])) throw new Error(`${target.url} did not answer {${field}: [...]}`);
+  return { url: target.url, body: parsed as T };
+}
+
+/** The node's lab flows (its API serves no other) that pass `filter`, as its `conntrack -L` would list them. */
+export async function remoteConntrack(from: Runner, node: NodeConfig, filter: ConntrackFilter): Promise<ConntrackFlow[]> {
+  const { body } = await remoteGet<LabFlows>(from, node, '/v1/conntrack', 'flows');
+  return body.flows.filter(flowMatches(filter));
 }
 
 /** A remote node's /v1/state (its virtual servers with each real server's health and weights), and the URL read. */
 export async function remoteState(from: Runner, node: NodeConfig): Promise<{ url: string; state: StatusDocument }> {
-  const target = remoteApiUrl(node, '/v1/state');
-  if ('problem' in target) throw new Error(target.problem);
-  const { stdout } = await from.run(['curl', '-sS', '--fail', '--max-time', '10', target.url], { timeoutMs: 30_000 });
-  const parsed = JSON.parse(stdout) as Partial<StatusDocument> | null;
-  if (!Array.isArray(parsed?.virtualServers)) throw new Error(`${target.url} did not answer {virtualServers: [...]}`);
-  return { url: target.url, state: parsed as StatusDocument };
+  const { url, body } = await remoteGet<StatusDocument>(from, node, '/v1/state', 'virtualServers');
+  return { url, state: body };
 }

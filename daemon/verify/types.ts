@@ -105,11 +105,11 @@ export interface Facts {
   /** Real server node → next hop toward the client (`ip route get CIP`): the gateway, or CIP when direct. */
   readonly realServerGateways: Readonly<Record<string, string | undefined>>;
   /**
-   * When the director is another machine: each real server's health check verdict and weights, from
+   * When the director is another machine: each real server's health check verdict and weight, from
    * the director's status API (`source`: the URL read). Its backends cannot be curled from here.
    */
   readonly directorHealth?: {
     readonly source: string;
-    readonly realServers: Readonly<Record<string, { readonly healthy?: boolean; readonly weight: number; readonly desiredWeight: number }>>;
+    readonly realServers: Readonly<Record<string, { readonly healthy?: boolean; readonly weight: number }>>;
   };
 }
