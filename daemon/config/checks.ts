@@ -124,6 +124,9 @@ function checkVirtualServers(servers: readonly unknown[], nodes: readonly RawNod
       else out.push(problem(at(), endpoint, `duplicate virtual server: virtualServers[${earlier}] already serves ${endpoint}`));
     }
     const forwarding = field(shape.forwarding, vs, 'forwarding');
+    if ((forwarding === 'dr' || forwarding === 'tun') && own(vs, 'snat') === true) {
+      out.push(problem(at('snat'), true, `snat applies to forwarding nat only: with ${forwarding} the real server answers the client directly, so no reply crosses the director to be un-SNATed`));
+    }
     checkRealServers(vs, index, port, forwarding, at, out);
     checkHealth(vs, protocol, at, out);
     checkQuorum(vs, index, port, forwarding, at, out);

@@ -8,6 +8,8 @@ export type Change =
   | { readonly kind: 'sysctl-set'; readonly sysctl: Sysctl; readonly from: string | undefined }
   | { readonly kind: 'link-add'; readonly link: Link }
   | { readonly kind: 'link-set'; readonly link: Link }
+  /** The link is there but of another kind (a lab moved from DR to TUN): deleted and made again, addresses with it. */
+  | { readonly kind: 'link-replace'; readonly link: Link; readonly from: Link }
   | { readonly kind: 'link-del'; readonly link: Link }
   | { readonly kind: 'address-add'; readonly address: Address }
   | { readonly kind: 'address-del'; readonly address: Address }

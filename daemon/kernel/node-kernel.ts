@@ -139,8 +139,9 @@ export function nodeKernel(runner: Runner, owned: Ownership, ipvsMemo?: IpvsTabl
     // [step, its run, whether it is reported even when it wrote no line]: conntrack -D deleting nothing
     // (the kernel dropped the flows itself) still took its time
     const steps: [string, () => Promise<number>, boolean][] = [
-      ['sysctl', () => sysctl.apply(changes), false],
+      ['sysctl', () => sysctl.apply(changes.filter((c) => !onDevice(c))), false],
       ['ip', () => ip.apply(changes), false],
+      ['sysctl-device', () => sysctl.apply(changes.filter(onDevice)), false],
       ['ipset', () => ipset.apply(changes, 'prepare'), false],
       ['iptables', () => iptables.apply(changes), false],
       ['ipvs', () => ipvs.apply(changes), false],
@@ -159,3 +160,6 @@ export function nodeKernel(runner: Runner, owned: Ownership, ipvsMemo?: IpvsTabl
 }
 
 export type NodeKernel = ReturnType<typeof nodeKernel>;
+
+/** A device's own key (net.ipv4.conf.lvslab0.rp_filter) exists once its link does: written after the ip step. */
+const onDevice = (c: Change): boolean => c.kind === 'sysctl-set' && /^net\.ipv4\.conf\.(?!all\.|default\.)/.test(c.sysctl.key);

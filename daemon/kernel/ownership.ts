@@ -4,8 +4,8 @@
  * when lvslab created it (ledger.ts). Never by a shared address, a route protocol or a name prefix
  * alone. Two kinds are stricter: a route is lvslab's only with its protocol (241) as well — someone
  * else's static route to a planned destination is reported as a conflict and left alone — and the
- * interface only when it is a dummy the ledger says lvslab created: any other link with that name
- * (eth0, lo, a veth, a dummy someone else made) is refused and the node is not touched. Pure.
+ * interface only when it is a dummy (or ipip device) the ledger says lvslab created: any other link
+ * with that name (eth0, lo, a veth, a dummy someone else made) is refused and the node is not touched. Pure.
  */
 import type { Change } from './changes.js';
 import { tempSetName } from './ipset/render.js';
@@ -65,7 +65,7 @@ export function changeKeys(changes: readonly Change[]): { created: string[]; for
   const temporary: string[] = [];
   for (const c of changes) {
     switch (c.kind) {
-      case 'link-add': created.push(ownedKey.link(c.link.name)); break;
+      case 'link-add': case 'link-replace': created.push(ownedKey.link(c.link.name)); break;
       case 'link-del': deleted.push(ownedKey.link(c.link.name)); break;
       case 'route-add': created.push(ownedKey.route(c.route)); break;
       case 'route-del': deleted.push(ownedKey.route(c.route)); break;
@@ -91,12 +91,13 @@ export function changeKeys(changes: readonly Change[]): { created: string[]; for
 export type Conflict =
   /** A route to a planned destination made by another protocol (static, boot, a routing daemon): left alone. */
   | { readonly kind: 'route'; readonly dst: string; readonly via?: string; readonly protocol: string; readonly wanted: Route }
-  /** A link with the interface's name that is not a dummy lvslab made: nothing on the node is touched. */
+  /** A link with the interface's name that lvslab did not make: nothing on the node is touched. */
   | { readonly kind: 'link'; readonly name: string; readonly linkKind: string };
 
 export function describeConflict(c: Conflict): string {
   if (c.kind === 'link') {
-    const what = c.linkKind === 'dummy' ? 'a dummy link lvslab did not create (its ledger has no record of it)' : `a ${c.linkKind} link, not a dummy lvslab created`;
+    const a = /^[aeiou]/.test(c.linkKind) ? 'an' : 'a';
+    const what = OWNABLE_KINDS.has(c.linkKind) ? `${a} ${c.linkKind} link lvslab did not create (its ledger has no record of it)` : `${a} ${c.linkKind} link, not one lvslab created`;
     return `interface ${c.name} exists and is ${what}: refusing to touch the node (choose another \`interface:\` name, or delete the link if it is a leftover)`;
   }
   const theirs = `${c.dst}${c.via === undefined ? '' : ` via ${c.via}`} proto ${c.protocol}`;
@@ -109,6 +110,9 @@ export interface SeenRoute {
   readonly via?: string;
   readonly protocol: string;
 }
+
+/** The kinds of link lvslab makes (the VIP holder: a dummy, or an ipip device on a TUN real server). */
+const OWNABLE_KINDS: ReadonlySet<string> = new Set(['dummy', 'ipip']);
 
 /** Everything observe read that ownership is decided on. */
 export interface Seen {
@@ -135,7 +139,7 @@ export function claimOwned(
 ): { owned: OwnedState; conflicts: Conflict[] } {
   const conflicts: Conflict[] = [];
   const link = seen.link;
-  const ownLink = link !== undefined && link.kind === 'dummy' && recorded.has(ownedKey.link(link.name));
+  const ownLink = link !== undefined && OWNABLE_KINDS.has(link.kind) && recorded.has(ownedKey.link(link.name));
   if (link !== undefined && !ownLink && desired.links.some((l) => l.name === link.name)) {
     conflicts.push({ kind: 'link', name: link.name, linkKind: link.kind });
   }
@@ -158,7 +162,7 @@ export function claimOwned(
   );
   return {
     owned: {
-      links: ownLink ? [{ name: link.name, up: link.up }] : [],
+      links: ownLink ? [{ name: link.name, up: link.up, ...(link.ipipLocal === undefined ? {} : { ipipLocal: link.ipipLocal }) }] : [],
       addresses: ownLink ? [...seen.addresses] : [],
       routes,
       ipsets: seen.ipsets.filter((s) => claim.has(ownedKey.ipset(s.name))),

@@ -52,11 +52,20 @@ export interface Sysctl {
   readonly value: string;
 }
 
-/** A dummy link lvslab owns (the VIP holder). */
+/** A link lvslab owns (the VIP holder): a dummy, or an ipip tunnel device on a TUN real server. */
 export interface Link {
   readonly name: string;
   readonly up: boolean;
+  /**
+   * An ipip device that decapsulates what is sent to this local address (IPVS tunneling; `ip link add
+   * NAME type ipip local ADDR`, remote any) instead of a dummy. lvslab's own device, never tunl0,
+   * which other software (Calico's IPIP mode) may hold.
+   */
+  readonly ipipLocal?: string;
 }
+
+/** What kind of device a link is: "dummy", or "ipip local ADDR". */
+export const linkKindOf = (l: Pick<Link, 'ipipLocal'>): string => (l.ipipLocal === undefined ? 'dummy' : `ipip local ${l.ipipLocal}`);
 
 /** An address on an owned link, as "10.10.0.1/32". */
 export interface Address {

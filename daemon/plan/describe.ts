@@ -1,11 +1,12 @@
 /** One readable line per change, for `lvslab plan`, the reconcile result and the logs. */
 import type { Change } from '../kernel/changes.js';
-import { IPVS_TIMEOUT_NAMES, ipvsTimeoutsDiffering, realServerKey, virtualServiceKey, type IpvsTimeouts } from '../kernel/types.js';
+import { IPVS_TIMEOUT_NAMES, ipvsTimeoutsDiffering, linkKindOf, realServerKey, virtualServiceKey, type IpvsTimeouts } from '../kernel/types.js';
 
 export function describeChange(c: Change): string {
   switch (c.kind) {
     case 'sysctl-set': return `sysctl ${c.sysctl.key}: ${c.from ?? '(absent)'} → ${c.sysctl.value}`;
-    case 'link-add': return `link ${c.link.name}: create dummy`;
+    case 'link-add': return `link ${c.link.name}: create ${linkKindOf(c.link)}`;
+    case 'link-replace': return `link ${c.link.name}: replace ${linkKindOf(c.from)} by ${linkKindOf(c.link)}`;
     case 'link-set': return `link ${c.link.name}: set ${c.link.up ? 'up' : 'down'}`;
     case 'link-del': return `link ${c.link.name}: delete`;
     case 'address-add': return `address ${c.address.cidr} on ${c.address.dev}: add`;

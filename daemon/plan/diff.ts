@@ -3,18 +3,22 @@
  * Everything is a set difference by identity key; an object present on both sides changes only when
  * a field that matters differs. A converged node gives [].
  */
-import type { Change } from '../kernel/changes.js';
+import { ofKind, type Change } from '../kernel/changes.js';
 import { sameIpSetDefinition, sameIpSetEntries } from '../kernel/ipset/parse.js';
 import {
-  addressKey, chainKey, ipvsTimeoutsDiffering, jumpKey, realServerKey, routeKey, virtualServiceKey,
+  addressKey, chainKey, ipvsTimeoutsDiffering, jumpKey, linkKindOf, realServerKey, routeKey, virtualServiceKey,
   type IpSet, type KernelState, type Observed, type RealServer, type VirtualService,
 } from '../kernel/types.js';
 
 export function diff(desired: KernelState, observed: Observed): Change[] {
+  const links = diffLinks(desired, observed);
+  // a replaced link takes its addresses with it: the desired ones are added again, none deleted
+  const replaced = new Set(ofKind(links, 'link-replace').map((c) => c.link.name));
+  const addresses = replaced.size === 0 ? observed.addresses : observed.addresses.filter((a) => !replaced.has(a.dev));
   return [
     ...diffSysctls(desired, observed),
-    ...diffLinks(desired, observed),
-    ...setDiff(desired.addresses, observed.addresses, addressKey).map(
+    ...links,
+    ...setDiff(desired.addresses, addresses, addressKey).map(
       ([kind, address]): Change => (kind === 'add' ? { kind: 'address-add', address } : { kind: 'address-del', address }),
     ),
     ...setDiff(desired.routes, observed.routes, routeKey).map(
@@ -62,7 +66,10 @@ function diffLinks(desired: KernelState, observed: Observed): Change[] {
     if (kind === 'add' && link.up) changes.push({ kind: 'link-set', link });
   }
   for (const [want, have] of common(desired.links, observed.links, (l) => l.name)) {
-    if (want.up !== have.up) changes.push({ kind: 'link-set', link: want });
+    if (linkKindOf(want) !== linkKindOf(have)) {
+      changes.push({ kind: 'link-replace', link: want, from: have });
+      if (want.up) changes.push({ kind: 'link-set', link: want });
+    } else if (want.up !== have.up) changes.push({ kind: 'link-set', link: want });
   }
   return changes;
 }

@@ -65,6 +65,8 @@ export function planNode(lab: LabConfig, nodeName: string, runtime: PlanRuntime 
     case 'director':
       return { node, desired: planDirector(lab, runtime), backends: [], modules: needsIpvs(lab) ? ['ip_vs'] : [] };
     case 'real-server':
+      // no modules: a TUN real server's `ip link add … type ipip` makes the kernel load ipip itself
+      // (rtnl-link-ipip), which also works under lvslabd's unit, where ProtectKernelModules= forbids modprobe
       return { node, desired: planRealServer(lab, node), backends: backendsOf(lab, node), modules: [] };
     case 'client':
       return { node, desired: planClient(lab), backends: [], modules: [] };
@@ -79,6 +81,12 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
   if (lab.blocklists.length > 0) {
     chains.push(blocklistChain(lab));
     jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${chainNames(lab).input}` });
+  }
+  // DR and TUN need no nat rule, and a namespace without one keeps no conntrack entry: this makes the
+  // director's half of the connection (the request direction only) show in conntrack -L
+  if (lab.virtualServers.some((vs) => vs.forwarding !== 'nat')) {
+    chains.push(conntrackChain(lab));
+    jumps.push({ table: 'filter', chain: 'INPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${chainNames(lab).conntrack}` });
   }
   return {
     sysctls: !needsIpvs(lab) ? DIRECTOR_SYSCTLS.filter((s) => !s.key.startsWith('net.ipv4.vs.'))
@@ -190,6 +198,20 @@ function servedBy(lab: LabConfig, node: NodeConfig): VirtualServerConfig[] {
   return lab.virtualServers.filter((vs) => receiversOf(vs).some((rs) => rs.node === node.name));
 }
 
+/** The sysctls a real server that holds VIPs needs: never answer or announce ARP for them on the lab segment. */
+const ARP_SYSCTLS: readonly Sysctl[] = [
+  { key: 'net.ipv4.conf.all.arp_ignore', value: '1' },
+  { key: 'net.ipv4.conf.all.arp_announce', value: '2' },
+];
+
+/**
+ * A real server's part: a route back through the director for NAT without SNAT; for DR and TUN the
+ * VIPs held locally on lab.interface, never answered for by ARP (arp_ignore=1, arp_announce=2: the
+ * real servers share the director's segment, in DR by necessity). TUN makes lab.interface an ipip
+ * device bound to the node's address, which decapsulates what the director sends it, and turns off
+ * reverse-path filtering there (the decapsulated packet's source, the client, routes out of another
+ * device; the kernel applies the larger of all's and the device's rp_filter).
+ */
 function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
   const director = directorOf(lab);
   const clients = lab.nodes.filter((n) => n.role === 'client');
@@ -197,19 +219,23 @@ function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
   // Gateway mode: without SNAT a NAT real server must answer the client through the director.
   const needsGateway = served.some((vs) => vs.forwarding === 'nat' && !vs.snat);
   const routes: Route[] = needsGateway ? clients.map((c) => ({ dst: `${c.ip}/32`, via: director.ip })) : [];
-  // Direct routing: the real server accepts the VIP locally but must never answer ARP for it.
-  const drVips = unique(served.filter((vs) => vs.forwarding === 'dr').map((vs) => vs.vip));
-  const dr = drVips.length > 0;
+  const vips = unique(served.filter((vs) => vs.forwarding !== 'nat').map((vs) => vs.vip));
+  if (vips.length === 0) return { ...emptyState, routes };
+  const tun = tunnels(lab, node);
+  const rpFilter: Sysctl[] = tun
+    ? [{ key: 'net.ipv4.conf.all.rp_filter', value: '0' }, { key: `net.ipv4.conf.${lab.interface}.rp_filter`, value: '0' }]
+    : [];
   return {
     ...emptyState,
-    sysctls: dr
-      ? [{ key: 'net.ipv4.conf.all.arp_ignore', value: '1' }, { key: 'net.ipv4.conf.all.arp_announce', value: '2' }]
-      : [],
-    links: dr ? [{ name: lab.interface, up: true }] : [],
-    addresses: drVips.map((vip) => ({ dev: lab.interface, cidr: `${vip}/32` })),
+    sysctls: [...ARP_SYSCTLS, ...rpFilter],
+    links: [{ name: lab.interface, up: true, ...(tun ? { ipipLocal: node.ip } : {}) }],
+    addresses: vips.map((vip) => ({ dev: lab.interface, cidr: `${vip}/32` })),
     routes,
   };
 }
+
+/** Does the director reach this real server by IP-in-IP (a virtual server of it forwards by tun)? */
+const tunnels = (lab: LabConfig, node: NodeConfig): boolean => servedBy(lab, node).some((vs) => vs.forwarding === 'tun');
 
 function backendsOf(lab: LabConfig, node: NodeConfig): Backend[] {
   const wanted: Backend[] = [
@@ -225,20 +251,20 @@ function backendsOf(lab: LabConfig, node: NodeConfig): Backend[] {
   });
 }
 
+/** A namespace keeps no conntrack entries until something uses conntrack: this rule does. */
+const conntrackChain = (lab: LabConfig): Chain => ({
+  table: 'filter',
+  name: chainNames(lab).conntrack,
+  rules: ['-m conntrack --ctstate NEW -m comment --comment "lvslab: keep conntrack on so flows show in conntrack -L" -j RETURN'],
+});
+
 function planClient(lab: LabConfig): KernelState {
   const director = directorOf(lab);
   const names = chainNames(lab);
   return {
     ...emptyState,
     routes: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dst: `${vip}/32`, via: director.ip })),
-    // A namespace keeps no conntrack entries until something uses conntrack: this rule does.
-    chains: [
-      {
-        table: 'filter',
-        name: names.conntrack,
-        rules: ['-m conntrack --ctstate NEW -m comment --comment "lvslab: keep conntrack on so flows show in conntrack -L" -j RETURN'],
-      },
-    ],
+    chains: [conntrackChain(lab)],
     jumps: [{ table: 'filter', chain: 'OUTPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${names.conntrack}` }],
   };
 }

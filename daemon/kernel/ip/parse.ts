@@ -4,8 +4,8 @@ import type { Address, Link } from '../types.js';
 
 interface JsonAddrInfo { readonly family?: string; readonly local?: string; readonly prefixlen?: number }
 interface JsonLink {
-  readonly ifname?: string; readonly flags?: string[]; readonly operstate?: string; readonly addr_info?: JsonAddrInfo[];
-  readonly link_type?: string; readonly linkinfo?: { readonly info_kind?: string };
+  readonly ifname?: string; readonly flags?: string[]; readonly operstate?: string; readonly addr_info?: JsonAddrInfo[]; readonly mtu?: number;
+  readonly link_type?: string; readonly linkinfo?: { readonly info_kind?: string; readonly info_data?: { readonly local?: string } };
 }
 interface JsonRoute { readonly dst?: string; readonly gateway?: string; readonly protocol?: string }
 
@@ -16,12 +16,16 @@ function asArray<T>(json: unknown, what: string): T[] {
   return value as T[];
 }
 
-/** The named link from `ip -j addr show` (or `ip -j link show`). Up means administratively up (flag UP). */
+/**
+ * The named link from `ip -j addr show` (or `ip -j link show`). Up means administratively up (flag UP).
+ * With `-d`, an ipip device bound to a local address carries it (`ipipLocal`; "any" is no binding).
+ */
 export function parseLinks(json: unknown, name: string): Link | undefined {
   const link = asArray<JsonLink>(json, 'addr show').find((l) => l.ifname === name);
   if (link === undefined) return undefined;
+  const local = link.linkinfo?.info_kind === 'ipip' ? link.linkinfo.info_data?.local : undefined;
   // A dummy link that is up reports operstate UNKNOWN: the UP flag is what says "set up".
-  return { name, up: (link.flags ?? []).includes('UP') || link.operstate === 'UP' };
+  return { name, up: (link.flags ?? []).includes('UP') || link.operstate === 'UP', ...(local !== undefined && local !== 'any' ? { ipipLocal: local } : {}) };
 }
 
 /** The IPv4 addresses of `dev` from `ip -j addr show`, as "local/prefixlen". */
@@ -39,6 +43,31 @@ export function parseAddresses(json: unknown, dev: string): Address[] {
 export function parseLinkKind(json: unknown, name: string): string | undefined {
   const link = asArray<JsonLink>(json, 'addr show').find((l) => l.ifname === name);
   return link === undefined ? undefined : (link.linkinfo?.info_kind ?? link.link_type ?? 'unknown');
+}
+
+/** Every device of `ip -j -d addr show`: its kind, whether it is up, its MTU, its ipip binding and IPv4 addresses. */
+export interface Device extends Link {
+  readonly kind: string;
+  readonly mtu?: number;
+  /** Its IPv4 addresses, without prefix length. */
+  readonly ipv4: readonly string[];
+}
+
+export function parseDevices(json: unknown): Device[] {
+  return asArray<JsonLink>(json, 'addr show').flatMap((l) => {
+    const name = l.ifname;
+    if (name === undefined) return [];
+    const link = parseLinks([l], name)!;
+    const ipv4 = (l.addr_info ?? []).flatMap((a) => (a.family === 'inet' && a.local !== undefined ? [a.local] : []));
+    return [{ ...link, kind: parseLinkKind([l], name) ?? 'unknown', ...(l.mtu === undefined ? {} : { mtu: l.mtu }), ipv4 }];
+  });
+}
+
+/** Packets a device received, from `ip -s -j link show dev DEV` (its stats64, else stats); undefined when not listed. */
+export function parseRxPackets(json: unknown, dev: string): number | undefined {
+  type Stats = { readonly rx?: { readonly packets?: number } };
+  const link = asArray<JsonLink & { stats64?: Stats; stats?: Stats }>(json, 'link show').find((l) => l.ifname === dev);
+  return link?.stats64?.rx?.packets ?? link?.stats?.rx?.packets;
 }
 
 /** A route's destination with its length: a host route prints without "/32", the default route as "default". */

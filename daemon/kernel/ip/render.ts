@@ -1,12 +1,13 @@
 /** Changes → an `ip -batch -` batch. Pure. */
 import { ofKind, type Change } from '../changes.js';
-import { LVSLAB_ROUTE_PROTO } from '../types.js';
+import { linkKindOf, LVSLAB_ROUTE_PROTO } from '../types.js';
 import { joinLines } from '../batch.js';
 
-/** Order: link-add, link-set, address-del, address-add, route-del, route-add (as replace), link-del. */
+/** Order: link-replace (del, add), link-add, link-set, address-del, address-add, route-del, route-add (as replace), link-del. */
 export function renderIpBatch(changes: readonly Change[]): string {
   return joinLines([
-    ...ofKind(changes, 'link-add').map((c) => `link add ${c.link.name} type dummy`),
+    ...ofKind(changes, 'link-replace').flatMap((c) => [`link del ${c.link.name}`, `link add ${c.link.name} type ${linkKindOf(c.link)}`]),
+    ...ofKind(changes, 'link-add').map((c) => `link add ${c.link.name} type ${linkKindOf(c.link)}`),
     ...ofKind(changes, 'link-set').map((c) => `link set ${c.link.name} ${c.link.up ? 'up' : 'down'}`),
     ...ofKind(changes, 'address-del').map((c) => `address del ${c.address.cidr} dev ${c.address.dev}`),
     ...ofKind(changes, 'address-add').map((c) => `address add ${c.address.cidr} dev ${c.address.dev}`),

@@ -50,6 +50,7 @@ const cases: ReadonlyArray<readonly [string, string, string, string]> = [
   ['same real server twice', rs2('{ node: rs1, port: 8080 }'), 'virtualServers[0].realServers[1]', 'duplicate real server: realServers[0] is already rs1:8080'],
   ['no real servers', seedWith(RS, 'realServers: []'), 'virtualServers[0].realServers', 'at least one real server'],
   ['dr with a port change', seedWith('forwarding: nat', 'forwarding: dr'), 'virtualServers[0].realServers[0].port', 'forwarding dr cannot change the port'],
+  ['tun with snat', seedWith('forwarding: nat', 'forwarding: tun').replace(/port: 8080/g, 'port: 8410'), 'virtualServers[0].snat', 'snat applies to forwarding nat only: with tun the real server answers the client directly'],
   // uniqueness
   ['duplicate VIP:port', seedWith('blocklists:', '  - { name: web2, vip: 10.10.0.1, port: 8410, realServers: [{ node: rs1, port: 80 }] }\nblocklists:'), 'virtualServers[1]', 'virtualServers[0] already serves tcp 10.10.0.1:8410'],
   ['duplicate VS name', seedWith('blocklists:', '  - { name: web, vip: 10.10.0.2, port: 80, realServers: [{ node: rs1, port: 80 }] }\nblocklists:'), 'virtualServers[1].name', 'duplicate virtual server name'],

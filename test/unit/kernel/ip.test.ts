@@ -46,6 +46,23 @@ const changes: Change[] = [
   { kind: 'vs-del', service: { protocol: 'tcp', address: '10.10.0.9', port: 80, scheduler: 'rr', realServers: [] } },
 ];
 
+test('parseLinks: a TUN real server\'s ipip device carries its local address; tunl0 (local any) does not', (t) => {
+  const tun = fixture('ip-j-d-addr-tun-rs.json');
+  t.deepEqual(parseLinks(tun, 'lvslab0'), { name: 'lvslab0', up: true, ipipLocal: '192.168.113.99' });
+  t.deepEqual(parseLinks(tun, 'tunl0'), { name: 'tunl0', up: false });
+  t.deepEqual(parseAddresses(tun, 'lvslab0'), [{ dev: 'lvslab0', cidr: '10.10.0.1/32' }]);
+});
+
+test('renderIpBatch: an ipip link is created bound to its local address; a replaced link is deleted and created first', (t) => {
+  const tun = { name: 'lvslab0', up: true, ipipLocal: '192.168.113.99' };
+  t.is(renderIpBatch([{ kind: 'link-add', link: tun }]), 'link add lvslab0 type ipip local 192.168.113.99\n');
+  t.is(renderIpBatch([
+    { kind: 'address-add', address: { dev: 'lvslab0', cidr: '10.10.0.1/32' } },
+    { kind: 'link-set', link: tun },
+    { kind: 'link-replace', link: tun, from: { name: 'lvslab0', up: true } },
+  ]), 'link del lvslab0\nlink add lvslab0 type ipip local 192.168.113.99\nlink set lvslab0 up\naddress add 10.10.0.1/32 dev lvslab0\n');
+});
+
 test('renderIpBatch: link add, link set, address del/add, route del/replace (proto 241), link del', (t) => {
   t.is(renderIpBatch(changes), [
     'link add lvslab0 type dummy',

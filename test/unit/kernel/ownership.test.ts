@@ -11,7 +11,9 @@ import type { LabConfig } from '../../../daemon/config/types.js';
 import { ofKind, type Change } from '../../../daemon/kernel/changes.js';
 import { fileLedger } from '../../../daemon/kernel/ledger.js';
 import { nodeKernel } from '../../../daemon/kernel/node-kernel.js';
-import { changeKeys } from '../../../daemon/kernel/ownership.js';
+import { changeKeys, claimOwned, describeConflict } from '../../../daemon/kernel/ownership.js';
+import { parseAddresses, parseLinkKind, parseLinks } from '../../../daemon/kernel/ip/index.js';
+import { labFrom } from '../plan/helpers.js';
 import { jumpKey, virtualServiceKey, type VirtualService } from '../../../daemon/kernel/types.js';
 import { diff } from '../../../daemon/plan/diff.js';
 import { planNode } from '../../../daemon/plan/plan.js';
@@ -74,6 +76,37 @@ test('a dummy with the interface name that lvslab did not create is not taken: n
   t.deepEqual(observed.links, []);
   t.deepEqual(observed.addresses, []);
   t.deepEqual(observed.conflicts, [{ kind: 'link', name: 'lvslab0', linkKind: 'dummy' }]);
+});
+
+test('a TUN real server\'s ipip lvslab0 is lvslab\'s when its ledger recorded it (with its local address and VIP); unrecorded, a conflict naming its kind', (t) => {
+  const json: unknown = JSON.parse(fixture('ip-j-d-addr-tun-rs.json'));
+  const link = { ...parseLinks(json, 'lvslab0')!, kind: parseLinkKind(json, 'lvslab0')! };
+  const seen = { link, addresses: parseAddresses(json, 'lvslab0'), routes: [], ipsets: [], chains: [], jumps: [], ipvs: [] };
+  const desired = planNode(labFrom('labs/tun.yaml'), 'rs1').desired;
+  const mine = claimOwned(seen, new Set(['link:lvslab0']), new Set(), desired);
+  t.deepEqual(mine.conflicts, []);
+  t.deepEqual(mine.owned.links, desired.links);
+  t.deepEqual(mine.owned.addresses, desired.addresses);
+  const theirs = claimOwned(seen, new Set(), new Set(), desired);
+  t.deepEqual(theirs.owned.links, []);
+  t.deepEqual(theirs.conflicts, [{ kind: 'link', name: 'lvslab0', linkKind: 'ipip' }]);
+  t.regex(describeConflict(theirs.conflicts[0]!), /^interface lvslab0 exists and is an ipip link lvslab did not create/);
+});
+
+test('a fresh TUN real server: the ipip device is made before its own rp_filter key (which exists only then) is written', async (t) => {
+  const empty: NodeOutputs = { addr: '[]', routes: '[]', ipvs: '', ipsets: '', iptables: '' };
+  const { kernel, calls } = kernelOf(empty, ledgerFile());
+  const desired = planNode(labFrom('labs/tun.yaml'), 'rs1').desired;
+  const results = await kernel.apply(diff(desired, await kernel.observe(desired)));
+  t.deepEqual(results.map((r) => r.step), ['sysctl', 'ip', 'sysctl-device']);
+  t.deepEqual(writesOf(calls).map((l) => l.split('\n')[0]), [
+    // the fake node says 1 for every key it is asked: arp_ignore is already right
+    'sysctl -w net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.rp_filter=0',
+    'ip -batch -',
+    'sysctl -w net.ipv4.conf.lvslab0.rp_filter=0',
+  ]);
+  t.is(calls.find((c) => c.argv.join(' ') === 'ip -batch -')?.options?.input,
+    'link add lvslab0 type ipip local 192.168.113.99\nlink set lvslab0 up\naddress add 10.10.0.1/32 dev lvslab0\n');
 });
 
 test('the ledger records what an apply creates before the first batch runs (a SIGKILL mid-batch leaks nothing); an observe meanwhile does not forget it', async (t) => {

@@ -80,6 +80,24 @@ test('a link that is up while it should be down is set down, not recreated', (t)
   t.deepEqual(kinds(diff(desired, asObserved({ ...desired, links: [{ name: 'lvslab0', up: true }] }))), ['link-set']);
 });
 
+test('a real server moved from DR to TUN: its dummy is replaced by the ipip device and the VIP added again, none deleted', (t) => {
+  const tun = planNode(labFrom('labs/tun.yaml'), 'rs1').desired;
+  const dr = planNode(labFrom('labs/dr.yaml'), 'rs1').desired;
+  const changes = diff(tun, asObserved(dr));
+  t.deepEqual(changes.map(describeChange), [
+    'sysctl net.ipv4.conf.all.rp_filter: (absent) → 0',
+    'sysctl net.ipv4.conf.lvslab0.rp_filter: (absent) → 0',
+    'link lvslab0: replace dummy by ipip local 192.168.113.99',
+    'link lvslab0: set up',
+    'address 10.10.0.1/32 on lvslab0: add',
+  ]);
+  t.deepEqual(diff(dr, asObserved(tun)).map(describeChange), [
+    'link lvslab0: replace ipip local 192.168.113.99 by dummy',
+    'link lvslab0: set up',
+    'address 10.10.0.1/32 on lvslab0: add',
+  ]);
+});
+
 test('a set whose desired entries repeat a member diffs to nothing against the kernel holding it once', (t) => {
   const set = desired.ipsets[0]!;
   t.deepEqual(diff({ ...desired, ipsets: [{ ...set, entries: ['10.0.0.1', '10.0.0.1', '10.0.0.2'] }] },

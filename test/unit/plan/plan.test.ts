@@ -114,12 +114,38 @@ test('real servers run a backend on each port they serve, once per protocol and 
   t.deepEqual(planNode(wrr, 'lb').desired.ipvs[0]!.realServers.map((r) => r.weight), [3, 1]);
 });
 
-test('direct routing: the real server holds the VIP without answering ARP for it', (t) => {
-  const lab = labFrom('labs/seed.yaml', (s) => s.replace('forwarding: nat', 'forwarding: dr').replace('snat: true', 'snat: false').replaceAll('port: 8080', 'port: 8410'));
-  const { desired } = planNode(lab, 'rs1');
+test('direct routing (labs/dr.yaml): the real server holds the VIP on its dummy without answering ARP for it; no route, no module', (t) => {
+  const lab = labFrom('labs/dr.yaml');
+  const { desired, modules } = planNode(lab, 'rs1');
+  t.deepEqual(desired.links, [{ name: 'lvslab0', up: true }]);
   t.deepEqual(desired.addresses, [{ dev: 'lvslab0', cidr: '10.10.0.1/32' }]);
   t.deepEqual(desired.sysctls.map((s) => `${s.key}=${s.value}`), ['net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2']);
   t.deepEqual(desired.routes, []);
+  t.deepEqual(modules, []);
+  t.deepEqual(planNode(lab, 'rs1').backends, [{ protocol: 'tcp', port: 8410 }]);
+});
+
+test('tunneling (labs/tun.yaml): the real server decapsulates on an ipip lvslab0 bound to its address, holds the VIP there, rp_filter off; no modprobe (the kernel loads ipip for the link)', (t) => {
+  const { desired, modules } = planNode(labFrom('labs/tun.yaml'), 'rs2');
+  t.deepEqual(desired.links, [{ name: 'lvslab0', up: true, ipipLocal: '192.168.113.98' }]);
+  t.deepEqual(desired.addresses, [{ dev: 'lvslab0', cidr: '10.10.0.1/32' }]);
+  t.deepEqual(desired.sysctls.map((s) => `${s.key}=${s.value}`), [
+    'net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.lvslab0.rp_filter=0',
+  ]);
+  t.deepEqual(modules, []);
+});
+
+test('DR and TUN directors: IPVS with -g / -i, no SNAT set or nat chain, and a rule that keeps conntrack on (INPUT)', (t) => {
+  for (const [mode, forwarding] of [['dr', 'dr'], ['tun', 'tun']] as const) {
+    const { desired } = planNode(labFrom(`labs/${mode}.yaml`), 'ds');
+    t.deepEqual(desired.ipvs[0]?.realServers.map((r) => r.forwarding), [forwarding, forwarding]);
+    t.deepEqual(desired.chains.map((c) => `${c.table}/${c.name}`), ['filter/LVSLAB-INPUT', 'filter/LVSLAB-CONNTRACK']);
+    t.deepEqual(desired.ipsets.map((s) => s.name), ['LVSLAB-blacklist']);
+    t.deepEqual(desired.jumps.map((j) => `${j.chain} ${j.rule}`), [
+      `INPUT -m comment --comment "lvslab:${mode}" -j LVSLAB-INPUT`, `INPUT -m comment --comment "lvslab:${mode}" -j LVSLAB-CONNTRACK`,
+    ]);
+  }
+  t.false(planNode(seed, 'ds').desired.chains.some((c) => c.name === 'LVSLAB-CONNTRACK'), 'NAT\'s nat rules keep conntrack on already');
 });
 
 test('an unknown node is an error that names the known ones', (t) => {
