@@ -1,12 +1,14 @@
 /**
  * The real servers' built-in backend: on each TCP port an HTTP server that answers the node's name
- * (and closes the connection, so every request is a new IPVS connection); on each UDP port an answer
- * with the node's name to every datagram.
+ * (and closes the connection, so every request is a new IPVS connection) with the address it saw the
+ * connection come from in an X-Lvslab-Peer header (the client's, or the director's under SNAT); on
+ * each UDP port an answer with the node's name to every datagram.
  */
 import { createServer, type Server } from 'node:http';
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from 'pino';
 import type { Backend } from '../plan/plan.js';
+import { PEER_HEADER } from '../verify/curl.js';
 
 export interface RunningBackends {
   readonly listening: readonly Backend[];
@@ -31,6 +33,7 @@ function startHttp(nodeName: string, port: number): Promise<() => Promise<void>>
   const server: Server = createServer((req, res) => {
     res.setHeader('Connection', 'close');
     res.setHeader('Content-Type', 'text/plain');
+    res.setHeader(PEER_HEADER, req.socket.remoteAddress ?? '');
     res.end(`${nodeName}\n`);
   });
   return new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@
  */
 import { formatHostPort } from '../kernel/ipvs/address.js';
 import type { IpvsCounters, IpvsServiceStats } from '../kernel/ipvs/parse-stats.js';
+import type { Forwarding } from '../config/types.js';
 import type { HookIpvs } from './hooks.js';
 import type { TraceInput, TraceStep } from './types.js';
 
@@ -23,6 +24,30 @@ const HOOK_WORDS: Readonly<Record<HookIpvs['hook'], string>> = {
   LOCAL_IN: 'IPVS takes the request at LOCAL_IN (after filter INPUT), DNATs it to the real server and sends it out through LOCAL_OUT',
   LOCAL_OUT: "IPVS takes the director's own request at LOCAL_OUT (after nat OUTPUT), DNATs it and sends it through LOCAL_OUT again",
 };
+
+/** How IPVS forwards to the real servers of DR and TUN services, in place of "DNATs it". */
+const FORWARD_WORDS: Readonly<Record<'dr' | 'tun', string>> = {
+  dr: 'IPVS takes the request at LOCAL_IN (after filter INPUT) and puts it back on the wire unchanged, in a frame to the real server\'s MAC (DR); the reply goes from the real server to the client, not through here',
+  tun: 'IPVS takes the request at LOCAL_IN (after filter INPUT) and sends it inside an outer IP header to the real server (TUN, IP-in-IP); the reply goes from the real server to the client, not through here',
+};
+
+/** The forwarding of the real server at RIP:port of the service, from `ipvsadm -S` (undefined: not listed). */
+function forwardingOf(input: TraceInput, service: IpvsServiceStats, real: string | undefined): Forwarding | undefined {
+  const listed = input.ipvsServices?.find((s) => s.protocol === service.protocol && same(s, service));
+  return listed?.realServers.find((r) => formatHostPort(r.address, r.port) === real)?.forwarding ?? listed?.realServers[0]?.forwarding;
+}
+
+/** "→ RIP:port", and for DR/TUN how the packet got there. */
+function toReal(input: TraceInput, real: string | undefined, forwarding: Forwarding | undefined): string {
+  const target = real ?? 'a real server (unknown)';
+  if (forwarding === 'dr') {
+    const ip = real?.slice(0, real.lastIndexOf(':'));
+    const mac = ip === undefined ? undefined : input.neighbours?.[ip];
+    return `${target}: MAC rewritten to ${mac ?? 'the real server\'s'}, the packet still to ${input.to.address}`;
+  }
+  if (forwarding === 'tun') return `${target}: encapsulated to ${real?.slice(0, real.lastIndexOf(':')) ?? 'the real server'}, the packet inside still to ${input.to.address}`;
+  return target;
+}
 
 function chosenReal(input: TraceInput, service: IpvsServiceStats, notes: string[]): string | undefined {
   const before = input.ipvsBefore.find((s) => s.protocol === service.protocol && same(s, service));
@@ -60,5 +85,7 @@ export function ipvsStep(input: TraceInput, at: HookIpvs): StepDraft {
   if (delta.conns > 1) notes.push(`${delta.conns - 1} other new connections to this service`);
   notes.push(`+${delta.outPkts} pkt/+${delta.outBytes} B back from the real servers`);
   const real = chosenReal(input, service, notes);
-  return { ...base, ...counts, explanation: `${label} → ${real ?? 'a real server (unknown)'}`, notes };
+  const forwarding = forwardingOf(input, service, real);
+  if (forwarding === 'dr' || forwarding === 'tun') notes[0] = FORWARD_WORDS[forwarding];
+  return { ...base, ...counts, explanation: `${label} → ${toReal(input, real, forwarding)}`, notes };
 }

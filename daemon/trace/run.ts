@@ -14,7 +14,7 @@ import { parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
 import type { IptablesTable } from '../kernel/types.js';
 import { directorOf, findNode } from '../plan/plan.js';
-import { CURL_EXIT_CODES, parseCurl } from '../verify/curl.js';
+import { CURL_EXIT_CODES, curlArgv, parseCurl } from '../verify/curl.js';
 import { buildTrace } from './trace.js';
 import type { Destination, RequestOutcome, Trace } from './types.js';
 
@@ -69,15 +69,19 @@ async function settledIpvsStats(director: Runner, to: Destination, before: IpvsS
 }
 
 async function request(from: Runner, to: Destination, sourcePort: number): Promise<RequestOutcome> {
-  const argv = [
-    'curl', '-sS', '--max-time', String(TRACE_TIMEOUT_S), '--local-port', String(sourcePort), '-o', '-',
-    '-w', '\n%{local_port} %{http_code}', '-H', 'Connection: close', `http://${to.address}:${to.port}/`,
-  ];
+  const argv = curlArgv(to.address, to.port, TRACE_TIMEOUT_S, sourcePort);
   const r = await from.run(argv, { okExitCodes: CURL_EXIT_CODES, timeoutMs: (TRACE_TIMEOUT_S + 20) * 1000 });
   const probe = parseCurl(r.stdout, r.exitCode, r.stderr);
   return probe.ok
     ? { ok: true, sourcePort, ...(probe.realServer === undefined ? {} : { answer: probe.realServer }) }
     : { ok: false, sourcePort, error: probe.error ?? `curl exit ${r.exitCode}` };
+}
+
+/** `ip -j neigh show` → IP → MAC (entries with an address only). */
+async function neighboursOf(director: Runner): Promise<Record<string, string>> {
+  const { stdout } = await director.run(['ip', '-j', 'neigh', 'show']);
+  const list = (stdout.trim() === '' ? [] : JSON.parse(stdout)) as { dst?: string; lladdr?: string }[];
+  return Object.fromEntries(list.flatMap((n) => (n.dst !== undefined && n.lladdr !== undefined ? [[n.dst, n.lladdr]] : [])));
 }
 
 /** Our request's entry: TCP to the destination port, from our source port. */
@@ -106,6 +110,9 @@ export async function runTrace(lab: LabConfig, fromNode: string, to: Destination
     const after = { tables: afterTables, ipvs: await settledIpvsStats(runners.director, to, before.ipvs, outcome.ok) };
     const flows = await conntrackAdapter(runners.director).list({ protocol: 'tcp', dport: to.port });
     const flow = ourFlow(flows, to, sourcePort);
+    const services = parseIpvsSave(ipvsSave);
+    // DR rewrites only the frame: the real server's MAC, from the director's neighbour table
+    const neighbours = services.some((v) => v.realServers.some((r) => r.forwarding === 'dr')) ? await neighboursOf(runners.director) : undefined;
     const trace = buildTrace({
       from: { node: fromNode, origin: fromNode === director.name ? 'local' : 'remote' },
       to,
@@ -113,7 +120,8 @@ export async function runTrace(lab: LabConfig, fromNode: string, to: Destination
       after: after.tables,
       ipvsBefore: before.ipvs,
       ipvsAfter: after.ipvs,
-      ipvsServices: parseIpvsSave(ipvsSave),
+      ipvsServices: services,
+      ...(neighbours === undefined ? {} : { neighbours }),
       sets: parseIpsetSave(ipsetSave),
       ...(flow === undefined ? {} : { flow }),
       request: outcome,

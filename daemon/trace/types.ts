@@ -37,6 +37,8 @@ export interface TraceInput {
   readonly ipvsAfter: readonly IpvsServiceStats[];
   /** The director's `ipvsadm -S -n`, to name the scheduler; optional. */
   readonly ipvsServices?: readonly VirtualService[];
+  /** The director's neighbours after the request (`ip -j neigh show`): IP → MAC, for DR's "MAC rewritten to". */
+  readonly neighbours?: Readonly<Record<string, string>>;
   /** The director's `ipset save`. */
   readonly sets: readonly IpSet[];
   /** Our request's conntrack entry on the director, if found. */

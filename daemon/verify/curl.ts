@@ -1,6 +1,7 @@
 /**
  * The probe: one curl to http://VIP:PORT/, its body (the backend answers its node name and a newline)
- * followed by a last line "LOCAL_PORT HTTP_CODE" from `-w`. Pure.
+ * followed by a last line "LOCAL_PORT HTTP_CODE PEER" from `-w`, PEER being the backend's X-Lvslab-Peer
+ * header: the address it saw the connection come from (empty from a backend that does not send it). Pure.
  */
 import type { Probe } from './types.js';
 
@@ -17,9 +18,13 @@ const CURL_EXITS: Readonly<Record<number, string>> = {
   56: 'connection reset',
 };
 
-export function curlArgv(host: string, port: number, timeoutS: number): string[] {
+/** The header lvslab's backend answers with the address it saw the connection come from (backend/backends.ts). */
+export const PEER_HEADER = 'x-lvslab-peer';
+
+/** The probe's argv; `localPort` pins the source port (trace, to find its conntrack entry). */
+export function curlArgv(host: string, port: number, timeoutS: number, localPort?: number): string[] {
   return [
-    'curl', '-sS', '--max-time', String(timeoutS), '-o', '-', '-w', '\n%{local_port} %{http_code}',
+    'curl', '-sS', '--max-time', String(timeoutS), ...(localPort === undefined ? [] : ['--local-port', String(localPort)]), '-o', '-', '-w', `\n%{local_port} %{http_code} %header{${PEER_HEADER}}`,
     '-H', 'Connection: close', `http://${host}:${port}/`,
   ];
 }
@@ -33,13 +38,15 @@ export function curlFailure(exitCode: number, stderr: string): string {
 
 export function parseCurl(stdout: string, exitCode: number, stderr = ''): ProbeFields {
   const cut = stdout.lastIndexOf('\n');
-  const tail = /^(\d+) (\d{3})\s*$/.exec(stdout.slice(cut + 1));
+  const tail = /^(\d+) (\d{3})(?: (\S*))?\s*$/.exec(stdout.slice(cut + 1));
   const localPort = Number(tail?.[1] ?? 0);
   const httpCode = Number(tail?.[2] ?? 0);
+  const peer = tail?.[3] ?? '';
   const known = {
     curlExit: exitCode,
     ...(localPort > 0 ? { localPort } : {}),
     ...(httpCode > 0 ? { httpCode } : {}),
+    ...(peer !== '' ? { peer } : {}),
   };
   if (exitCode !== 0) return { ok: false, ...known, error: curlFailure(exitCode, stderr) };
   if (!tail) return { ok: false, ...known, error: `unreadable curl output: ${JSON.stringify(stdout.slice(-80))}` };

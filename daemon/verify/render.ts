@@ -48,6 +48,8 @@ function section(vs: VirtualServerReport, report: VerifyReport): string[] {
     ...failures(vs.probes),
     ...flowLines(vs),
     conntrack,
+    ...(vs.traffic === undefined ? [] : [`  traffic: ${vs.traffic.text}`]),
+    ...(vs.requirements?.needs ?? []).map((need) => `  ${vs.requirements!.forwarding} needs ${need}`),
     ...causeLines(vs),
     ...vs.notes.map((n) => `  note: ${n}`),
   ];
@@ -58,6 +60,7 @@ export function renderReport(report: VerifyReport): string {
   return [
     `lvslab verify: lab ${report.lab}, client ${report.client} → director ${report.director} (${report.durationMs} ms)`,
     ...report.virtualServers.flatMap((vs) => section(vs, report)),
+    ...Object.entries(report.tunnels ?? {}).map(([node, n]) => `tunnel: ${node}'s ipip device decapsulated ${n.decapsulated} packets; IPVS sent it ${n.sent}`),
     ...report.causes.flatMap((c) => [`director ${report.director}: ✗ ${c.message} [${c.code}]`, `      evidence: ${c.evidence}`]),
     ...report.notes.map((n) => `director ${report.director}: note: ${n}`),
     report.ok ? 'verify: PASS' : `verify: FAIL (${problems} problem${problems === 1 ? '' : 's'})`,

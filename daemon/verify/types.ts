@@ -13,6 +13,11 @@ export interface Probe {
   readonly realServer?: string;
   /** The client's source port (`%{local_port}`), the key to its conntrack flows. */
   readonly localPort?: number;
+  /**
+   * The address the real server saw the connection come from (its backend's X-Lvslab-Peer header): the
+   * client's own when nothing rewrote the source (DR, TUN, NAT without SNAT), the director's with SNAT.
+   */
+  readonly peer?: string;
   readonly httpCode?: number;
   readonly curlExit?: number;
   readonly error?: string;
@@ -31,6 +36,12 @@ export interface FlowExplanation {
   readonly realServer?: string;
   /** "DIP:port" the real server saw as source, or the sentence saying there is no SNAT. */
   readonly snat: string;
+  /** How the director forwarded it: the virtual server's forwarding (nat: DNAT; dr: MAC rewrite; tun: IP-in-IP). */
+  readonly forwarding?: 'nat' | 'dr' | 'tun';
+  /** The address the real server saw as the client (the probe's peer). */
+  readonly realServerSaw?: string;
+  /** Its conntrack entry on each node, as the tuples read: "C:p → V:vp, reply R:rp → D:dp [UNREPLIED] STATE". */
+  readonly tuples?: { readonly onClient?: string; readonly onDirector?: string };
   /** The conntrack state (TCP), e.g. TIME_WAIT; from the director's flow, else the client's. */
   readonly state?: string;
   readonly seenOnClient: boolean;
@@ -46,6 +57,16 @@ export interface Cause {
   readonly code: string;
   readonly message: string;
   readonly evidence: string;
+}
+
+/** Which of the probes' packets crossed the director, from IPVS's counters (and TUN's ipip devices). */
+export interface Traffic {
+  /** Packets client → real servers, and back, IPVS counted over the probes. */
+  readonly inPkts: number;
+  readonly outPkts: number;
+  /** Per real server node: the packets IPVS sent it. */
+  readonly realServers: Readonly<Record<string, { readonly sent: number }>>;
+  readonly text: string;
 }
 
 export interface VirtualServerReport {
@@ -67,6 +88,10 @@ export interface VirtualServerReport {
   readonly clientFlowsMatched: number;
   readonly directorFlowsMatched: number;
   readonly causes: readonly Cause[];
+  /** Which packets crossed the director (absent: its counters could not be read from here). */
+  readonly traffic?: Traffic;
+  /** DR and TUN: what the mode needs of the real servers, and the failure each would show without it. */
+  readonly requirements?: { readonly forwarding: 'dr' | 'tun'; readonly needs: readonly string[] };
   /** What verify did not do or could not read (e.g. "udp: not probed by verify"). */
   readonly notes: readonly string[];
   readonly ok: boolean;
@@ -78,6 +103,11 @@ export interface VerifyReport {
   readonly director: string;
   readonly ok: boolean;
   readonly virtualServers: readonly VirtualServerReport[];
+  /**
+   * TUN real server node → the packets IPVS sent it over the probes (all TUN virtual servers) and those
+   * its ipip device decapsulated (absent: no TUN virtual server, or not read from here).
+   */
+  readonly tunnels?: Readonly<Record<string, { readonly sent: number; readonly decapsulated: number }>>;
   /** What is wrong on the director for the whole lab, not one service (its IPVS timeouts). */
   readonly causes: readonly Cause[];
   /** What verify could not read for those checks. */

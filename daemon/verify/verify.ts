@@ -15,13 +15,17 @@ import { checkDistribution } from './distribution.js';
 import { FactGatherer, ReadCache, type NodeAccess } from './facts.js';
 import { clientOf, explainFlows } from './flows.js';
 import { remoteConntrack } from './remote.js';
+import { requirementsOf } from './requirements.js';
 import { ipvsTimeoutsCause } from './timeouts.js';
+import { IPVS_STATS_LAG_MS, readCounters, trafficOf, tunnelsOf } from './traffic.js';
 import type { Cause, Probe, VerifyReport, VirtualServerReport } from './types.js';
 
 export interface VerifyOptions {
   readonly requests: number;
   /** curl --max-time of each probe, in seconds (default 3). */
   readonly timeoutS?: number;
+  /** How long after the last probe IPVS's counters are read (default IPVS_STATS_LAG_MS; 0 for replayed nodes). */
+  readonly statsLagMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_S = 3;
@@ -63,13 +67,16 @@ function udpReport(vs: VirtualServerConfig): VirtualServerReport {
   };
 }
 
-async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerConfig, options: VerifyOptions, reads: ReadCache): Promise<VirtualServerReport> {
+async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerConfig, options: VerifyOptions, reads: ReadCache,
+  clock: { lastProbe: number }): Promise<VirtualServerReport> {
   const client = clientOf(lab).name;
   const director = directorOf(lab).name;
   const timeoutS = options.timeoutS ?? DEFAULT_TIMEOUT_S;
+  const notes: string[] = [];
   const probes: Probe[] = [];
   for (let seq = 1; seq <= options.requests; seq++) probes.push(await probe(access.runnerFor(client), vs, timeoutS, seq));
-  const notes: string[] = [];
+  clock.lastProbe = performance.now();
+  const requirements = requirementsOf(vs.forwarding);
   const clientFlows = await flowsOn(lab, access, client, vs, notes);
   const directorFlows = await flowsOn(lab, access, director, vs, notes);
   const explained = explainFlows(probes, clientFlows, directorFlows, lab, vs);
@@ -87,7 +94,9 @@ async function verifyTcp(lab: LabConfig, access: NodeAccess, vs: VirtualServerCo
     name: vs.name, vip: vs.vip, port: vs.port, protocol: vs.protocol, scheduler: vs.scheduler,
     requests: options.requests, succeeded,
     distribution: dist.distribution, distributionOk: dist.ok, distributionRule: dist.rule,
-    probes, ...explained, causes, notes, ok,
+    probes, ...explained, causes,
+    ...(requirements === undefined ? {} : { requirements }),
+    notes, ok,
   };
 }
 
@@ -97,10 +106,29 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
   const virtualServers: VirtualServerReport[] = [];
   // the diagnosis of every failing virtual server reads the director's tables once
   const reads = new ReadCache();
-  for (const vs of lab.virtualServers) {
-    virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options, reads) : udpReport(vs));
-  }
   const notes: string[] = [];
+  const probed = lab.virtualServers.some((vs) => vs.protocol === 'tcp');
+  // IPVS's counters once before all the probes and once after: which packets crossed the director
+  const before = probed ? await readCounters(lab, access, notes) : undefined;
+  const clock = { lastProbe: performance.now() };
+  for (const vs of lab.virtualServers) {
+    virtualServers.push(vs.protocol === 'tcp' ? await verifyTcp(lab, access, vs, options, reads, clock) : udpReport(vs));
+  }
+  let tunnels: VerifyReport['tunnels'];
+  if (before !== undefined) {
+    // the packets of the last probes reach ipvsadm's counters only with the estimator's next run
+    const lag = (options.statsLagMs ?? IPVS_STATS_LAG_MS) - (performance.now() - clock.lastProbe);
+    if (lag > 0) await new Promise((r) => setTimeout(r, lag));
+    const after = await readCounters(lab, access, notes);
+    if (after !== undefined) {
+      virtualServers.forEach((report, i) => {
+        const vs = lab.virtualServers[i]!;
+        const traffic = vs.protocol === 'tcp' ? trafficOf(lab, vs, before, after) : undefined;
+        if (traffic !== undefined) virtualServers[i] = { ...report, traffic };
+      });
+      if (after.received.size > 0) tunnels = tunnelsOf(lab, virtualServers, before, after);
+    }
+  }
   const causes = await directorCauses(lab, access, notes);
   return {
     lab: lab.lab,
@@ -108,6 +136,7 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
     director: directorOf(lab).name,
     ok: virtualServers.every((v) => v.ok) && causes.length === 0,
     virtualServers,
+    ...(tunnels === undefined ? {} : { tunnels }),
     causes,
     notes,
     durationMs: Math.round(performance.now() - started),

@@ -55,6 +55,7 @@ test.serial('up --json builds the seed lab: stdout is one JSON document (each no
   t.deepEqual(web.distribution, { rs1: 5, rs2: 5 });
   t.true(web.flows.length > 0);
   for (const flow of web.flows) t.regex(flow.text, /192\.168\.113\.101/, 'every flow is SNATed from the director');
+  t.deepEqual([...new Set(web.probes.map((p) => p.peer))], ['192.168.113.101'], 'with SNAT each real server saw the director as the client');
   t.true(web.clientFlowsMatched >= 10 && web.directorFlowsMatched >= 10);
 });
 

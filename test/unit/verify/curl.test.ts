@@ -4,12 +4,17 @@ import { curlOut } from './helpers.js';
 
 test('curlArgv: one argv array, the -w line after the body, no keep-alive', (t) => {
   t.deepEqual(curlArgv('10.10.0.1', 8410, 3), [
-    'curl', '-sS', '--max-time', '3', '-o', '-', '-w', '\n%{local_port} %{http_code}', '-H', 'Connection: close', 'http://10.10.0.1:8410/',
+    'curl', '-sS', '--max-time', '3', '-o', '-', '-w', '\n%{local_port} %{http_code} %header{x-lvslab-peer}', '-H', 'Connection: close', 'http://10.10.0.1:8410/',
   ]);
 });
 
 test('parseCurl: success reads the node name, the client port and the HTTP code', (t) => {
   t.deepEqual(parseCurl(curlOut('rs2', 55122), 0), { ok: true, curlExit: 0, localPort: 55122, httpCode: 200, realServer: 'rs2' });
+});
+
+test('parseCurl: the backend\'s X-Lvslab-Peer after the HTTP code is the address the real server saw; without it, none', (t) => {
+  t.deepEqual(parseCurl('rs1\n\n40000 200 192.168.113.102', 0), { ok: true, curlExit: 0, localPort: 40000, httpCode: 200, peer: '192.168.113.102', realServer: 'rs1' });
+  t.is(parseCurl('rs1\n\n40000 200 ', 0).peer, undefined);
 });
 
 test('parseCurl: a body of several lines keeps its first line as the node name', (t) => {

@@ -25,7 +25,7 @@ test('a remote director: its flows come from GET /v1/conntrack, read from the cl
   const script = remoteDs(workingLab);
   script.client = { ...script.client, [apiKey]: { stdout: dsFlowsJson } };
   const fake = scriptedAccess(t, script);
-  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4 });
+  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4, statsLagMs: 0 });
   const [vs] = report.virtualServers;
   t.like(vs, { ok: true, clientFlowsMatched: 4, directorFlowsMatched: 4, notes: [] });
   t.like(vs?.flows[0], { realServer: 'rs2', dnat: '192.168.113.98:8080', snat: '192.168.113.101:55122' });
@@ -34,7 +34,7 @@ test('a remote director: its flows come from GET /v1/conntrack, read from the cl
 
 test('a remote director whose API listens on loopback only: a note that says which setting to change', async (t) => {
   const fake = scriptedAccess(t, remoteDs(workingLab));
-  const report = await runVerify(lab, { ...fake.access, placeOf }, { requests: 4 });
+  const report = await runVerify(lab, { ...fake.access, placeOf }, { requests: 4, statsLagMs: 0 });
   const [vs] = report.virtualServers;
   t.like(vs, { ok: true, clientFlowsMatched: 4, directorFlowsMatched: 0 });
   t.deepEqual(vs?.notes, ["conntrack on ds not read: ds's status API listens on 127.0.0.1:9410 only; set nodes.ds.api to 0.0.0.0:9410 so that other nodes can read it"]);
@@ -78,7 +78,7 @@ test('a remote director with rs1 down: its /v1/state names rs1 (real-server-down
     'ip -j route get 10.10.0.1': { stdout: JSON.stringify([{ dst: '10.10.0.1', gateway: '192.168.113.101', dev: 'eth1' }]) },
   };
   const fake = scriptedAccess(t, script);
-  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4 });
+  const report = await runVerify(withDsApi({ host: '0.0.0.0', port: 9410 }), { ...fake.access, placeOf }, { requests: 4, statsLagMs: 0 });
   const [vs] = report.virtualServers;
   t.false(vs?.ok);
   t.deepEqual(vs?.causes.map((c) => c.code), ['real-server-down']);

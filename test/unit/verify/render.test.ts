@@ -5,7 +5,7 @@ import { lab, scriptedAccess } from './helpers.js';
 import { vsConntrackOffLab, workingLab } from './scripts.js';
 
 test('renderReport: a passing lab, the article\'s reading of each flow', async (t) => {
-  const report = await runVerify(lab, scriptedAccess(t, workingLab).access, { requests: 4 });
+  const report = await runVerify(lab, scriptedAccess(t, workingLab).access, { requests: 4, statsLagMs: 0 });
   const lines = renderReport({ ...report, durationMs: 12 }).split('\n');
   t.is(lines[0], 'lvslab verify: lab seed, client client → director ds (12 ms)');
   t.is(lines[1], 'web 10.10.0.1:8410/tcp rr: 4/4 answered — rs1 2, rs2 2 (rr: counts differ by at most 1) ✓');
@@ -15,7 +15,7 @@ test('renderReport: a passing lab, the article\'s reading of each flow', async (
 });
 
 test('renderReport: a failing lab shows the failed probes, the cause with its evidence, and FAIL', async (t) => {
-  const report = await runVerify(lab, scriptedAccess(t, vsConntrackOffLab).access, { requests: 2 });
+  const report = await runVerify(lab, scriptedAccess(t, vsConntrackOffLab).access, { requests: 2, statsLagMs: 0 });
   const text = renderReport(report);
   t.regex(text, /web 10\.10\.0\.1:8410\/tcp rr: 0\/2 answered — rs1 0, rs2 0 \(.*\) ✗/);
   t.regex(text, /\n {2}failed: 2 × curl exit 28 \(timed out\): curl: \(28\) Connection timed out/);
