@@ -32,16 +32,43 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   const shown = progress(process.stderr);
   const say = (line: string) => shown.around(() => (flags.json ? ctx.err : ctx.out)(line));
   const runner = createRunner({ log: ctx.log });
+  const forwarded = ['up', resolve(path), '--requests', String(flags.requests), '--timeout', String(flags.timeoutS), ...(flags.json ? ['--json'] : [])];
+  const inVm = await inMicroVmWithoutIpvs(ctx, runner, forwarded, (flags.timeoutS + 600) * 1000, say, shown);
+  if (inVm !== undefined) return inVm;
+  const { converged, convergedMs } = await bringUp(ctx, lab, path, runner, flags.timeoutS, say, shown);
+  const verify = await verifyLab(ctx, lab, flags.requests, shown);
+  if (!flags.json) ctx.out(renderReport(verify));
+  // services, and DR/TUN real servers, are checked by doctor: what answers from where, what is missing, and why
+  if (lab.services.length > 0) shown.step(`doctor: what each of ${lab.services.length} service(s) answers from each node, and why not`);
+  else if (lab.virtualServers.some((vs) => vs.forwarding !== 'nat')) shown.step('doctor: what the DR/TUN real servers need and lack');
+  const doctor = await doctorLab(ctx, lab).finally(() => shown.done());
+  if (!flags.json && doctor) ctx.out(renderDoctor(doctor));
+  if (flags.json) ctx.out(JSON.stringify(upDocument(lab.lab, converged, convergedMs, verify, doctor), null, 2));
+  return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * Where this kernel has no IPVS, runs `lvslab ARGS` inside the micro-VM (attached: its output is this
+ * command's) and gives its exit code; undefined where it has IPVS (the caller runs here).
+ */
+export async function inMicroVmWithoutIpvs(ctx: CliContext, runner: Runner, args: readonly string[], timeoutMs: number,
+  say: (line: string) => void, shown: Progress): Promise<number | undefined> {
   const caps = await probeCapabilities(runner);
-  if (!caps.ipvs) {
-    if (caps.inMicroVm) throw new CliError(`no IPVS even inside the micro-VM (kernel ${caps.kernel})`);
-    say(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
-    const forwarded = ['--requests', String(flags.requests), '--timeout', String(flags.timeoutS), ...(flags.json ? ['--json'] : [])];
-    const argv = [microvmScript, '--', process.execPath, process.argv[1]!, 'up', resolve(path), ...forwarded];
-    // the boot is silent for seconds (software emulation): say so until the guest's lvslab speaks
-    shown.step('booting the micro-VM');
-    return runAttached(argv, (flags.timeoutS + 600) * 1000, ctx.log, { onFirstOutput: () => shown.done() }).finally(() => shown.done());
-  }
+  if (caps.ipvs) return undefined;
+  if (caps.inMicroVm) throw new CliError(`no IPVS even inside the micro-VM (kernel ${caps.kernel})`);
+  say(`This kernel (${caps.kernel}) has no IPVS: running inside the lvslab micro-VM (Debian's kernel, no network card); the lab ends with the VM.`);
+  const argv = [microvmScript, '--', process.execPath, process.argv[1]!, ...args];
+  // the boot is silent for seconds (software emulation): say so until the guest's lvslab speaks
+  shown.step('booting the micro-VM');
+  return runAttached(argv, timeoutMs, ctx.log, { onFirstOutput: () => shown.done() }).finally(() => shown.done());
+}
+
+/**
+ * Builds LAB's namespaces (taking an earlier copy of it down first), starts a daemon per node and waits
+ * until every one has converged; `say` gets the progress lines. Used by `up` and `compare`.
+ */
+export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, runner: Runner, timeoutS: number,
+  say: (line: string) => void, shown: Progress): Promise<{ converged: Record<string, string>; convergedMs: number }> {
   const started = performance.now();
   const present = await existingNamespaces(runner);
   if (labNamespaces(lab).some((ns) => present.has(ns))) {
@@ -58,7 +85,7 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   const converged: Record<string, string> = {};
   const waiting = () => `waiting for convergence: ${Object.keys(record.pids).filter((n) => !(n in converged)).join(', ')}`;
   shown.step(waiting());
-  await waitConverged(record, flags.timeoutS * 1000, (s) => {
+  await waitConverged(record, timeoutS * 1000, (s) => {
     const first = s.lastChange ?? s.last;
     converged[s.node] = first ? summarize(first) : `${s.node}: converged`;
     say(`  ${converged[s.node]}`);
@@ -66,18 +93,11 @@ export async function upCommand(ctx: CliContext, labPath: string | undefined, fl
   }).finally(() => shown.done());
   const convergedMs = Math.round(performance.now() - started);
   say(`lab ${lab.lab} converged in ${convergedMs} ms`);
-  const verify = await verifyLab(ctx, lab, flags.requests, shown);
-  if (!flags.json) ctx.out(renderReport(verify));
-  // services are checked by doctor: what answers from where, and why not
-  if (lab.services.length > 0) shown.step(`doctor: what each of ${lab.services.length} service(s) answers from each node, and why not`);
-  const doctor = await doctorLab(ctx, lab).finally(() => shown.done());
-  if (!flags.json && doctor) ctx.out(renderDoctor(doctor));
-  if (flags.json) ctx.out(JSON.stringify(upDocument(lab.lab, converged, convergedMs, verify, doctor), null, 2));
-  return verify.ok && (doctor?.ok ?? true) ? EXIT.ok : EXIT.failed;
+  return { converged, convergedMs };
 }
 
 /** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces; `shown` says which step runs (ctx.out must keep clear of its line). */
-async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner, shown: Progress): Promise<string[]> {
+export async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner, shown: Progress): Promise<string[]> {
   const record = await readRecord(lab.lab);
   try {
     if (record) {

@@ -48,11 +48,20 @@ export type FindingCode =
   | 'node-port-out-of-range'
   | 'endpoint-down'
   | 'ipvs-timeouts'
-  | 'unexplained';
+  | 'unexplained'
+  // DR and TUN real servers (mode-diagnose.ts)
+  | 'vip-missing'
+  | 'rs-answers-arp'
+  | 'rs-announces-vip'
+  | 'ipip-not-loaded'
+  | 'no-tunnel-device'
+  | 'rp-filter-strict'
+  | 'tunnel-mtu'
+  | 'off-segment';
 
 export interface Finding {
   readonly code: FindingCode;
-  /** 'by-design': how Kubernetes works, not a fault; 'problem': something to fix. */
+  /** 'by-design': how Kubernetes (or the forwarding mode) works, not a fault; 'problem': something to fix. */
   readonly kind: 'by-design' | 'problem';
   readonly message: string;
   readonly evidence: string;
