@@ -8,6 +8,7 @@ import { ToolError } from '../kernel/tool-error.js';
 import { cliLogger } from '../log.js';
 import { packageVersion } from '../paths.js';
 import { checkCommand } from './check-command.js';
+import { compareCommand } from './compare-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { traceCommand } from './trace-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
@@ -35,6 +36,7 @@ function run(ctx: CliContext, i: Invocation): Promise<number> {
     case 'verify': return verifyCommand(ctx, i.lab, { requests: i.requests, json: i.json });
     case 'check': return checkCommand(ctx, i.lab, i.node);
     case 'doctor': return doctorCommand(ctx, i.lab, i.json);
+    case 'compare': return compareCommand(ctx, i.labs, { requests: i.requests, timeoutS: i.timeoutS, json: i.json });
     case 'trace': return traceCommand(ctx, i.lab, { from: i.from, to: i.to, json: i.json });
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, i.command, i.lab, i.node, i.json, i.api);

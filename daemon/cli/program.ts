@@ -16,6 +16,7 @@ export type Invocation =
   | { readonly command: 'verify'; readonly lab?: string; readonly requests: number; readonly json: boolean }
   | { readonly command: 'check'; readonly lab?: string; readonly node?: string }
   | { readonly command: 'doctor'; readonly lab?: string; readonly json: boolean }
+  | { readonly command: 'compare'; readonly labs: readonly string[]; readonly requests: number; readonly timeoutS: number; readonly json: boolean }
   | { readonly command: 'trace'; readonly lab?: string; readonly from: string; readonly to: string; readonly json: boolean }
   | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string }
   | { readonly command: 'completion'; readonly shell: 'bash' };
@@ -63,9 +64,17 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
   command('check', 'validate a lab file; touches nothing')
     .option('--node <name>', 'also check that NAME is one of its nodes')
     .action((lab: string | undefined, o: { node?: string }) => record({ command: 'check', lab, ...(o.node === undefined ? {} : { node: o.node }) }));
-  command('doctor', 'services (kube-proxy mode): what answers from where, and why not')
+  command('doctor', 'what a kube-proxy-mode lab answers from where, and why not; what DR/TUN real servers lack')
     .option('--json', 'the report as JSON')
     .action((lab: string | undefined, o: { json?: boolean }) => record({ command: 'doctor', lab, json: o.json === true }));
+  program.command('compare').description('the same requests through a NAT, a DR and a TUN lab in turn: the three modes compared as measured')
+    .argument('[LAB.yaml...]', 'the labs (default: labs/seed.yaml labs/dr.yaml labs/tun.yaml)')
+    .exitOverride().showHelpAfterError('(lvslab compare --help for usage)')
+    .option(...requests)
+    .option('--timeout <seconds>', 'how long to wait for each lab\'s convergence', wholeNumber(3600), 300)
+    .option('--json', 'one JSON document: the comparison\'s rows and each lab\'s verification')
+    .action((labs: string[], o: { requests: number; timeout: number; json?: boolean }) =>
+      record({ command: 'compare', labs, requests: o.requests, timeoutS: o.timeout, json: o.json === true }));
   command('trace', 'one real request from a node and the rules, IPVS and conntrack it met')
     .requiredOption('--from <node>', 'the node the request leaves from')
     .requiredOption('--to <ip:port>', 'where it goes (a VIP, a cluster IP, a node port)')

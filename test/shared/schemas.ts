@@ -12,7 +12,7 @@ import { packageRoot } from '../../daemon/paths.js';
 
 export const SCHEMA_DIR = join(packageRoot, 'docs/schemas');
 
-export type DocumentName = 'up' | 'verify' | 'doctor' | 'trace' | 'reconcile' | 'status' | 'state';
+export type DocumentName = 'up' | 'verify' | 'doctor' | 'compare' | 'trace' | 'reconcile' | 'status' | 'state';
 
 const file = (name: string): string => `${name}.schema.json`;
 

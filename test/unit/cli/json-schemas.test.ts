@@ -63,8 +63,8 @@ async function reconciled(lab: LabConfig, node: string, options: ReconcileOption
 const ipBatchFails = (argv: readonly string[]): string | undefined => (argv.join(' ') === 'ip -batch -' ? 'RTNETLINK answers: Operation not permitted\n' : undefined);
 
 const verifyReports = async (t: ExecutionContext) => ({
-  working: await runVerify(verifyLab, scriptedAccess(t, workingLab).access, { requests: 4 }),
-  vsConntrackOff: await runVerify(verifyLab, scriptedAccess(t, vsConntrackOffLab).access, { requests: 3 }),
+  working: await runVerify(verifyLab, scriptedAccess(t, workingLab).access, { requests: 4, statsLagMs: 0 }),
+  vsConntrackOff: await runVerify(verifyLab, scriptedAccess(t, vsConntrackOffLab).access, { requests: 3, statsLagMs: 0 }),
 });
 
 /** The kube lab's nodes: every curl answers as a backend would, except CLIENT_FAILS; the director's sysctls say SYSCTL. */
@@ -135,7 +135,7 @@ async function stateDocuments() {
 
 test('every schema under docs/schemas compiles in ajv strict mode (draft 2020-12), and each document has one', (t) => {
   const names = schemaNames();
-  t.deepEqual(names, ['doctor', 'reconcile', 'state', 'status', 'trace', 'up', 'verify'] satisfies DocumentName[]);
+  t.deepEqual(names, ['compare', 'doctor', 'reconcile', 'state', 'status', 'trace', 'up', 'verify'] satisfies DocumentName[]);
   const ajv = schemaAjv();
   for (const name of names) {
     t.is(typeof ajv.getSchema(`${name}.schema.json`), 'function', name);
@@ -172,7 +172,7 @@ test('up --json: each node\'s convergence summary, the verification, and doctor 
   const converged = Object.fromEntries(await Promise.all(['ds', 'client'].map(async (n) => [n, summarize(await reconciled(seed, n, {}))] as const)));
   valid(t, 'up', upDocument(seed.lab, converged, 5123, working, undefined));
   const { working: doctor } = await doctorReports();
-  const kubeVerify = await runVerify(kube, scriptedAccess(t, {}).access, { requests: 2 });
+  const kubeVerify = await runVerify(kube, scriptedAccess(t, {}).access, { requests: 2, statsLagMs: 0 });
   const withDoctor = printed(upDocument(kube.lab, { ds: 'ds: 0 changes (converged) in 80 ms' }, 9000, kubeVerify, doctor)) as { doctor?: unknown };
   t.true(withDoctor.doctor !== undefined);
   t.deepEqual(validateDocument('up', withDoctor), []);

@@ -27,6 +27,8 @@ test('each command line the tests and the README use parses to its command and f
     [['check', 'labs/kube.yaml', '--node', 'ds'], { command: 'check', lab: 'labs/kube.yaml', node: 'ds' }],
     [['check'], { command: 'check', lab: undefined }],
     [['doctor', 'labs/kube.yaml', '--json'], { command: 'doctor', lab: 'labs/kube.yaml', json: true }],
+    [['compare'], { command: 'compare', labs: [], requests: 10, timeoutS: 300, json: false }],
+    [['compare', 'labs/seed.yaml', 'labs/dr.yaml', '--requests', '6', 'labs/tun.yaml', '--json'], { command: 'compare', labs: ['labs/seed.yaml', 'labs/dr.yaml', 'labs/tun.yaml'], requests: 6, timeoutS: 300, json: true }],
     [['trace', '--from', 'client', '--to', '10.96.0.10:80', 'labs/kube.yaml', '--json'], { command: 'trace', lab: 'labs/kube.yaml', from: 'client', to: '10.96.0.10:80', json: true }],
     [['apply', '--node', 'ds', 'own.yaml'], { command: 'apply', lab: 'own.yaml', node: 'ds', json: false }],
     [['plan', 'own.yaml', '--node', 'client', '--json'], { command: 'plan', lab: 'own.yaml', node: 'client', json: true }],
