@@ -1,11 +1,12 @@
 /**
- * The article's other two forwarding modes, DR and TUN, side by side: both labs up together (their
- * namespaces are their own), both real servers answering, each seeing the client's own address (no
- * SNAT) and answering from the VIP; the director's conntrack holding only the request direction and
- * IPVS counting no packet back; the TUN real servers decapsulating on lvslab's ipip device what IPVS
- * sent them. Then each requirement of the modes broken by hand while the node's daemon is frozen, and
- * `doctor` naming it; thawed, the daemons repair what is theirs. `compare` puts NAT beside them. Down
- * leaves the host as it was.
+ * The article's three forwarding modes side by side. `compare` brings the NAT, DR and TUN labs up one
+ * after the other: both real servers answer in each, each seeing the client's own address in DR and
+ * TUN (no SNAT) and the director's in NAT; in DR and TUN the director's conntrack holds only the
+ * request direction and IPVS counts no packet back, and TUN's ipip devices take in what IPVS sent them.
+ * Then DR and TUN up in turn: trace, and each requirement of the mode broken by hand while the node's
+ * daemon is frozen, `doctor` naming it; thawed, the daemons repair what is theirs. Down leaves the host
+ * as it was. One lab at a time: with two up, eight daemons' runs on two emulated cores left probes
+ * without an answer within their 3 s.
  */
 import test, { type ExecutionContext } from 'ava';
 import { readFile } from 'node:fs/promises';
@@ -70,19 +71,21 @@ test.after.always(async () => {
   for (const mode of MODES) await lvslab('down', labPath(mode));
 });
 
-test.serial('DR and TUN up: both real servers answer from the VIP and saw the client\'s own address; the director kept the requests only and counted no packet back; TUN\'s ipip devices decapsulated what IPVS sent', async (t) => {
-  // one after the other: eight daemons starting at once on two emulated cores left a probe of up's
-  // verify without an answer within its 3 s (a run of this test, both labs up in parallel)
-  for (const mode of MODES) {
-    const up = await lvslab('up', labPath(mode), '--requests', '4');
-    // up fails when verify does, or doctor finds a problem: a healthy lab has none
-    t.is(up.exitCode, 0, up.stdout + up.stderr);
-  }
-  for (const mode of MODES) {
-    const { exitCode, report } = await verifyJson(mode, 8);
-    t.deepEqual(validateDocument('verify', report), [], 'docs/schemas/verify.schema.json');
-    t.is(exitCode, 0, JSON.stringify(report.virtualServers[0]?.causes));
-    const web = report.virtualServers[0]!;
+test.serial('compare: NAT, DR and TUN each brought up, verified and taken down in turn; DR and TUN answered from the VIP to the client\'s own address, the director kept the requests only and counted none back; TUN\'s ipip devices took in what IPVS sent', async (t) => {
+  const r = await lvslab('compare', '--requests', '8', '--json');
+  const report = JSON.parse(r.stdout) as CompareReport & { verify: VerifyReport[] };
+  t.deepEqual(validateDocument('compare', report), [], 'docs/schemas/compare.schema.json');
+  const failed = report.verify.filter((v) => !v.ok);
+  t.is(r.exitCode, 0, `${r.stderr}\n${JSON.stringify(failed.map((v) => v.virtualServers.map((s) => ({ probes: s.probes, causes: s.causes, notes: s.notes }))))}`);
+  t.log(renderCompare(report));
+  t.deepEqual(report.labs.map((l) => `${l.forwarding} ${l.lab} ${l.ok}`), ['nat seed true', 'dr dr true', 'tun tun true']);
+  const row = (title: string) => report.rows.find((x) => x.title === title)?.values ?? [];
+  t.deepEqual(row('the real server saw the client as'), [`${DIRECTOR} (the director) in 8/8`, `${CLIENT} (the client itself) in 8/8`, `${CLIENT} (the client itself) in 8/8`]);
+  t.regex(row('the director rewrites')[0]!, /^destination 10\.10\.0\.1:8410 → 192\.168\.113\.9[89]:8080 \(DNAT\), source 192\.168\.113\.102 → 192\.168\.113\.101 \(SNAT\)$/);
+  t.regex(row('packets through the director (IPVS)')[0]!, /^\d+ in \(client → real servers\), [1-9]\d* out \(back\)$/);
+  for (const [i, mode] of [[1, 'dr'], [2, 'tun']] as const) {
+    const verify = report.verify[i]!;
+    const web = verify.virtualServers[0]!;
     t.deepEqual(web.distribution, { rs1: 4, rs2: 4 }, mode);
     t.deepEqual([...new Set(web.probes.map((p) => p.peer))], [CLIENT], `${mode}: no SNAT, the real servers saw the client`);
     t.is(web.directorFlowsMatched, 8, `${mode}: the director keeps an entry for each request`);
@@ -91,83 +94,69 @@ test.serial('DR and TUN up: both real servers answer from the VIP and saw the cl
       t.is(flow.forwarding, mode);
       t.regex(flow.text, /the director saw only the request direction \(reply tuple untouched, \[UNREPLIED\]\); the client's entry holds the reply from the VIP 10\.10\.0\.1$/, flow.text);
     }
-    t.log(`${mode}: ${web.flows[0]?.text}`);
-    t.log(`${mode}: traffic: ${web.traffic?.text}`);
     t.is(web.traffic?.outPkts, 0, `${mode}: no reply crossed the director`);
     t.true((web.traffic?.inPkts ?? 0) >= 8 * 3, `${mode}: at least the SYN, the request and the FIN of each request reached IPVS`);
-    if (mode === 'tun') {
-      t.deepEqual(Object.keys(report.tunnels ?? {}).sort(), ['rs1', 'rs2']);
-      for (const [node, seen] of Object.entries(report.tunnels ?? {})) {
-        t.is(seen.decapsulated, seen.sent, `${node}: its ipip device took in every packet IPVS sent it`);
-        t.is(seen.sent, web.traffic?.realServers[node]?.sent ?? -1);
-      }
-    }
+    t.regex(row('conntrack on the director')[i]!, /reply 10\.10\.0\.1:8410 → 192\.168\.113\.102:\d+ \[UNREPLIED\]/);
   }
-  // trace: one request and the IPVS step as each mode forwards it
-  for (const [mode, said] of [['dr', /MAC rewritten to ([0-9a-f]{2}:){5}[0-9a-f]{2}, the packet still to 10\.10\.0\.1$/], ['tun', /encapsulated to 192\.168\.113\.9[89], the packet inside still to 10\.10\.0\.1$/]] as const) {
+  const tunnels = report.verify[2]!.tunnels ?? {};
+  t.deepEqual(Object.keys(tunnels).sort(), ['rs1', 'rs2']);
+  for (const [node, seen] of Object.entries(tunnels)) t.is(seen.decapsulated, seen.sent, `${node}: its ipip device took in every packet IPVS sent it`);
+  t.is((await run(['ip', 'netns', 'list'])).stdout, '', 'compare took down each lab it brought up');
+});
+
+/** Brings the lab up alone (up's exit code: verify passed and doctor found no problem), then `work`, then down. */
+async function withLab(t: ExecutionContext, mode: 'dr' | 'tun', work: () => Promise<void>): Promise<void> {
+  const up = await lvslab('up', labPath(mode), '--requests', '4');
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+  try {
     const r = await lvslab('trace', labPath(mode), '--from', 'client', '--to', '10.10.0.1:8410', '--json');
     const trace = JSON.parse(r.stdout) as { steps: { kind: string; explanation: string }[] };
     t.deepEqual(validateDocument('trace', trace), [], 'docs/schemas/trace.schema.json');
+    const said = mode === 'dr'
+      ? /MAC rewritten to ([0-9a-f]{2}:){5}[0-9a-f]{2}, the packet still to 10\.10\.0\.1$/
+      : /encapsulated to 192\.168\.113\.9[89], the packet inside still to 10\.10\.0\.1$/;
     const ipvs = trace.steps.find((step) => step.kind === 'ipvs');
     t.regex(ipvs?.explanation ?? '', said, r.stdout);
     t.log(`${mode}: trace: ${ipvs?.explanation}`);
-  }
-  // what TUN's real servers hold: lvslab's ipip device bound to their own address, with the VIP
-  t.regex((await ok(inNs('tun-rs1', ['ip', '-d', '-o', 'link', 'show', 'dev', 'lvslab0']))).stdout, /ipip any remote any local 192\.168\.113\.99 /);
-  t.regex((await ok(inNs('tun-rs1', ['ip', '-o', 'address', 'show', 'dev', 'lvslab0']))).stdout, /inet 10\.10\.0\.1\/32 /);
-  t.regex((await ok(inNs('dr-rs1', ['ip', '-d', '-o', 'link', 'show', 'dev', 'lvslab0']))).stdout, /\bdummy\b/);
-});
-
-test.serial('doctor names each broken requirement (ARP answered — and arping sees it —, VIP missing, off-segment, strict rp_filter, no ipip module); thawed, the daemons repair theirs', async (t) => {
-  // DR: rs1 answering ARP for the VIP — and the client's ARP request really gets rs1's MAC then
-  const rs1Mac = await macOf('dr-rs1');
-  t.false((await arping('dr-client')).toUpperCase().includes(rs1Mac), 'arp_ignore=1: rs1 stays silent');
-  await named(t, 'dr', ['rs1'], async () => {
-    await ok(inNs('dr-rs1', ['sysctl', '-w', 'net.ipv4.conf.all.arp_ignore=0']));
-    const heard = await arping('dr-client');
-    t.log(`busybox arping 10.10.0.1 from the client, rs1's MAC ${rs1Mac}:\n${heard}`);
-    t.true(heard.toUpperCase().includes(rs1Mac), 'rs1 answers ARP for the VIP');
-  }, ['rs-answers-arp rs1']);
-  await named(t, 'dr', ['rs1'], () => ok(inNs('dr-rs1', ['ip', 'address', 'del', '10.10.0.1/32', 'dev', 'lvslab0'])), ['vip-missing rs1']);
-  await named(t, 'dr', ['ds'], () => ok(inNs('dr-ds', ['ip', 'route', 'add', '192.168.113.99/32', 'via', CLIENT])), ['off-segment rs1']);
-  await ok(inNs('dr-ds', ['ip', 'route', 'del', '192.168.113.99/32', 'via', CLIENT]));
-  // TUN: strict reverse-path filtering on rs2; then no ipip module at all on either
-  await named(t, 'tun', ['rs2'], () => ok(inNs('tun-rs2', ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1'])), ['rp-filter-strict rs2']);
-  await named(t, 'tun', ['rs1', 'rs2'], async () => {
-    for (const rs of ['rs1', 'rs2']) await ok(inNs(`tun-${rs}`, ['ip', 'link', 'del', 'lvslab0']));
-    await ok(run(['modprobe', '-r', 'ipip']));
-  }, ['vip-missing rs1', 'ipip-not-loaded rs1', 'vip-missing rs2', 'ipip-not-loaded rs2']);
-  // thawed, each daemon's next run puts back what is its own (the module, the device, the VIP, the sysctls)
-  for (const mode of MODES) {
+    await work();
     const ms = await until(`${mode} repaired`, 30_000, async () => (await verifyJson(mode, 4)).exitCode === 0 && (await doctor(t, mode)).length === 0, 1000);
     t.log(`${mode}: repaired and verified ${ms} ms after the last thaw`);
+  } finally {
+    await ok(lvslab('down', labPath(mode)));
   }
+}
+
+test.serial('DR: trace says the MAC; doctor names rs1 answering ARP (and arping gets its MAC), the VIP missing, rs1 off the segment; thawed, the daemons repair theirs', async (t) => {
+  await withLab(t, 'dr', async () => {
+    const rs1Mac = await macOf('dr-rs1');
+    t.false((await arping('dr-client')).toUpperCase().includes(rs1Mac), 'arp_ignore=1: rs1 stays silent');
+    await named(t, 'dr', ['rs1'], async () => {
+      await ok(inNs('dr-rs1', ['sysctl', '-w', 'net.ipv4.conf.all.arp_ignore=0']));
+      const heard = await arping('dr-client');
+      t.log(`busybox arping 10.10.0.1 from the client, rs1's MAC ${rs1Mac}:\n${heard}`);
+      t.true(heard.toUpperCase().includes(rs1Mac), 'rs1 answers ARP for the VIP');
+    }, ['rs-answers-arp rs1']);
+    await named(t, 'dr', ['rs1'], () => ok(inNs('dr-rs1', ['ip', 'address', 'del', '10.10.0.1/32', 'dev', 'lvslab0'])), ['vip-missing rs1']);
+    await named(t, 'dr', ['ds'], () => ok(inNs('dr-ds', ['ip', 'route', 'add', '192.168.113.99/32', 'via', CLIENT])), ['off-segment rs1']);
+    await ok(inNs('dr-ds', ['ip', 'route', 'del', '192.168.113.99/32', 'via', CLIENT]));
+  });
 });
 
-test.serial('compare: NAT (brought up and down by compare), DR and TUN (up already, left up) side by side, as measured', async (t) => {
-  const r = await lvslab('compare', labPath('seed'), labPath('dr'), labPath('tun'), '--requests', '4', '--json');
-  const report = JSON.parse(r.stdout) as CompareReport;
-  t.deepEqual(validateDocument('compare', report), [], 'docs/schemas/compare.schema.json');
-  const failed = (report as CompareReport & { verify: VerifyReport[] }).verify.filter((v) => !v.ok);
-  t.is(r.exitCode, 0, `${r.stderr}\n${JSON.stringify(failed.map((v) => v.virtualServers.map((s) => ({ probes: s.probes, causes: s.causes, notes: s.notes }))))}`);
-  t.log(renderCompare(report));
-  t.deepEqual(report.labs.map((l) => `${l.forwarding} ${l.lab} ${l.ok}`), ['nat seed true', 'dr dr true', 'tun tun true']);
-  const row = (title: string) => report.rows.find((x) => x.title === title)?.values ?? [];
-  t.deepEqual(row('the real server saw the client as'), [`${DIRECTOR} (the director) in 4/4`, `${CLIENT} (the client itself) in 4/4`, `${CLIENT} (the client itself) in 4/4`]);
-  t.regex(row('the director rewrites')[0]!, /^destination 10\.10\.0\.1:8410 → 192\.168\.113\.9[89]:8080 \(DNAT\), source 192\.168\.113\.102 → 192\.168\.113\.101 \(SNAT\)$/);
-  const through = row('packets through the director (IPVS)');
-  t.regex(through[0]!, /^\d+ in \(client → real servers\), [1-9]\d* out \(back\)$/);
-  t.regex(through[1]!, / 0 out \(back\)$/);
-  t.regex(through[2]!, / 0 out \(back\)$/);
-  t.regex(row('conntrack on the director')[1]!, /reply 10\.10\.0\.1:8410 → 192\.168\.113\.102:\d+ \[UNREPLIED\]/);
-  t.false((await run(['ip', 'netns', 'list'])).stdout.includes('seed-'), 'compare took down the NAT lab it brought up');
-  t.true((await run(['ip', 'netns', 'list'])).stdout.includes('dr-ds'), 'and left the DR lab up as it found it');
+test.serial('TUN: trace says encapsulated; doctor names strict rp_filter on rs2, then no ipip module (and no VIP) on either; thawed, the daemons repair theirs (the kernel loads ipip again for the link)', async (t) => {
+  await withLab(t, 'tun', async () => {
+    t.regex((await ok(inNs('tun-rs1', ['ip', '-d', '-o', 'link', 'show', 'dev', 'lvslab0']))).stdout, /ipip any remote any local 192\.168\.113\.99 /);
+    t.regex((await ok(inNs('tun-rs1', ['ip', '-o', 'address', 'show', 'dev', 'lvslab0']))).stdout, /inet 10\.10\.0\.1\/32 /);
+    await named(t, 'tun', ['rs2'], () => ok(inNs('tun-rs2', ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1'])), ['rp-filter-strict rs2']);
+    await named(t, 'tun', ['rs1', 'rs2'], async () => {
+      for (const rs of ['rs1', 'rs2']) await ok(inNs(`tun-${rs}`, ['ip', 'link', 'del', 'lvslab0']));
+      await ok(run(['modprobe', '-r', 'ipip']));
+    }, ['vip-missing rs1', 'ipip-not-loaded rs1', 'vip-missing rs2', 'ipip-not-loaded rs2']);
+  });
 });
 
 /** The snapshot without interface indexes: tunl0 comes back with another one after ipip's unload and reload. */
 const unindexed = (snapshot: Record<string, string>) => ({ ...snapshot, links: (snapshot['links'] ?? '').replace(/^\d+: /gm, '') });
 
-test.serial('down leaves the host as it was (the ipip module aside, loaded before)', async (t) => {
-  for (const mode of MODES) await ok(lvslab('down', labPath(mode)));
+test.serial('nothing of the labs is left: the host as it was (the ipip module aside, loaded before)', async (t) => {
   t.deepEqual(unindexed(await hostSnapshot()), unindexed(before));
 });
