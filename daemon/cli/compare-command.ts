@@ -9,6 +9,8 @@ import { createRunner } from '../kernel/runner.js';
 import { existingNamespaces } from '../lab/namespace-lab.js';
 import { labNamespaces } from '../lab/topology.js';
 import { packageRoot } from '../paths.js';
+import { directorOf } from '../plan/plan.js';
+import { clientOf } from '../verify/flows.js';
 import { compareReport, renderCompare, type CompareEntry } from '../verify/compare.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
 import { progress } from './progress.js';
@@ -50,8 +52,7 @@ export async function compareCommand(ctx: CliContext, labPaths: readonly string[
     try {
       const report = await verifyLab(ctx, lab, flags.requests, shown);
       const vs = lab.virtualServers.find((v) => v.protocol === 'tcp')!;
-      const node = (role: string) => lab.nodes.find((n) => n.role === role)!.ip;
-      entries.push({ forwarding: vs.forwarding, lab: lab.lab, directorIp: node('director'), clientIp: node('client'), report });
+      entries.push({ forwarding: vs.forwarding, lab: lab.lab, directorIp: directorOf(lab).ip, clientIp: clientOf(lab).ip, report });
       say(`lab ${lab.lab} (${vs.forwarding}): ${report.ok ? 'verified' : 'verify FAILED'}`);
     } finally {
       if (!wasUp) {

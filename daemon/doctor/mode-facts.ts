@@ -9,7 +9,7 @@ import { parseDevices, type Device } from '../kernel/ip/index.js';
 import type { Runner } from '../kernel/runner.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
 import type { LabNodeAccess } from '../lab/node-access.js';
-import { directorOf, findNode } from '../plan/plan.js';
+import { directorOf, findNode, receiversOf } from '../plan/plan.js';
 import { parseRouteGet } from '../verify/read.js';
 import type { ModeFacts, ModeRealServerFacts } from './mode-types.js';
 
@@ -20,7 +20,7 @@ export function directRealServers(lab: LabConfig): Map<string, { forwarding: Set
   const byNode = new Map<string, { forwarding: Set<'dr' | 'tun'>; vips: Set<string> }>();
   for (const vs of lab.virtualServers) {
     if (vs.forwarding === 'nat') continue;
-    for (const rs of vs.sorryServer === undefined ? vs.realServers : [...vs.realServers, vs.sorryServer]) {
+    for (const rs of receiversOf(vs)) {
       const entry = byNode.get(rs.node) ?? { forwarding: new Set(), vips: new Set() };
       entry.forwarding.add(vs.forwarding);
       entry.vips.add(vs.vip);

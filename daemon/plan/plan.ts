@@ -191,7 +191,7 @@ export function virtualService(lab: LabConfig, vs: VirtualServerConfig, runtime:
 }
 
 /** The lab's real servers of `vs` and its sorry server: every node that may receive its traffic. */
-const receiversOf = (vs: VirtualServerConfig): readonly { readonly node: string; readonly port: number }[] =>
+export const receiversOf = (vs: VirtualServerConfig): readonly { readonly node: string; readonly port: number }[] =>
   vs.sorryServer === undefined ? vs.realServers : [...vs.realServers, vs.sorryServer];
 
 function servedBy(lab: LabConfig, node: NodeConfig): VirtualServerConfig[] {

@@ -10,7 +10,7 @@ import type { LabConfig } from '../config/types.js';
 import { conntrackAdapter, type ConntrackFlow } from '../kernel/conntrack/index.js';
 import { observeCounters, type ParsedTable } from '../kernel/iptables/index.js';
 import { parseIpsetSave } from '../kernel/ipset/index.js';
-import { parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
+import { IPVS_ESTIMATOR_MS, parseIpvsSave, parseIpvsStats } from '../kernel/ipvs/index.js';
 import type { Runner } from '../kernel/runner.js';
 import type { IptablesTable } from '../kernel/types.js';
 import { directorOf, findNode } from '../plan/plan.js';
@@ -49,12 +49,11 @@ async function snapshot(director: Runner): Promise<{ tables: ParsedTable[]; ipvs
 }
 
 /**
- * The kernel adds up IPVS's per-CPU counters only in its rate estimator, every 2 s, so `--stats` shows
- * a new connection up to 2 s late (seen in the micro-VM: +0 conns right after a request that IPVS
- * did forward). After a request that got an answer, the stats are read again until the service's
- * connection count moves, for at most one estimator period and a bit.
+ * `--stats` shows a new connection up to one estimator period late (IPVS_ESTIMATOR_MS). After a
+ * request that got an answer, the stats are read again until the service's connection count moves,
+ * for at most one estimator period and a bit.
  */
-export const IPVS_STATS_SETTLE_MS = 2500;
+export const IPVS_STATS_SETTLE_MS = IPVS_ESTIMATOR_MS + 500;
 
 async function settledIpvsStats(director: Runner, to: Destination, before: IpvsStats, waitFor: boolean): Promise<IpvsStats> {
   const conns = (stats: IpvsStats): number =>

@@ -7,16 +7,13 @@
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import { parseRxPackets } from '../kernel/ip/index.js';
-import { ipvsAdapter, type IpvsServiceStats } from '../kernel/ipvs/index.js';
+import { IPVS_ESTIMATOR_MS, ipvsAdapter, type IpvsServiceStats } from '../kernel/ipvs/index.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import type { NodeAccess } from './facts.js';
 import type { Traffic, VerifyReport } from './types.js';
 
-/**
- * The kernel sums IPVS's per-CPU counters into what `ipvsadm --stats` shows only in its rate estimator,
- * every 2 s: a reading is complete for packets at least this long before it.
- */
-export const IPVS_STATS_LAG_MS = 2100;
+/** A reading of IPVS's counters is complete for packets at least this long before it (the estimator's period and a bit). */
+export const IPVS_STATS_LAG_MS = IPVS_ESTIMATOR_MS + 100;
 
 export interface Counters {
   readonly ipvs: readonly IpvsServiceStats[];

@@ -7,6 +7,13 @@ import type { Protocol } from '../../config/types.js';
 import { textLines } from '../batch.js';
 import { parseHostPort } from './address.js';
 
+/**
+ * The kernel sums IPVS's per-CPU counters into what `--stats` shows only in its rate estimator, which
+ * runs every 2 s: a reading can miss up to this much of the latest traffic (seen in the micro-VM: +0
+ * connections right after a request IPVS did forward).
+ */
+export const IPVS_ESTIMATOR_MS = 2000;
+
 export interface IpvsCounters {
   /** Connections scheduled. */
   readonly conns: number;
