@@ -16,7 +16,8 @@ import type { Traffic, VerifyReport } from './types.js';
 export const IPVS_STATS_LAG_MS = IPVS_ESTIMATOR_MS + 100;
 
 export interface Counters {
-  readonly ipvs: readonly IpvsServiceStats[];
+  /** IPVS's services by "protocol VIP:port", indexed once per reading (a 10,000-service lab costs no n²). */
+  readonly ipvs: ReadonlyMap<string, IpvsServiceStats>;
   /** TUN real server node → packets its lab interface (lvslab's ipip device) received. */
   readonly received: ReadonlyMap<string, number>;
 }
@@ -32,7 +33,8 @@ export async function readCounters(lab: LabConfig, access: NodeAccess, notes: st
   const director = directorOf(lab).name;
   if (access.placeOf?.(director) === 'remote') return undefined;
   try {
-    const ipvs = await ipvsAdapter(access.runnerFor(director)).stats(new Set(lab.virtualServers.map((vs) => vs.vip)));
+    const stats = await ipvsAdapter(access.runnerFor(director)).stats(new Set(lab.virtualServers.map((vs) => vs.vip)));
+    const ipvs = new Map(stats.map((st) => [serviceKey(st.protocol, st.address, st.port), st]));
     const received = new Map<string, number>();
     for (const node of tunnelled(lab)) {
       if (access.placeOf?.(node) === 'remote') continue;
@@ -47,8 +49,8 @@ export async function readCounters(lab: LabConfig, access: NodeAccess, notes: st
   }
 }
 
-const serviceOf = (c: Counters, vs: VirtualServerConfig): IpvsServiceStats | undefined =>
-  c.ipvs.find((s) => s.protocol === vs.protocol && s.address === vs.vip && s.port === vs.port);
+const serviceKey = (protocol: string, address: string, port: number): string => `${protocol} ${address}:${port}`;
+const serviceOf = (c: Counters, vs: VirtualServerConfig): IpvsServiceStats | undefined => c.ipvs.get(serviceKey(vs.protocol, vs.vip, vs.port));
 
 /** One virtual server's packets over the probes, per real server node. */
 export function trafficOf(lab: LabConfig, vs: VirtualServerConfig, before: Counters, after: Counters): Traffic | undefined {
@@ -75,11 +77,11 @@ export function trafficOf(lab: LabConfig, vs: VirtualServerConfig, before: Count
  * packets its ipip device received. Equal when every encapsulated packet was taken in.
  */
 export function tunnelsOf(lab: LabConfig, reports: VerifyReport['virtualServers'], before: Counters, after: Counters): NonNullable<VerifyReport['tunnels']> {
+  // reports[i] is lab.virtualServers[i]'s (runVerify keeps the order)
+  const tun = reports.filter((_r, i) => lab.virtualServers[i]?.forwarding === 'tun');
   const tunnels: Record<string, { sent: number; decapsulated: number }> = {};
   for (const [node, rx] of after.received) {
-    const sent = reports
-      .filter((r) => lab.virtualServers.some((vs) => vs.name === r.name && vs.forwarding === 'tun'))
-      .reduce((n, r) => n + (r.traffic?.realServers[node]?.sent ?? 0), 0);
+    const sent = tun.reduce((n, r) => n + (r.traffic?.realServers[node]?.sent ?? 0), 0);
     tunnels[node] = { sent, decapsulated: rx - (before.received.get(node) ?? 0) };
   }
   return tunnels;
