@@ -16,6 +16,7 @@ import { isIP, type AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { reachableFromOthers } from '../config/listen.js';
 import { sharedRead } from './shared-read.js';
+import { errorText } from '../kernel/tool-error.js';
 
 /** What the daemon exposes; every call is a read. */
 export interface StatusSource {
@@ -100,7 +101,6 @@ const ALLOWED = 'GET, HEAD';
 const json = (status: number, value: unknown, headers?: Record<string, string>): Reply =>
   ({ status, type: JSON_TYPE, body: `${JSON.stringify(value ?? null, null, 2)}\n`, ...(headers ? { headers } : {}) });
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function routes(options: StatusServerOptions, cacheMs: number): ReadonlyMap<string, Route> {
   const { metrics, source } = options;
@@ -185,7 +185,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     respond(req, table, names)
       .catch((e: unknown): Reply => {
         log.error({ err: e, method: req.method, path }, 'status API: handler failed');
-        return json(500, { error: messageOf(e) });
+        return json(500, { error: errorText(e) });
       })
       .then((reply) => {
         send(req, res, reply);

@@ -7,6 +7,7 @@
  */
 import { decode, encode, type Answer, type DecodedPacket, type OptAnswer } from 'dns-packet';
 import { lookup, type ServiceZone } from './zone.js';
+import { errorText } from '../kernel/tool-error.js';
 import {
   countsFit, FLAG, HEADER_BYTES, OPCODE_MASK, OPCODE_QUERY, QCLASS, QTYPE, RCODE, RCODE_NAMES, readHeader, readQuestion,
   type Header, type Question,
@@ -51,7 +52,6 @@ interface Sections {
   readonly authorities?: readonly Answer[];
 }
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const drop = (reason: string): DnsOutcome => ({ kind: 'drop', reason });
 
@@ -164,7 +164,7 @@ function replyToQuery(header: Header, query: Buffer, zone: ServiceZone): DnsOutc
   try {
     decoded = decode(query);
   } catch (e) {
-    return drop(`undecodable: ${messageOf(e)}`);
+    return drop(`undecodable: ${errorText(e)}`);
   }
   const question = readQuestion(query);
   if (question === undefined) return headerOnly(header, RCODE.FORMERR);
@@ -179,11 +179,11 @@ export function respond(query: Buffer, zone: ServiceZone): DnsOutcome {
   try {
     return replyToQuery(header, query, zone);
   } catch (e) {
-    const problem = messageOf(e);
+    const problem = errorText(e);
     try {
       return headerOnly(header, RCODE.SERVFAIL, problem);
     } catch (again) {
-      return drop(`${problem}; and cannot encode SERVFAIL: ${messageOf(again)}`);
+      return drop(`${problem}; and cannot encode SERVFAIL: ${errorText(again)}`);
     }
   }
 }

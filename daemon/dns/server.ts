@@ -12,6 +12,7 @@ import { respond, type DnsOutcome } from './answer.js';
 import { FrameReader, frame } from './tcp-frames.js';
 import { createWarnLimit } from './warn-limit.js';
 import type { ServiceZone } from './zone.js';
+import { errorText } from '../kernel/tool-error.js';
 
 /** A TCP connection that completes no message for this long is closed. */
 export const TCP_IDLE_TIMEOUT_MS = 5_000;
@@ -59,7 +60,6 @@ export interface RunningDns {
 
 type Transport = 'udp' | 'tcp';
 
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const isAddressInUse = (e: unknown): boolean => e instanceof Error && 'code' in e && e.code === 'EADDRINUSE';
 
 /** A failure to bind; `inUse` when the address was taken (with port 0, worth another try). */
@@ -114,7 +114,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
     try {
       outcome = respond(message, options.zone());
     } catch (e) {
-      outcome = { kind: 'drop', reason: `the zone could not be read: ${messageOf(e)}` };
+      outcome = { kind: 'drop', reason: `the zone could not be read: ${errorText(e)}` };
     }
     if (outcome.kind === 'drop') {
       warnLimited({ transport, peer, bytes: message.length, reason: outcome.reason }, 'DNS: dropped a packet');
@@ -187,7 +187,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
       await bound(udp, (done) => udp.bind({ address: host, port }, done), (e) => log.error({ err: e }, 'DNS: UDP socket error'));
     } catch (e) {
       await closeUdp(udp);
-      throw new ListenError(`DNS: cannot listen on ${host}:${port}/udp: ${messageOf(e)}`, isAddressInUse(e));
+      throw new ListenError(`DNS: cannot listen on ${host}:${port}/udp: ${errorText(e)}`, isAddressInUse(e));
     }
     // TCP on the port UDP got, on the same host (not on every address).
     const udpPort = udp.address().port;
@@ -198,7 +198,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<Running
       await bound(tcp, (done) => tcp.listen({ host, port: udpPort, exclusive: true }, done), (e) => log.error({ err: e }, 'DNS: TCP server error'));
     } catch (e) {
       await closeUdp(udp);
-      throw new ListenError(`DNS: cannot listen on ${host}:${udpPort}/tcp: ${messageOf(e)}`, isAddressInUse(e));
+      throw new ListenError(`DNS: cannot listen on ${host}:${udpPort}/tcp: ${errorText(e)}`, isAddressInUse(e));
     }
     return { udp, tcp };
   };

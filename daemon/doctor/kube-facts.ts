@@ -14,6 +14,7 @@ import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, curlFailure, parseCurl } from '../verify/curl.js';
 import { clientOf } from '../verify/flows.js';
 import type { KubeFacts, Reach, ServiceFacts } from './kube-types.js';
+import { errorText } from '../kernel/tool-error.js';
 
 const SYSCTLS = ['net.ipv4.vs.conntrack', 'net.ipv4.ip_forward'];
 /**
@@ -23,8 +24,6 @@ const SYSCTLS = ['net.ipv4.vs.conntrack', 'net.ipv4.ip_forward'];
  */
 export const PROBE_TIMEOUTS_S = [2, 6] as const;
 const CURL_TIMED_OUT = 28;
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function reach(runner: Runner, host: string, port: number): Promise<Reach> {
   let failed: Reach | undefined;

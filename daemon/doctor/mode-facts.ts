@@ -12,8 +12,7 @@ import type { LabNodeAccess } from '../lab/node-access.js';
 import { directorOf, findNode, receiversOf } from '../plan/plan.js';
 import { parseRouteGet } from '../verify/read.js';
 import type { ModeFacts, ModeRealServerFacts } from './mode-types.js';
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+import { errorText } from '../kernel/tool-error.js';
 
 /** The lab's DR and TUN virtual servers by real server node: how each is reached and the VIPs it must hold. */
 export function directRealServers(lab: LabConfig): Map<string, { forwarding: Set<'dr' | 'tun'>; vips: Set<string> }> {

@@ -25,6 +25,9 @@ export class ToolError extends Error {
 }
 
 /** Tool stderr that says the object does not exist (ipset, ip, ipvsadm, iptables). */
+/** Any thrown value as one line of text: an Error's message, else the value itself. */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 export const isNotExist = (e: unknown): boolean =>
   e instanceof ToolError &&
   /does not exist|No such (file|process|device|service|destination)|Cannot find device|The set with the given name does not exist|Memory allocation problem|No chain\/target\/match by that name/i.test(e.stderr);
@@ -59,7 +62,7 @@ export function runFailure(e: unknown): RunFailure {
       ...(e.exitCode === undefined ? {} : { exitCode: e.exitCode }), ...(e.timedOut ? { timedOut: true } : {}),
     };
   }
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorText(e);
   const first = message.split('\n', 1)[0] ?? '';
   return { reason: first.length > REASON_CHARS ? `${first.slice(0, REASON_CHARS)}…` : first };
 }

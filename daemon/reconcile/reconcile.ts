@@ -10,7 +10,7 @@ import type { Change } from '../kernel/changes.js';
 import type { NodeKernel, StepResult } from '../kernel/node-kernel.js';
 import { describeConflict, withoutConflicts, type Conflict } from '../kernel/ownership.js';
 import { emptyState, type KernelState } from '../kernel/types.js';
-import { runFailure, type RunFailure } from '../kernel/tool-error.js';
+import { errorText, runFailure, type RunFailure } from '../kernel/tool-error.js';
 import { describeChange } from '../plan/describe.js';
 import { diff } from '../plan/diff.js';
 import {
@@ -120,7 +120,7 @@ export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKe
       outcome.remaining = stillDraining(diff(desired, await kernel.observe(desired, plan.desired)));
     }
   } catch (e) {
-    return result(nodeName, started, outcome, options, e instanceof Error ? e.message : String(e), runFailure(e));
+    return result(nodeName, started, outcome, options, errorText(e), runFailure(e));
   }
   const conflicts = outcome.conflicts ? conflictError(outcome.conflicts) : undefined;
   return result(nodeName, started, outcome, options, conflicts, conflicts === undefined ? undefined : { reason: conflicts });

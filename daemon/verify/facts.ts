@@ -9,7 +9,7 @@ import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import type { Runner, RunOptions, RunResult } from '../kernel/runner.js';
 import type { NodePlace } from '../lab/node-access.js';
 import { sysctlAdapter } from '../kernel/sysctl/index.js';
-import { isNotExist, ToolError } from '../kernel/tool-error.js';
+import { errorText, isNotExist, ToolError } from '../kernel/tool-error.js';
 import { setNames } from '../plan/names.js';
 import { directorOf, findNode } from '../plan/plan.js';
 import { CURL_EXIT_CODES, curlArgv, parseCurl } from './curl.js';
@@ -38,8 +38,6 @@ async function attempt<T>(work: () => Promise<T>): Promise<Outcome<T>> {
     return { ok: false, error };
   }
 }
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** One verify's reads by node and command: each runs once, its outcome (value or error) kept. */
 export class ReadCache {
@@ -76,7 +74,7 @@ export class FactGatherer {
     }
     const outcome = await this.cache.outcome(node, what, () => work(this.access.runnerFor(node)));
     if (outcome.ok) return outcome.value;
-    this.notes.push(`could not read \`${what}\` on ${node}: ${message(outcome.error)}`);
+    this.notes.push(`could not read \`${what}\` on ${node}: ${errorText(outcome.error)}`);
     return undefined;
   }
 
@@ -86,7 +84,7 @@ export class FactGatherer {
     const outcome = await attempt(async () => parseRouteGet((await this.access.runnerFor(client).run(argv)).stdout) ?? 'none');
     if (outcome.ok) return outcome.value;
     if (outcome.error instanceof ToolError && isNoRoute(outcome.error.stderr)) return 'none';
-    this.notes.push(`could not read \`${argv.join(' ')}\` on ${client}: ${message(outcome.error)}`);
+    this.notes.push(`could not read \`${argv.join(' ')}\` on ${client}: ${errorText(outcome.error)}`);
     return undefined;
   }
 

@@ -11,6 +11,7 @@ import { IPVS_ESTIMATOR_MS, ipvsAdapter, type IpvsServiceStats } from '../kernel
 import { directorOf, findNode } from '../plan/plan.js';
 import type { NodeAccess } from './facts.js';
 import type { Traffic, VerifyReport } from './types.js';
+import { errorText } from '../kernel/tool-error.js';
 
 /** A reading of IPVS's counters is complete for packets at least this long before it (the estimator's period and a bit). */
 export const IPVS_STATS_LAG_MS = IPVS_ESTIMATOR_MS + 100;
@@ -21,8 +22,6 @@ export interface Counters {
   /** TUN real server node → packets its lab interface (lvslab's ipip device) received. */
   readonly received: ReadonlyMap<string, number>;
 }
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The TUN real servers of the lab's TCP virtual servers. */
 const tunnelled = (lab: LabConfig): string[] =>

@@ -19,6 +19,7 @@ import { requirementsOf } from './requirements.js';
 import { ipvsTimeoutsCause } from './timeouts.js';
 import { IPVS_STATS_LAG_MS, readCounters, trafficOf, tunnelsOf } from './traffic.js';
 import type { Cause, Probe, VerifyReport, VirtualServerReport } from './types.js';
+import { errorText } from '../kernel/tool-error.js';
 
 export interface VerifyOptions {
   readonly requests: number;
@@ -30,8 +31,6 @@ export interface VerifyOptions {
 
 export const DEFAULT_TIMEOUT_S = 3;
 export const UDP_NOTE = 'udp: not probed by verify';
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 async function probe(runner: Runner, vs: VirtualServerConfig, timeoutS: number, seq: number): Promise<Probe> {
   try {
