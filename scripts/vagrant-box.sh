@@ -69,12 +69,18 @@ if [ ! -f "$dir/done" ]; then
   echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" > "$root/etc/fstab"
   : > "$root/etc/machine-id"  # each VM makes its own at first boot
   rm -f "$root/var/lib/dbus/machine-id"
-  # DHCP on any Ethernet device that Vagrant did not configure (its files are 50-vagrant-*.network)
+  # DHCP on any Ethernet device that Vagrant did not configure (its files are 50-vagrant-*.network).
+  # KeepConfiguration=dhcp: networkd's default releases the lease when it stops and drops what DHCP
+  # gave when it starts, so a restart leaves the management address off the VM until DHCP answers
+  # again; and Vagrant restarts networkd after setting the hostname, then rsyncs the synced folder at
+  # once over that address: under software emulation the host's ARP for it failed first (rsync:
+  # "connection unexpectedly closed"). The lease's address stays, and DHCP renews it.
   cat > "$root/etc/systemd/network/99-lvslab-dhcp.network" <<'EOF'
 [Match]
 Name=en* eth*
 [Network]
 DHCP=ipv4
+KeepConfiguration=dhcp
 EOF
   # each VM its own host key, made at its first boot (ed25519: quick under software emulation)
   rm -f "$root"/etc/ssh/ssh_host_*
