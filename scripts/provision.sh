@@ -88,8 +88,29 @@ else
   built=$src
 fi
 # the lab must be valid and hold this node before anything is installed
-node "$built/dist/bin/lvslab.js" check "$lab_file" --node "$node_name" >/dev/null ||
+checked=$(node "$built/dist/bin/lvslab.js" check "$lab_file" --node "$node_name") ||
   die "$lab_file cannot be this node's lab (see above); nothing was installed"
+unit="lvslabd@$node_name.service"
+
+# A node moving to a lab of another name (its `lab:`): what a lab owns is recorded under its name
+# (/run/lvslab/LAB/NODE.owned.json), so the new lab's daemon would find the old lab's links, rules and
+# IPVS services foreign and refuse to touch them. The old lab's daemon stops and the installed lvslab's
+# cleanup removes what the old lab made here, before anything of the new lab is installed.
+lab_name() { sed -n 's/^.*: lab \([^ ]*\) is valid .*$/\1/p' <<< "$1"; }
+new_lab=$(lab_name "$checked")
+old_lab=
+if [ -f "$etc/lab.yaml" ] && [ -x /usr/local/bin/lvslab ]; then
+  old_lab=$(lab_name "$(/usr/local/bin/lvslab check "$etc/lab.yaml" 2>/dev/null || true)")
+fi
+if [ -n "$old_lab" ] && [ "$old_lab" != "$new_lab" ]; then
+  say "this node moves from lab $old_lab to lab $new_lab: stopping $unit, then lab $old_lab's cleanup"
+  systemctl stop "$unit"
+  out=$(/usr/local/bin/lvslab cleanup --node "$node_name" "$etc/lab.yaml" 2>&1) ||
+    { echo "$out" >&2; die "lab $old_lab's cleanup failed (above): $unit is stopped, lab $new_lab was not installed"; }
+  echo "$out" | sed "s/^/provision $node_name:   /"
+  changed+=("cleanup of lab $old_lab")
+fi
+
 for f in "${bundles[@]}"; do put "$built/$f" "$prefix/$f" 0755; done
 for f in package.json README.md systemd/lvslabd@.service labs/*.yaml; do
   put "$f" "$prefix/$f" 0644
@@ -130,7 +151,6 @@ put "$lab_file" "$etc/lab.yaml" 0644
 before=${#changed[@]}
 put "$src/systemd/lvslabd@.service" "$unit_dir/lvslabd@.service" 0644
 [ "${#changed[@]}" = "$before" ] || systemctl daemon-reload
-unit="lvslabd@$node_name.service"
 if ! systemctl is-enabled --quiet "$unit" 2>/dev/null; then
   systemctl enable --quiet "$unit"
   changed+=("enabled $unit")

@@ -12,7 +12,12 @@
 #      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none,
 #      and names the cause from ds's status API (rs1's health check down)
 #   6. vagrant up rs1: back at weight 1, verify passes again
-#   7. vagrant destroy -f: no domain, volume or network of the lab left in libvirt
+#   7. the same VMs in DR, then TUN (LVSLAB_LAB=labs/dr.yaml, labs/tun.yaml vagrant provision): each
+#      node leaves its old lab (its cleanup) for the new one; verify passes, reads each request as that
+#      mode forwards it, and the real servers saw the client's own address
+#   8. systemd-networkd restarted on the client keeps the management address (what Vagrant does after
+#      setting a hostname, just before it rsyncs the synced folder over that address)
+#   9. vagrant destroy -f: no domain, volume or network of the lab left in libvirt
 # Prints the time of each step and ends with "vagrant-e2e: PASS" (exit 0) or the failing step (exit 1).
 # The VMs' networks forward nowhere: no traffic leaves this machine.
 set -Eeuo pipefail
@@ -223,6 +228,46 @@ grep -m1 'verify: PASS' <<< "$out" | quote
 done_step
 
 # -- 7 ------------------------------------------------------------------------------------------------
+# The article's other two modes on the same VMs: provision.sh stops each node's lvslabd and runs the
+# old lab's cleanup (another lab name), then installs and starts lvslabd with the new lab (NAT → DR: a
+# dummy lvslab0 with the VIP on the real servers, -g on the director; DR → TUN: an ipip lvslab0, -i)
+for mode in dr tun; do
+  step "LVSLAB_LAB=labs/$mode.yaml vagrant provision, then verify"
+  LVSLAB_LAB=labs/$mode.yaml timeout 1200 vagrant provision 2>&1 | stamped > "$work/provision-$mode.log" ||
+    { tail -n 40 "$work/provision-$mode.log"; fail "vagrant provision of labs/$mode.yaml failed"; }
+  milestones "$work/provision-$mode.log"
+  for n in ds client rs1 rs2; do
+    grep -q "provision $n: this node moves from lab [a-z0-9-]* to lab $mode" "$work/provision-$mode.log" ||
+      { grep "provision $n:" "$work/provision-$mode.log"; fail "$n did not leave its old lab for $mode"; }
+  done
+  out=$(verify_passes) || { echo "$out"; fail "verify did not pass on labs/$mode.yaml"; }
+  grep -E '^(web|  client|  conntrack|  traffic)' <<< "$out" | head -n 4 | cut -c1-220 | quote
+  how=$([ "$mode" = dr ] && echo 'by MAC rewrite' || echo 'encapsulated it in IP-in-IP')
+  grep -q "IPVS $how\|IPVS sent it to rs[12] (192\.168\.113\.9[89]) $how" <<< "$out" || fail "verify does not read the $mode flows as $mode"
+  grep -q "which saw the client's own address 192\.168\.113\.102" <<< "$out" || fail "the real servers did not see the client's own address ($mode: no SNAT)"
+  done_step
+done
+
+# -- 8 ------------------------------------------------------------------------------------------------
+# Last before destroy: networkd, when it starts, also removes routes it did not make (lvslab's VIP route
+# on the client among them, until the daemon's next run puts it back).
+step "systemd-networkd restarted on the client: the management address stays"
+addrs=$(on client sudo sh -s <<'EOF'
+ip -4 -o addr show scope global | awk '{print $2, $4}'
+systemctl restart systemd-networkd
+echo restarted
+ip -4 -o addr show scope global | awk '{print $2, $4}'
+EOF
+) || fail "ssh to the client failed around the restart: $addrs"
+before_restart=${addrs%%$'\n'restarted*}
+after_restart=${addrs#*restarted$'\n'}
+echo "   before: $(echo $before_restart)"
+echo "   after:  $(echo $after_restart)"
+[ -n "$before_restart" ] && [ "$before_restart" = "$after_restart" ] ||
+  fail "the client's addresses differ right after systemctl restart systemd-networkd (the box's KeepConfiguration)"
+done_step
+
+# -- 9 ------------------------------------------------------------------------------------------------
 step "vagrant destroy -f (nothing left)"
 timeout 600 vagrant destroy -f > "$work/destroy.log" 2>&1 || { cat "$work/destroy.log"; fail "vagrant destroy failed"; }
 inventory > "$work/after"
