@@ -107,7 +107,7 @@ if [ -n "$old_lab" ] && [ "$old_lab" != "$new_lab" ]; then
   systemctl stop "$unit"
   out=$(/usr/local/bin/lvslab cleanup --node "$node_name" "$etc/lab.yaml" 2>&1) ||
     { echo "$out" >&2; die "lab $old_lab's cleanup failed (above): $unit is stopped, lab $new_lab was not installed"; }
-  echo "$out" | sed "s/^/provision $node_name:   /"
+  while IFS= read -r line; do say "  $line"; done <<< "$out"
   changed+=("cleanup of lab $old_lab")
 fi
 

@@ -5,7 +5,8 @@ import { createRunner, runAttached, type Runner } from '../kernel/runner.js';
 import { netnsName } from '../plan/names.js';
 import { probeCapabilities } from '../kernel/capabilities.js';
 import {
-  buildTopology, existingNamespaces, nodeRunner, readRecord, removeTopology, startDaemons, stopDaemons, waitConverged,
+  buildTopology, existingNamespaces, nodeRunner, readRecord, removeTopology, startDaemons, startWaves, stopDaemons, waitConverged,
+  type LabRecord,
 } from '../lab/namespace-lab.js';
 import { labNamespaces } from '../lab/topology.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
@@ -78,19 +79,24 @@ export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, run
   say(`lab ${lab.lab}: ${lab.nodes.length} nodes as network namespaces (${lab.nodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
   shown.step(`building the topology: ${lab.nodes.length + 1} network namespaces, a bridge, veth pairs`);
   await buildTopology(lab, runner);
-  shown.step(`starting lvslabd for ${lab.nodes.map((n) => n.name).join(', ')}`);
-  const record = await startDaemons(lab, path, ctx.log);
-  shown.done();
-  say(`started lvslabd for ${Object.keys(record.pids).join(', ')}; waiting for convergence`);
   const converged: Record<string, string> = {};
-  const waiting = () => `waiting for convergence: ${Object.keys(record.pids).filter((n) => !(n in converged)).join(', ')}`;
-  shown.step(waiting());
-  await waitConverged(record, timeoutS * 1000, (s) => {
-    const first = s.lastChange ?? s.last;
-    converged[s.node] = first ? summarize(first) : `${s.node}: converged`;
-    say(`  ${converged[s.node]}`);
-    if (Object.keys(converged).length < Object.keys(record.pids).length) shown.step(waiting());
-  }).finally(() => shown.done());
+  let record: LabRecord | undefined;
+  for (const wave of startWaves(lab)) {
+    const names = wave.map((n) => n.name);
+    shown.step(`starting lvslabd for ${names.join(', ')}`);
+    record = await startDaemons(lab, path, ctx.log, wave, record);
+    shown.done();
+    say(`started lvslabd for ${names.join(', ')}; waiting for convergence`);
+    const waiting = () => `waiting for convergence: ${names.filter((n) => !(n in converged)).join(', ')}`;
+    shown.step(waiting());
+    const leftMs = Math.max(1, timeoutS * 1000 - (performance.now() - started));
+    await waitConverged(record, leftMs, (s) => {
+      const first = s.lastChange ?? s.last;
+      converged[s.node] = first ? summarize(first) : `${s.node}: converged`;
+      say(`  ${converged[s.node]}`);
+      if (names.some((n) => !(n in converged))) shown.step(waiting());
+    }, names).finally(() => shown.done());
+  }
   const convergedMs = Math.round(performance.now() - started);
   say(`lab ${lab.lab} converged in ${convergedMs} ms`);
   return { converged, convergedMs };

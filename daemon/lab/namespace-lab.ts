@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import type { LabConfig } from '../config/types.js';
+import type { LabConfig, NodeConfig } from '../config/types.js';
 import { createRunner, startDetached, type Runner } from '../kernel/runner.js';
 import { netnsName } from '../plan/names.js';
 import { daemonProgram } from '../paths.js';
@@ -51,17 +51,37 @@ async function removeResolvConfs(lab: LabConfig): Promise<void> {
   }
 }
 
-export async function startDaemons(lab: LabConfig, configPath: string, log: Logger): Promise<LabRecord> {
+/**
+ * The order the daemons start in. A lab with health checks starts its real servers and clients first
+ * and its directors once those have converged, as one brings backends up before their balancer: each
+ * real server's backend then listens before the director's first check. Started together, on two
+ * emulated cores, a real server's daemon could come up more than a second after the director's, whose
+ * two refused checks (fall 2, 1 s apart) then held it at weight 0 until it rose again, through up's
+ * verify.
+ */
+export function startWaves(lab: LabConfig): readonly (readonly NodeConfig[])[] {
+  if (!lab.virtualServers.some((vs) => vs.healthCheck !== undefined)) return [lab.nodes];
+  const directors = lab.nodes.filter((n) => n.role === 'director');
+  return [lab.nodes.filter((n) => n.role !== 'director'), directors].filter((wave) => wave.length > 0);
+}
+
+/**
+ * Starts the daemons of `nodes` (default: every node of the lab) and writes the lab's record (lab.json)
+ * with their pids added to those of `earlier` (a first wave), in the lab's order of nodes.
+ */
+export async function startDaemons(lab: LabConfig, configPath: string, log: Logger,
+  nodes: readonly NodeConfig[] = lab.nodes, earlier?: LabRecord): Promise<LabRecord> {
   const dir = labRunDir(lab.lab);
   await mkdir(dir, { recursive: true });
-  const pids: Record<string, number> = {};
-  for (const node of lab.nodes) {
+  const started: Record<string, number> = { ...earlier?.pids };
+  for (const node of nodes) {
     await rm(stateFile(lab.lab, node.name), { force: true });
     const argv = ['ip', 'netns', 'exec', netnsName(lab, node.name), process.execPath, daemonProgram,
       '--config', resolve(configPath), '--node', node.name, '--state-file', stateFile(lab.lab, node.name)];
-    pids[node.name] = startDetached(argv, join(dir, `${node.name}.log`), log);
+    started[node.name] = startDetached(argv, join(dir, `${node.name}.log`), log);
   }
-  const record: LabRecord = { lab: lab.lab, config: resolve(configPath), pids, startedAt: new Date().toISOString() };
+  const pids = Object.fromEntries(lab.nodes.flatMap((n) => (started[n.name] === undefined ? [] : [[n.name, started[n.name]!] as const])));
+  const record: LabRecord = { lab: lab.lab, config: resolve(configPath), pids, startedAt: earlier?.startedAt ?? new Date().toISOString() };
   await writeFile(join(dir, 'lab.json'), JSON.stringify(record, null, 2));
   return record;
 }
@@ -81,11 +101,13 @@ const alive = (pid: number): boolean => {
  * Waits until every node's daemon reports a converged run; calls onProgress once per node as it gets
  * there. Throws, with the tail of its log, when a daemon dies or the time is up.
  */
-export async function waitConverged(record: LabRecord, timeoutMs: number, onProgress: (s: DaemonState) => void): Promise<DaemonState[]> {
+export async function waitConverged(record: LabRecord, timeoutMs: number, onProgress: (s: DaemonState) => void,
+  nodes: readonly string[] = Object.keys(record.pids)): Promise<DaemonState[]> {
   const deadline = Date.now() + timeoutMs;
   const done = new Map<string, DaemonState>();
-  while (done.size < Object.keys(record.pids).length) {
-    for (const [node, pid] of Object.entries(record.pids)) {
+  const waited = Object.entries(record.pids).filter(([node]) => nodes.includes(node));
+  while (done.size < waited.length) {
+    for (const [node, pid] of waited) {
       if (done.has(node)) continue;
       const s = await readState(stateFile(record.lab, node));
       if (s?.converged) {
@@ -98,7 +120,7 @@ export async function waitConverged(record: LabRecord, timeoutMs: number, onProg
         throw new Error(`${node} did not converge within ${timeoutMs} ms (${why}); its log ends with:\n${await logTail(record.lab, node)}`);
       }
     }
-    if (done.size < Object.keys(record.pids).length) await new Promise((r) => setTimeout(r, 150));
+    if (done.size < waited.length) await new Promise((r) => setTimeout(r, 150));
   }
   return [...done.values()];
 }

@@ -3,10 +3,10 @@ import test from 'ava';
 import { parseLab } from '../../../daemon/config/load.js';
 import { formatDuration, parseDuration } from '../../../daemon/config/duration.js';
 import { drainTimeoutMs, type LabConfig } from '../../../daemon/config/types.js';
-import { hasProblem, problemsOf, seedWith } from './helpers.js';
+import { hasProblem, problemsOf, SEED_CHECK, seedWith } from './helpers.js';
 
-/** The seed lab with these lines added to its virtual server "web" (after `snat: true`). */
-const web = (...lines: string[]): string => seedWith('    snat: true', ['    snat: true', ...lines.map((l) => `    ${l}`)].join('\n'));
+/** The seed lab with these lines in its virtual server "web" in place of its own health check. */
+const web = (...lines: string[]): string => seedWith(SEED_CHECK, lines.map((l) => `    ${l}\n`).join(''));
 const withDrain = (text: string): string => seedWith('lab: seed', `lab: seed\ndrain: ${text}`);
 
 function load(t: import('ava').ExecutionContext, text: string): LabConfig | undefined {

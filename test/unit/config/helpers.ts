@@ -8,6 +8,8 @@ import type { ConfigProblem } from '../../../daemon/config/types.js';
 export const repoPath = (relative: string): string => `${process.cwd()}/${relative}`;
 
 export const SEED_TEXT = readFileSync(repoPath('labs/seed.yaml'), 'utf8');
+/** The health check line of labs/seed.yaml's virtual server "web". */
+export const SEED_CHECK = '    healthCheck: { type: http, path: /, interval: 2s, timeout: 1s, rise: 2, fall: 2 }\n';
 
 export const fixture = (name: string): string => readFileSync(repoPath(`test/fixtures/config/${name}`), 'utf8');
 

@@ -16,6 +16,7 @@ const seedData = (): Record<string, unknown> => {
     },
     virtualServers: [
       { name: 'web', vip: '10.10.0.1', port: 8410, protocol: 'tcp', scheduler: 'rr', forwarding: 'nat', snat: true,
+        healthCheck: { type: 'http', path: '/', interval: '2s', timeout: '1s', rise: 2, fall: 2 },
         realServers: [{ node: 'rs1', port: 8080, weight: 1 }, { node: 'rs2', port: 8080, weight: 1 }] },
     ],
     blocklists: [{ name: 'blacklist', type: 'hash:ip', entries: ['192.168.113.100'], match: 'src', protocol: 'tcp', port: 8410 }],

@@ -28,6 +28,7 @@ const SEED: LabConfig = {
       scheduler: 'rr',
       forwarding: 'nat',
       snat: true,
+      healthCheck: { type: 'http', path: '/', expectStatus: 200, intervalMs: 2000, timeoutMs: 1000, retryDelayMs: 1000, rise: 2, fall: 2, onFailure: 'inhibit' },
       realServers: [
         { node: 'rs1', port: 8080, weight: 1 },
         { node: 'rs2', port: 8080, weight: 1 },

@@ -59,7 +59,7 @@ test('only the director checks, and only virtual servers with a healthCheck', (t
     t.is(monitor.snapshot().size, 0, node);
     monitor.stop();
   }
-  const unchecked = startHealthMonitor(seedLab(), 'ds', { check: script.check, onTransition: () => undefined });
+  const unchecked = startHealthMonitor(seedWeb(({ healthCheck: _, ...vs }) => vs), 'ds', { check: script.check, onTransition: () => undefined });
   t.is(unchecked.snapshot().size, 0);
   unchecked.stop();
   t.is(script.calls.length, 0);
