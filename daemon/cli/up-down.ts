@@ -83,10 +83,11 @@ export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, run
   let record: LabRecord | undefined;
   for (const wave of startWaves(lab)) {
     const names = wave.map((n) => n.name);
+    const after = record === undefined ? '' : `, now that the others have converged (${names.length > 1 ? 'their' : 'its'} health checks find the backends listening)`;
     shown.step(`starting lvslabd for ${names.join(', ')}`);
     record = await startDaemons(lab, path, ctx.log, wave, record);
     shown.done();
-    say(`started lvslabd for ${names.join(', ')}; waiting for convergence`);
+    say(`started lvslabd for ${names.join(', ')}${after}; waiting for convergence`);
     const waiting = () => `waiting for convergence: ${names.filter((n) => !(n in converged)).join(', ')}`;
     shown.step(waiting());
     const leftMs = Math.max(1, timeoutS * 1000 - (performance.now() - started));
