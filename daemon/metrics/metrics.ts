@@ -66,6 +66,8 @@ export class Metrics {
   private readonly reloads: Counter<'result'>;
   private readonly checkDuration: Histogram<RsLabel | 'result'>;
   private readonly transitions: Counter<RsLabel | 'to'>;
+  private readonly reconcileCpu: Counter;
+  private readonly deferred: Counter;
   private realServers: (() => Promise<readonly RealServerRow[]>) | undefined;
   private consecutiveFailures = 0;
 
@@ -136,6 +138,14 @@ export class Metrics {
     this.transitions = new Counter({
       name: 'lvslab_health_transitions_total', help: 'Health transitions of a real server, by the state reached (up or down).', labelNames: [...RS_LABELS, 'to'], registers,
     });
+    this.reconcileCpu = new Counter({
+      name: 'lvslab_reconcile_cpu_seconds_total',
+      help: 'CPU time of reconciles: the daemon\'s and that of the tools it ran, while each ran (rate(): the share of a core they take).', registers,
+    });
+    this.deferred = new Counter({
+      name: 'lvslab_scheduled_runs_deferred_total',
+      help: 'Ticks of the schedule skipped because the last reconcile\'s CPU time would take scheduled runs over their share of a core (10%).', registers,
+    });
     for (const result of ['ok', 'failed', 'superseded']) this.syncRuns.inc({ result }, 0);
     for (const result of ['applied', 'refused']) this.reloads.inc({ result }, 0);
     this.failingRuns.set(0);
@@ -160,6 +170,16 @@ export class Metrics {
     for (const [kind, count] of Object.entries(result.countsByKind)) {
       if (count > 0) this.changesApplied.inc({ kind }, count);
     }
+  }
+
+  /** The CPU time one reconcile took (the daemon's and its tools'), in ms. */
+  recordReconcileCpu(cpuMs: number): void {
+    this.reconcileCpu.inc(Math.max(0, cpuMs) / 1000);
+  }
+
+  /** A tick of the schedule that the CPU budget skipped (service/cpu-budget.ts). */
+  recordScheduledRunDeferred(): void {
+    this.deferred.inc();
   }
 
   /** A reconcile was asked for (it may join one already queued). */

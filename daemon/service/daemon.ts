@@ -28,6 +28,7 @@ import { serviceDns } from './service-dns.js';
 import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
 import { driftRepairedBy, type RunCause } from './drift.js';
+import { cpuBudget, cpuNowMs, SCHEDULED_CPU_SHARE } from './cpu-budget.js';
 import type { StatusDocument } from '../api/state-document.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */
@@ -117,16 +118,24 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     onError: (err) => o.log.error({ err }, 'health transition handler failed'),
   });
 
+  /** What each run's CPU time allows of the schedule (service/cpu-budget.ts). */
+  const budget = cpuBudget();
   const flight = singleFlight(async (): Promise<ReconcileResult> => {
     running = true;
     const askedBy = [...causes];
     causes.clear();
     const before = last;
+    const cpuBefore = cpuNowMs();
     let result: ReconcileResult;
     try {
       result = await reconcileCurrentLab();
     } finally {
       running = false;
+      const cpuAfter = cpuNowMs();
+      if (cpuBefore !== undefined && cpuAfter !== undefined) {
+        budget.record(cpuAfter - cpuBefore, Date.now());
+        o.metrics.recordReconcileCpu(cpuAfter - cpuBefore);
+      }
     }
     // A transition during the run: its weight was written at once, but the run may have applied a plan
     // made just before it. Write the current weight again now rather than at the next run.
@@ -204,7 +213,15 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     }
   }
 
-  const schedule = (expr: string): ScheduledTask => cron.schedule(expr, () => run('schedule'), { noOverlap: true, name: 'reconcile' });
+  /** Scheduled runs keep to SCHEDULED_CPU_SHARE of a core: a tick before the budget allows is skipped. */
+  const scheduled = (): void => {
+    const waitMs = budget.nextAt() - Date.now();
+    if (waitMs <= 0) return run('schedule');
+    o.metrics.recordScheduledRunDeferred();
+    o.log.debug({ lastRunCpuMs: budget.lastCpuMs(), waitMs: Math.round(waitMs) },
+      `scheduled run deferred: the last run took ${budget.lastCpuMs()} ms of CPU, and scheduled runs keep to ${SCHEDULED_CPU_SHARE * 100}% of a core`);
+  };
+  const schedule = (expr: string): ScheduledTask => cron.schedule(expr, scheduled, { noOverlap: true, name: 'reconcile' });
   let task = schedule(lab.reconcileSchedule);
   const director = () => findNode(lab, o.nodeName).role === 'director';
   const vips = () => new Set(lab.virtualServers.map((vs) => vs.vip));

@@ -9,7 +9,8 @@
 #   - lvslab apply from empty, then one real server's weight changed, then a converged re-run: time,
 #     processes started and how many of them wrote (goal for the re-run: 0);
 #   - lvslabd on the applied lab: its RSS, and the CPU of its converged runs at the default schedule
-#     (every 5 s) over --daemon-seconds, per run and as a share of one core;
+#     (every 5 s, each scheduled run held back until the last one's CPU is 10% of the time since:
+#     service/cpu-budget.ts) over --daemon-seconds, per run and as a share of one core;
 #   - lvslab cleanup.
 # Everything runs in a network namespace of its own inside the VM. One run; the ratios against the
 # floor are the result, absolute times (software emulation) only context. A benchmark, not a test: it
@@ -225,6 +226,6 @@ echo
 echo
 cat "$work/where.txt"
 echo
-echo "lvslabd at $services services: RSS $((rss_kb / 1024)) MB; $daemon_runs converged runs in $((daemon_wall / 1000)) s (schedule: every 5 s)," \
+echo "lvslabd at $services services: RSS $((rss_kb / 1024)) MB; $daemon_runs converged runs in $((daemon_wall / 1000)) s (schedule: every 5 s, scheduled runs kept to 10% of a core)," \
   "CPU (the daemon and the tools it ran) $((daemon_cpu))ms: $(awk -v c="$daemon_cpu" -v w="$daemon_wall" 'BEGIN { printf "%.0f%%", 100 * c / w }') of one core," \
   "$(awk -v c="$daemon_cpu" -v r="$daemon_runs" 'BEGIN { printf "%.2f", r ? c / r / 1000 : 0 }') CPU s per run"

@@ -119,7 +119,7 @@ async function withLab(t: ExecutionContext, mode: 'dr' | 'tun', work: () => Prom
     t.regex(ipvs?.explanation ?? '', said, r.stdout);
     t.log(`${mode}: trace: ${ipvs?.explanation}`);
     await work();
-    const ms = await until(`${mode} repaired`, 30_000, async () => (await verifyJson(mode, 4)).exitCode === 0 && (await doctor(t, mode)).length === 0, 1000);
+    const ms = await until(`${mode} repaired`, 60_000, async () => (await verifyJson(mode, 4)).exitCode === 0 && (await doctor(t, mode)).length === 0, 1000);
     t.log(`${mode}: repaired and verified ${ms} ms after the last thaw`);
   } finally {
     await ok(lvslab('down', labPath(mode)));

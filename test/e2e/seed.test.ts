@@ -77,7 +77,7 @@ async function faultIsNamedAndRepaired(t: ExecutionContext, fault: string[], cau
   } finally {
     thawDirector();
   }
-  const repairMs = await until(`${cause} repaired by the daemon`, 20_000, async () => (await verifyJson(4)).exitCode === 0);
+  const repairMs = await until(`${cause} repaired by the daemon`, 40_000, async () => (await verifyJson(4)).exitCode === 0);
   t.log(`${cause}: repaired and verified ${repairMs} ms after the daemon was thawed`);
 }
 

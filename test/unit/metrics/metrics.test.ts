@@ -28,6 +28,8 @@ test('every family is there with its type, and nothing else (no default process 
     lvslab_reloads_total: 'COUNTER',
     lvslab_health_check_duration_seconds: 'HISTOGRAM',
     lvslab_health_transitions_total: 'COUNTER',
+    lvslab_reconcile_cpu_seconds_total: 'COUNTER',
+    lvslab_scheduled_runs_deferred_total: 'COUNTER',
   });
   t.true(families.every((f) => f.help.length > 0));
 });
@@ -105,6 +107,19 @@ test('setRealServers: the kernel\'s traffic counters of a real server as they ar
   t.deepEqual(samples(families, 'lvslab_real_server_connections_total'), { [rs1]: '13' });
   t.deepEqual(samples(families, 'lvslab_real_server_packets_total'), { [`${rs1},direction=in`]: '70', [`${rs1},direction=out`]: '60' });
   t.deepEqual(samples(families, 'lvslab_real_server_bytes_total'), { [`${rs1},direction=in`]: '4800', [`${rs1},direction=out`]: '9100' });
+});
+
+test('reconcile CPU in seconds (a negative reading counts as none) and deferred ticks, from zero', async (t) => {
+  const m = new Metrics();
+  const value = async (name: string) => samples(parseExposition(await m.text()), name)[''];
+  t.is(await value('lvslab_reconcile_cpu_seconds_total'), '0');
+  t.is(await value('lvslab_scheduled_runs_deferred_total'), '0');
+  m.recordReconcileCpu(1250);
+  m.recordReconcileCpu(-5);
+  m.recordScheduledRunDeferred();
+  m.recordScheduledRunDeferred();
+  t.is(await value('lvslab_reconcile_cpu_seconds_total'), '1.25');
+  t.is(await value('lvslab_scheduled_runs_deferred_total'), '2');
 });
 
 test('recordReconcile: duration, success timestamp and changes by kind', async (t) => {
