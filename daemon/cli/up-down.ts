@@ -6,8 +6,9 @@ import { netnsName } from '../plan/names.js';
 import { probeCapabilities } from '../kernel/capabilities.js';
 import {
   buildTopology, existingNamespaces, nodeRunner, readRecord, removeTopology, startDaemons, startWaves, stopDaemons, waitConverged,
-  type LabRecord,
+  writeRecord, type LabRecord,
 } from '../lab/namespace-lab.js';
+import { startKeepalived, waitForMaster } from '../lab/ha-lab.js';
 import { labNamespaces } from '../lab/topology.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import { microvmScript } from '../paths.js';
@@ -98,9 +99,28 @@ export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, run
       if (names.some((n) => !(n in converged))) shown.step(waiting());
     }, names).finally(() => shown.done());
   }
+  if (lab.ha !== undefined && record !== undefined) await startHa(ctx, lab, record, say, shown);
   const convergedMs = Math.round(performance.now() - started);
   say(`lab ${lab.lab} converged in ${convergedMs} ms`);
   return { converged, convergedMs };
+}
+
+/**
+ * An HA lab's keepalived, once both directors' daemons have converged (their track script then passes
+ * from the start); waits until one director holds the floating addresses: both start as backup, and
+ * the higher priority wins after 3 adverts of silence.
+ */
+async function startHa(ctx: CliContext, lab: LabConfig, record: LabRecord, say: (line: string) => void, shown: Progress): Promise<void> {
+  const ha = lab.ha!;
+  const directors = lab.nodes.filter((n) => n.role === 'director').map((n) => n.name);
+  shown.step(`starting keepalived on ${directors.join(', ')}`);
+  const keepalived = await startKeepalived(lab, ctx.log);
+  await writeRecord({ ...record, keepalived });
+  shown.done();
+  say(`started keepalived on ${directors.join(', ')} (VRRP router ${ha.virtualRouterId}, an advert every ${ha.advertIntervalMs} ms, ${ha.preempt ? 'preempt' : 'no preemption'}); waiting for a master`);
+  shown.step('waiting for one director to hold the floating addresses');
+  const holders = await waitForMaster(lab, (node) => nodeRunner(lab, node, ctx.log), 10 * ha.advertIntervalMs + 10_000).finally(() => shown.done());
+  say(`  ${holders.master} is master: it holds ${holders.holdings.find((h) => h.node === holders.master)!.holds.join(', ')}; the other director none`);
 }
 
 /** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces; `shown` says which step runs (ctx.out must keep clear of its line). */
@@ -108,7 +128,8 @@ export async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner, s
   const record = await readRecord(lab.lab);
   try {
     if (record) {
-      shown.step(`stopping lvslabd for ${Object.keys(record.pids).join(', ')}`);
+      const keepalived = Object.keys(record.keepalived ?? {});
+      shown.step(`stopping ${keepalived.length > 0 ? `keepalived for ${keepalived.join(', ')}, then ` : ''}lvslabd for ${Object.keys(record.pids).join(', ')}`);
       await stopDaemons(record);
     }
     const present = await existingNamespaces(runner);

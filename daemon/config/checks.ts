@@ -1,5 +1,5 @@
 /**
- * Checks that need more than one field (unique addresses and names, one director, real servers on
+ * Checks that need more than one field (unique addresses and names, one director or an HA pair, real servers on
  * real-server nodes, ...). They run on the raw YAML data, even when the schema found problems
  * elsewhere: each field is read through its own schema, and a field that is itself invalid is
  * skipped here (the schema already reported it).
@@ -11,6 +11,7 @@ import { NAME, MAX_SET_NAME, blocklistSchema, labSchema, nodeSchema, realServerS
 import { checkServices, type ServiceContext } from './service-checks.js';
 import { checkHealth, checkQuorum, portChangeProblem, type NodeLookup } from './health-checks.js';
 import { checkReserved } from './reserved-checks.js';
+import { checkDirectors, checkHa } from './ha-checks.js';
 import type { EntriesSource, EntriesSources } from './entries-file.js';
 import { ProblemList } from './problem-budget.js';
 
@@ -32,13 +33,14 @@ export function crossChecks(data: unknown, sources?: EntriesSources): ProblemLis
   const nodes = isMapping(nodesValue) ? readNodes(nodesValue) : undefined;
   if (nodes !== undefined) {
     checkNodeNames(nodes, out);
-    checkDirector(nodes, out);
+    checkDirectors(data, nodes, out);
     checkNodeAddresses(nodes, out);
   }
   checkVirtualServers(list(own(data, 'virtualServers')), nodes ?? [], out);
   checkBlocklists(list(own(data, 'blocklists')), field(labSchema.shape.prefix, data, 'prefix'), sources, out);
   checkServices(data, serviceContext(data, nodes ?? []), out);
   checkReserved(data, out);
+  checkHa(data, nodes ?? [], out);
   return out;
 }
 
@@ -57,14 +59,6 @@ function checkNodeNames(nodes: readonly RawNode[], out: ConfigProblem[]): void {
   for (const { name } of nodes) {
     if (!NAME.test(name)) out.push(problem(['nodes', name], name, `node name must match ${NAME.source} (lowercase letters, digits, '-')`));
   }
-}
-
-function checkDirector(nodes: readonly RawNode[], out: ConfigProblem[]): void {
-  const directors = nodes.filter((n) => n.role === 'director').map((n) => n.name);
-  if (directors.length === 1) return;
-  const found = directors.length === 0 ? 'found none' : `found ${directors.length}: ${directors.join(', ')}`;
-  const reason = `exactly one node must have role director; ${found}`;
-  out.push(directors.length === 0 ? { path: 'nodes', value: '(no director)', reason } : problem(['nodes'], directors, reason));
 }
 
 function checkNodeAddresses(nodes: readonly RawNode[], out: ConfigProblem[]): void {

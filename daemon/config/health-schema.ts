@@ -5,8 +5,7 @@
  */
 import * as z from 'zod';
 import { DEFAULT_DRAIN_TIMEOUT_MS, HEALTH_CHECK_TYPES, ON_FAILURE } from './types.js';
-import { formatDuration, parseDuration } from './duration.js';
-import { checked, int, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
+import { checked, duration, int, nodeName, oneOf, port, say, strict } from './zod-helpers.js';
 
 export const HEALTH_DEFAULTS = {
   intervalMs: 2000,
@@ -22,15 +21,6 @@ export const HEALTH_DEFAULTS = {
 export const MAX_BODY_CONTAINS = 200;
 export const MAX_HTTP_PATH = 200;
 const HOUR = 3_600_000;
-
-/** A duration string ("2s", "500ms", "1m") from `min` to `max` milliseconds; its output is milliseconds. */
-const duration = (min: number, max: number) => {
-  const text = `must be a duration like "2s", "500ms" or "1m" (a whole number and ms, s, m or h), from ${formatDuration(min)} to ${formatDuration(max)}`;
-  return checked(text, (t) => {
-    const ms = parseDuration(t);
-    return ms === undefined || ms < min || ms > max ? text : undefined;
-  }).transform((t) => parseDuration(t) ?? 0);
-};
 
 const PRINTABLE = /^[\x21-\x7e]*$/;
 

@@ -3,7 +3,7 @@
  * against the schema and the cross-field rules, and either return the LabConfig or every problem found.
  */
 import { parseListen } from './listen.js';
-import type { BlocklistConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, IpvsTimeoutsConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
+import type { BlocklistConfig, HaConfig, ServiceConfig, ServiceMode, ConfigProblem, HealthCheckConfig, IpvsTimeoutsConfig, LabConfig, NodeConfig, VirtualServerConfig } from './types.js';
 import { canonicalNet, parseCidr } from './ipv4.js';
 import { crossChecks } from './checks.js';
 import { dedupe, formatProblems, problem, zodProblems } from './problems.js';
@@ -119,7 +119,14 @@ function toLabConfig(input: LabInput): LabConfig {
     serviceMode: toServiceMode(input),
     ...(input.drain === undefined ? {} : { drain: { timeoutMs: input.drain.timeout } }),
     ...(input.ipvsTimeouts === undefined ? {} : { ipvsTimeouts: toIpvsTimeouts(input.ipvsTimeouts) }),
+    ...(input.ha === undefined ? {} : { ha: toHa(input.ha) }),
   };
+}
+
+function toHa(ha: NonNullable<LabInput['ha']>): HaConfig {
+  const cidr = parseCidr(ha.floatingAddress);
+  if (cidr === undefined) throw new Error(`unreachable: ha.floatingAddress passed validation but does not parse`);
+  return { floatingAddress: ha.floatingAddress, floatingIp: cidr.ip, virtualRouterId: ha.virtualRouterId, advertIntervalMs: ha.advertInterval, preempt: ha.preempt };
 }
 
 /** Only the keys the file sets: the others stay the node's own. */

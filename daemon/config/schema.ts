@@ -13,6 +13,7 @@ import { drainSchema, healthCheckSchema, sorryServerSchema } from './health-sche
 import { KUBE_INTERFACE, LVSLAB_INTERFACE } from './reserved.js';
 import { serviceModeShape } from './service-schema.js';
 import { ipvsTimeoutsSchema } from './ipvs-timeouts-schema.js';
+import { haSchema } from './ha-schema.js';
 
 export { NAME, nodeName, port } from './zod-helpers.js';
 
@@ -130,6 +131,8 @@ export const labSchema = strict({
   drain: drainSchema.optional(),
   /** IPVS's connection timeouts on the director; absent: the node's own are never touched. */
   ipvsTimeouts: ipvsTimeoutsSchema.optional(),
+  /** Two directors, master and backup by keepalived's VRRP, and the address that floats with the master. */
+  ha: haSchema.optional(),
   ...serviceModeShape,
 });
 

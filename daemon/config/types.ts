@@ -169,6 +169,23 @@ export interface LabConfig {
   readonly drain?: DrainConfig;
   /** IPVS's connection timeouts the director gets; absent: lvslab leaves the node's own alone. */
   readonly ipvsTimeouts?: IpvsTimeoutsConfig;
+  /** Two directors that keepalived makes master and backup; absent: the lab has one director. */
+  readonly ha?: HaConfig;
+}
+
+/**
+ * An HA pair of directors. keepalived (VRRP) holds the VIPs and the floating address on whichever
+ * director is master; lvslab programs IPVS and the rules on both and never adds or removes those
+ * addresses.
+ */
+export interface HaConfig {
+  /** On the lab network, with its prefix length ("192.168.113.110/24"): the clients' route to the VIPs and SNAT's source. */
+  readonly floatingAddress: string;
+  readonly floatingIp: string;
+  readonly virtualRouterId: number;
+  readonly advertIntervalMs: number;
+  /** Whether a recovered director with the higher priority takes master back (a second disruption). */
+  readonly preempt: boolean;
 }
 
 /** IPVS's timeouts in the order ipvsadm prints and reads them: established TCP, TCP after a FIN, UDP. */

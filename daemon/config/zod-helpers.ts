@@ -3,6 +3,7 @@
  * on, prefixed with "required:" when the key is absent.
  */
 import * as z from 'zod';
+import { formatDuration, parseDuration } from './duration.js';
 
 /** Node and virtual server names. */
 export const NAME = /^[a-z][a-z0-9-]{0,14}$/;
@@ -41,3 +42,12 @@ export const strict = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shap
 
 export const port = int(1, 65535);
 export const nodeName = named(NAME, "lowercase letters, digits, '-'");
+
+/** A duration string ("2s", "500ms", "1m") from `min` to `max` milliseconds; its output is milliseconds. */
+export const duration = (min: number, max: number) => {
+  const text = `must be a duration like "2s", "500ms" or "1m" (a whole number and ms, s, m or h), from ${formatDuration(min)} to ${formatDuration(max)}`;
+  return checked(text, (t) => {
+    const ms = parseDuration(t);
+    return ms === undefined || ms < min || ms > max ? text : undefined;
+  }).transform((t) => parseDuration(t) ?? 0);
+};

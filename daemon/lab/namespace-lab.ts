@@ -22,7 +22,13 @@ export interface LabRecord {
   readonly lab: string;
   readonly config: string;
   readonly pids: Readonly<Record<string, number>>;
+  /** An HA lab's keepalived per director (ha-lab.ts), stopped before the daemons. */
+  readonly keepalived?: Readonly<Record<string, number>>;
   readonly startedAt: string;
+}
+
+export async function writeRecord(record: LabRecord): Promise<void> {
+  await writeFile(join(labRunDir(record.lab), 'lab.json'), JSON.stringify(record, null, 2));
 }
 
 export async function existingNamespaces(runner: Runner): Promise<Set<string>> {
@@ -82,7 +88,7 @@ export async function startDaemons(lab: LabConfig, configPath: string, log: Logg
   }
   const pids = Object.fromEntries(lab.nodes.flatMap((n) => (started[n.name] === undefined ? [] : [[n.name, started[n.name]!] as const])));
   const record: LabRecord = { lab: lab.lab, config: resolve(configPath), pids, startedAt: earlier?.startedAt ?? new Date().toISOString() };
-  await writeFile(join(dir, 'lab.json'), JSON.stringify(record, null, 2));
+  await writeRecord(record);
   return record;
 }
 
@@ -139,9 +145,17 @@ export async function readRecord(lab?: string): Promise<LabRecord | undefined> {
   return undefined;
 }
 
-/** SIGTERM every daemon, SIGKILL what is still there after 5 s. */
+/**
+ * SIGTERM every keepalived (which then drops its floating addresses), then every daemon; SIGKILL what
+ * is still there after 5 s.
+ */
 export async function stopDaemons(record: LabRecord): Promise<void> {
-  const pids = Object.values(record.pids).filter(alive);
+  await stopPids(Object.values(record.keepalived ?? {}));
+  await stopPids(Object.values(record.pids));
+}
+
+async function stopPids(all: readonly number[]): Promise<void> {
+  const pids = all.filter(alive);
   for (const pid of pids) process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 5000;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

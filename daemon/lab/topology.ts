@@ -13,6 +13,9 @@ export interface TopologyBatches {
   readonly perNamespace: readonly { readonly netns: string; readonly batch: string }[];
 }
 
+/** Each node's link on the lab network, inside its namespace. */
+export const NODE_LINK = 'eth0';
+
 export const labNamespaces = (lab: LabConfig): string[] => [switchNetns(lab), ...lab.nodes.map((n) => netnsName(lab, n.name))];
 
 /** The switch-side end of node i's veth: "<lab>-v<i>" (at most 15 characters, the kernel's limit). */
@@ -22,7 +25,7 @@ export function topologyBatches(lab: LabConfig): TopologyBatches {
   const sw = switchNetns(lab);
   const host = [
     ...labNamespaces(lab).map((ns) => `netns add ${ns}`),
-    ...lab.nodes.map((n, i) => `link add ${switchPort(lab, i)} netns ${sw} type veth peer name eth0 netns ${netnsName(lab, n.name)}`),
+    ...lab.nodes.map((n, i) => `link add ${switchPort(lab, i)} netns ${sw} type veth peer name ${NODE_LINK} netns ${netnsName(lab, n.name)}`),
   ];
   const switchBatch = [
     'link set lo up',
@@ -32,7 +35,7 @@ export function topologyBatches(lab: LabConfig): TopologyBatches {
   ];
   const nodes = lab.nodes.map((n) => ({
     netns: netnsName(lab, n.name),
-    batch: lines(['link set lo up', `address add ${n.address} dev eth0`, 'link set eth0 up']),
+    batch: lines(['link set lo up', `address add ${n.address} dev ${NODE_LINK}`, `link set ${NODE_LINK} up`]),
   }));
   return { host: lines(host), perNamespace: [{ netns: sw, batch: lines(switchBatch) }, ...nodes] };
 }

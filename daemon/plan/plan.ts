@@ -59,6 +59,12 @@ export const directorOf = (lab: LabConfig): NodeConfig => {
   return director;
 };
 
+/**
+ * The address clients route the VIPs through and NAT real servers answer through: the director's, or
+ * in an HA lab the floating address keepalived keeps on the master.
+ */
+export const gatewayOf = (lab: LabConfig): string => lab.ha?.floatingIp ?? directorOf(lab).ip;
+
 export function planNode(lab: LabConfig, nodeName: string, runtime: PlanRuntime = {}): NodePlan {
   const node = findNode(lab, nodeName);
   switch (node.role) {
@@ -91,8 +97,10 @@ function planDirector(lab: LabConfig, runtime: PlanRuntime): KernelState {
   return {
     sysctls: !needsIpvs(lab) ? DIRECTOR_SYSCTLS.filter((s) => !s.key.startsWith('net.ipv4.vs.'))
       : kube === undefined ? DIRECTOR_SYSCTLS : [...DIRECTOR_SYSCTLS, ...connReuseSysctl(runtime.kernelRelease)],
-    links: needsIpvs(lab) ? [{ name: lab.interface, up: false }] : [],
-    addresses: unique([...lab.virtualServers.map((vs) => vs.vip), ...(kube?.clusterIPs ?? [])]).map((ip) => ({ dev: lab.interface, cidr: `${ip}/32` })),
+    // in an HA lab the VIPs are keepalived's: it adds them on the master only (ha/keepalived-conf.ts)
+    links: needsIpvs(lab) && lab.ha === undefined ? [{ name: lab.interface, up: false }] : [],
+    addresses: lab.ha !== undefined ? []
+      : unique([...lab.virtualServers.map((vs) => vs.vip), ...(kube?.clusterIPs ?? [])]).map((ip) => ({ dev: lab.interface, cidr: `${ip}/32` })),
     routes: [],
     ipsets,
     chains,
@@ -124,7 +132,11 @@ function snatRules(lab: LabConfig): string[] {
   return [`${comment} -m set --match-set ${setNames(lab).snat} dst,dst -j ${chainNames(lab).markMasq}`];
 }
 
-/** LVS mode: mark what needs SNAT in PREROUTING/OUTPUT, masquerade it in POSTROUTING (as kube-proxy does). */
+/**
+ * LVS mode: mark what needs SNAT in PREROUTING/OUTPUT, masquerade it in POSTROUTING (as kube-proxy does).
+ * An HA lab SNATs to the floating address instead: the real servers answer an address that is always on
+ * the master, so their replies reach whichever director holds the connection after a failover.
+ */
 function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
   const names = chainNames(lab);
   const comment = jumpComment(lab);
@@ -137,7 +149,9 @@ function snatChains(lab: LabConfig): { chains: Chain[]; jumps: JumpRule[] } {
       {
         table: 'nat',
         name: names.postrouting,
-        rules: postroutingRules(lab.masqueradeMark, '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE'),
+        rules: postroutingRules(lab.masqueradeMark, lab.ha === undefined
+          ? '-m comment --comment "lvslab: masquerade toward real servers" -j MASQUERADE'
+          : `-m comment --comment "lvslab: SNAT to the floating address toward real servers" -j SNAT --to-source ${lab.ha.floatingIp}`),
       },
     ],
     jumps: [
@@ -213,12 +227,12 @@ const ARP_SYSCTLS: readonly Sysctl[] = [
  * device; the kernel applies the larger of all's and the device's rp_filter).
  */
 function planRealServer(lab: LabConfig, node: NodeConfig): KernelState {
-  const director = directorOf(lab);
+  const gateway = gatewayOf(lab);
   const clients = lab.nodes.filter((n) => n.role === 'client');
   const served = servedBy(lab, node);
   // Gateway mode: without SNAT a NAT real server must answer the client through the director.
   const needsGateway = served.some((vs) => vs.forwarding === 'nat' && !vs.snat);
-  const routes: Route[] = needsGateway ? clients.map((c) => ({ dst: `${c.ip}/32`, via: director.ip })) : [];
+  const routes: Route[] = needsGateway ? clients.map((c) => ({ dst: `${c.ip}/32`, via: gateway })) : [];
   const vips = unique(served.filter((vs) => vs.forwarding !== 'nat').map((vs) => vs.vip));
   if (vips.length === 0) return { ...emptyState, routes };
   const tun = tunnels(lab, node);
@@ -259,11 +273,11 @@ const conntrackChain = (lab: LabConfig): Chain => ({
 });
 
 function planClient(lab: LabConfig): KernelState {
-  const director = directorOf(lab);
+  const gateway = gatewayOf(lab);
   const names = chainNames(lab);
   return {
     ...emptyState,
-    routes: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dst: `${vip}/32`, via: director.ip })),
+    routes: unique(lab.virtualServers.map((vs) => vs.vip)).map((vip) => ({ dst: `${vip}/32`, via: gateway })),
     chains: [conntrackChain(lab)],
     jumps: [{ table: 'filter', chain: 'OUTPUT', rule: `-m comment --comment ${jumpComment(lab)} -j ${names.conntrack}` }],
   };

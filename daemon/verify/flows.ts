@@ -73,8 +73,10 @@ function explainOne(lab: LabConfig, vs: VirtualServerConfig, probe: Probe, port:
     const text = `${chose}, no SNAT: ${rs} answers the client ${client.ip} directly, so its reply must route back through the director to be un-DNATed${unreplied}`;
     return { ...known, snat: NO_SNAT, text };
   }
-  const source = onDirector.reply.dst === director.ip ? `the director ${director.ip}` : `${onDirector.reply.dst}`;
-  const text = `${chose}, masquerade made ${source} the source (SNAT), ${outcome}`;
+  const floating = lab.ha?.floatingIp;
+  const source = onDirector.reply.dst === director.ip ? `masquerade made the director ${director.ip} the source (SNAT)`
+    : onDirector.reply.dst === floating ? `SNAT made the floating address ${floating} the source` : `masquerade made ${onDirector.reply.dst} the source (SNAT)`;
+  const text = `${chose}, ${source}, ${outcome}`;
   return { ...known, snat: hostPort(onDirector.reply.dst, onDirector.reply.dport), text };
 }
 

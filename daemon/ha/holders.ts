@@ -1,0 +1,49 @@
+/**
+ * Who holds an HA lab's floating addresses (the floating address and the VIPs keepalived moves): read
+ * from each director's lab link with `ip -j addr show`, and judged (pure): exactly one director must
+ * hold all of them, and the other none.
+ */
+import type { LabConfig } from '../config/types.js';
+import { parseAddresses } from '../kernel/ip/parse.js';
+import type { Runner } from '../kernel/runner.js';
+import { directorsOf } from './keepalived-conf.js';
+
+/** The addresses keepalived floats, without prefix length: the floating address first, then each VIP once. */
+export function floatingIps(lab: LabConfig): string[] {
+  if (lab.ha === undefined) return [];
+  return [lab.ha.floatingIp, ...new Set(lab.virtualServers.map((vs) => vs.vip))];
+}
+
+export interface DirectorHolding {
+  readonly node: string;
+  /** Which of floatingIps(lab) this director's lab link holds, in that order. */
+  readonly holds: readonly string[];
+}
+
+export type Holders =
+  | { readonly ok: true; readonly master: string; readonly holdings: readonly DirectorHolding[] }
+  | { readonly ok: false; readonly reason: string; readonly holdings: readonly DirectorHolding[] };
+
+export function judgeHolders(lab: LabConfig, holdings: readonly DirectorHolding[]): Holders {
+  const wanted = floatingIps(lab);
+  const holding = holdings.filter((h) => h.holds.length > 0);
+  const list = (h: DirectorHolding) => `${h.node} holds ${h.holds.join(', ')}`;
+  if (holding.length === 0) return { ok: false, reason: `no director holds ${wanted.join(', ')}`, holdings };
+  if (holding.length > 1) return { ok: false, reason: `more than one director holds floating addresses: ${holding.map(list).join('; ')}`, holdings };
+  const [master] = holding as [DirectorHolding];
+  const missing = wanted.filter((ip) => !master.holds.includes(ip));
+  if (missing.length > 0) return { ok: false, reason: `${list(master)} but not ${missing.join(', ')}`, holdings };
+  return { ok: true, master: master.node, holdings };
+}
+
+/** Reads one director's link: which floating addresses are on it. */
+export async function readHolding(lab: LabConfig, node: string, runner: Runner, link: string): Promise<DirectorHolding> {
+  const { stdout } = await runner.run(['ip', '-j', 'addr', 'show', 'dev', link]);
+  const held = new Set(parseAddresses(JSON.parse(stdout) as unknown, link).map((a) => a.cidr.slice(0, a.cidr.indexOf('/'))));
+  return { node, holds: floatingIps(lab).filter((ip) => held.has(ip)) };
+}
+
+export async function readHolders(lab: LabConfig, runnerOf: (node: string) => Runner, link: string): Promise<Holders> {
+  const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), link)));
+  return judgeHolders(lab, holdings);
+}

@@ -1,0 +1,85 @@
+/**
+ * keepalived.conf for one director of an HA lab (pure): one vrrp_instance that holds the floating
+ * address and the VIPs on the lab link of the master, unicast to the other director, and a
+ * track_script on the local lvslabd's /healthz, so that a director whose daemon cannot program its
+ * kernel gives up master. No virtual_server blocks: lvslab programs IPVS itself, on both directors.
+ */
+import type { LabConfig, NodeConfig } from '../config/types.js';
+import { reachAt } from '../config/listen.js';
+import { formatHostPort } from '../kernel/ipvs/address.js';
+
+/** The first director listed starts as master: the higher priority wins the first election. */
+export const HA_PRIORITIES = [150, 100] as const;
+/** The track script's period and its count of failures before the director gives up master. */
+export const TRACK_INTERVAL_S = 1;
+export const TRACK_FALL = 2;
+export const VRRP_INSTANCE = 'lvslab';
+
+export interface KeepalivedPlace {
+  /** The director's link on the lab network (eth0 in the one-box lab, the VM's second NIC in Vagrant). */
+  readonly interface: string;
+  /** Absolute path of curl, which the track script runs (keepalived wants absolute paths). */
+  readonly curl: string;
+}
+
+export const directorsOf = (lab: LabConfig): readonly NodeConfig[] => lab.nodes.filter((n) => n.role === 'director');
+
+/** The healthz URL the track script asks, on the director itself. */
+export function healthzUrl(node: NodeConfig): string {
+  if (node.api === 'off') throw new Error(`director ${node.name} has api off: its keepalived has no /healthz to track`);
+  return `http://${formatHostPort(reachAt(node.api, node.ip, 'the node') ?? '127.0.0.1', node.api.port)}/healthz`;
+}
+
+export function keepalivedConf(lab: LabConfig, nodeName: string, place: KeepalivedPlace): string {
+  const ha = lab.ha;
+  if (ha === undefined) throw new Error(`lab '${lab.lab}' has no ha key: it has one director and no keepalived`);
+  const directors = directorsOf(lab);
+  const index = directors.findIndex((d) => d.name === nodeName);
+  const self = directors[index];
+  const peer = directors[1 - index];
+  if (self === undefined || peer === undefined) throw new Error(`node '${nodeName}' is not one of lab '${lab.lab}''s two directors`);
+  const dev = place.interface;
+  const vips = [...new Set(lab.virtualServers.map((vs) => vs.vip))];
+  const advert = (ha.advertIntervalMs / 1000).toString();
+  return [
+    `# lvslab: keepalived's VRRP for director ${self.name} of lab ${lab.lab}. Written by lvslab from the lab file;`,
+    '# edits here are overwritten. lvslab programs IPVS on both directors; keepalived only moves the addresses.',
+    'global_defs {',
+    `  router_id ${lab.lab}-${self.name}`,
+    '  enable_script_security',
+    '  script_user root',
+    '  vrrp_version 3',
+    '}',
+    '',
+    `# the local lvslabd: ${TRACK_FALL} failed checks ${TRACK_INTERVAL_S} s apart and this director gives up master (FAULT)`,
+    'vrrp_script lvslabd_healthy {',
+    `  script "${place.curl} -fsS -m 1 -o /dev/null ${healthzUrl(self)}"`,
+    `  interval ${TRACK_INTERVAL_S}`,
+    '  timeout 1',
+    `  fall ${TRACK_FALL}`,
+    '  rise 2',
+    '}',
+    '',
+    `vrrp_instance ${VRRP_INSTANCE} {`,
+    // both start as BACKUP: nopreempt needs it, and the priorities elect the first master
+    '  state BACKUP',
+    `  interface ${dev}`,
+    `  virtual_router_id ${ha.virtualRouterId}`,
+    `  priority ${HA_PRIORITIES[index]}`,
+    `  advert_int ${advert}`,
+    ...(ha.preempt ? [] : ['  nopreempt']),
+    `  unicast_src_ip ${self.ip}`,
+    '  unicast_peer {',
+    `    ${peer.ip}`,
+    '  }',
+    '  track_script {',
+    '    lvslabd_healthy',
+    '  }',
+    '  virtual_ipaddress {',
+    `    ${ha.floatingAddress} dev ${dev}`,
+    ...vips.map((vip) => `    ${vip}/32 dev ${dev}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

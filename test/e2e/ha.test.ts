@@ -1,0 +1,159 @@
+/**
+ * The HA lab end to end, with Debian's keepalived: up elects ds master; ds's keepalived stopped moves
+ * the floating address and the VIP to ds2, and no address event ever shows both directors holding
+ * the VIP; the client's new connections resume; a restarted ds stays backup (no preemption); ds2's
+ * lvslabd frozen (its /healthz unanswered) makes ds2 give up master to ds; down leaves no keepalived.
+ */
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import pino from 'pino';
+import { loadLab } from '../../daemon/config/load.js';
+import type { LabConfig } from '../../daemon/config/types.js';
+import { readHolders, type Holders } from '../../daemon/ha/holders.js';
+import { TRACK_FALL, TRACK_INTERVAL_S } from '../../daemon/ha/keepalived-conf.js';
+import { createRunner } from '../../daemon/kernel/runner.js';
+import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
+import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
+import { NODE_LINK } from '../../daemon/lab/topology.js';
+import { netnsName } from '../../daemon/plan/names.js';
+import { hostSnapshot, inNs, lvslab, ok, root, run, sleep, until } from './helpers.js';
+
+const labPath = `${root}labs/ha.yaml`;
+const VIP = '10.10.0.1';
+const silent = pino({ level: 'silent' });
+let lab: LabConfig;
+let before: Record<string, string>;
+
+const record = async (): Promise<LabRecord> => {
+  const r = await readRecord('ha');
+  if (r === undefined) throw new Error('the ha lab is not up: these tests run after the "up" test');
+  return r;
+};
+const holders = (): Promise<Holders> => readHolders(lab, (node) => createRunner({ log: silent, netns: netnsName(lab, node) }), NODE_LINK);
+const masterIs = async (node: string): Promise<boolean> => {
+  const h = await holders();
+  return h.ok && h.master === node;
+};
+
+/** One request from the client through the VIP: the real server's name, or undefined. */
+const ask = async (): Promise<string | undefined> => {
+  const r = await inNs(netnsName(lab, 'client'), ['curl', '-sS', '--max-time', '2', `http://${VIP}:8410/`]);
+  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+};
+
+interface AddressEvent { readonly node: string; readonly at: number; readonly added: boolean; readonly ip: string }
+
+/**
+ * `ip monitor address` in each director's namespace: every address added to or deleted from the lab
+ * link, stamped on arrival. Exact where sampling would see only every Nth moment.
+ */
+function watchAddresses(nodes: readonly string[]): { events: AddressEvent[]; ready: Promise<void>; stop: () => void } {
+  const events: AddressEvent[] = [];
+  const children: ChildProcess[] = [];
+  const started: Promise<void>[] = [];
+  for (const node of nodes) {
+    const child = spawn('ip', ['-n', netnsName(lab, node), 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    started.push(new Promise((resolve) => child.once('spawn', () => resolve())));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const m = /^(Deleted )?\d+: (\S+)\s+inet ([0-9.]+)\//.exec(line);
+      if (m !== null && m[2] === NODE_LINK) events.push({ node, at: Date.now(), added: m[1] === undefined, ip: m[3]! });
+    });
+  }
+  // `ip monitor` subscribes right after it starts; a moment more keeps its first event from being missed
+  return { events, ready: Promise.all(started).then(() => sleep(300)), stop: () => children.forEach((c) => c.kill()) };
+}
+
+/** From a start where `holder` alone holds the VIP: each moment the events say both held it. */
+function bothHeld(events: readonly AddressEvent[], holder: string): number[] {
+  const holding = new Set([holder]);
+  const both: number[] = [];
+  for (const e of events.filter((x) => x.ip === VIP)) {
+    if (e.added) holding.add(e.node);
+    else holding.delete(e.node);
+    if (holding.size > 1) both.push(e.at);
+  }
+  return both;
+}
+
+test.before(async () => {
+  before = await hostSnapshot();
+  const loaded = await loadLab(labPath);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+  lab = loaded.lab;
+});
+
+test.serial('up builds the HA lab: keepalived makes ds master (it alone holds the floating address and the VIP) and verify passes through it', async (t) => {
+  const up = await lvslab('up', labPath, '--requests', '6');
+  t.log(up.stdout);
+  t.is(up.exitCode, 0, `${up.stdout}\n${up.stderr}`);
+  t.regex(up.stdout, /ds is master: it holds 192\.168\.113\.110, 10\.10\.0\.1; the other director none/);
+  t.regex(up.stdout, /SNAT made the floating address 192\.168\.113\.110 the source/);
+  const h = await holders();
+  t.like(h, { ok: true, master: 'ds' });
+  t.deepEqual(Object.keys((await record()).keepalived ?? {}).sort(), ['ds', 'ds2']);
+});
+
+test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, and the client's requests through the VIP are answered again within 3 s", async (t) => {
+  const watch = watchAddresses(['ds', 'ds2']);
+  await watch.ready;
+  const r = await record();
+  const stoppedAt = Date.now();
+  process.kill(r.keepalived!['ds']!, 'SIGTERM');
+  const movedMs = await until('ds2 holds the floating address and the VIP', 10_000, () => masterIs('ds2'), 100);
+  let answeredMs = 0;
+  await until('a request through the VIP is answered', 10_000, async () => {
+    const server = await ask();
+    answeredMs = Date.now() - stoppedAt;
+    return server !== undefined;
+  }, 0);
+  await sleep(500);
+  watch.stop();
+  const vipAdded = watch.events.find((e) => e.node === 'ds2' && e.ip === VIP && e.added);
+  const vipDeleted = watch.events.find((e) => e.node === 'ds' && e.ip === VIP && !e.added);
+  t.log(`VIP deleted on ds after ${vipDeleted ? vipDeleted.at - stoppedAt : '?'} ms, added on ds2 after ${vipAdded ? vipAdded.at - stoppedAt : '?'} ms; ` +
+    `holders polled ok after ${movedMs} ms; first answer through ds2 after ${answeredMs} ms`);
+  t.truthy(vipAdded, 'ds2 got the VIP');
+  t.truthy(vipDeleted, 'ds dropped the VIP');
+  t.true(vipAdded!.at - stoppedAt <= 3000, `the VIP reached ds2 ${vipAdded!.at - stoppedAt} ms after the stop`);
+  t.deepEqual(bothHeld(watch.events, 'ds'), [], 'no moment with the VIP on both directors');
+  t.true(answeredMs <= 3000, `first answer ${answeredMs} ms after the stop`);
+});
+
+test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none', async (t) => {
+  const r = await record();
+  const pid = await startKeepalivedOn(lab, 'ds', silent);
+  await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
+  await until("ds's keepalived runs its VRRP instance", 20_000, async () =>
+    (await readFile(`/run/lvslab/ha/ds.keepalived.log`, 'utf8')).includes('Entering BACKUP STATE'));
+  await sleep(3 * lab.ha!.advertIntervalMs + 2000);
+  t.like(await holders(), { ok: true, master: 'ds2' });
+  t.truthy(await ask(), 'the VIP answers');
+});
+
+test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floating address within ${TRACK_FALL} failed checks of ${TRACK_INTERVAL_S} s and 2 s more`, async (t) => {
+  const r = await record();
+  const daemon = r.pids['ds2']!;
+  t.true(daemon > 1);
+  process.kill(daemon, 'SIGSTOP');
+  try {
+    // each check waits up to 1 s for an answer the frozen daemon never gives, 1 s after the one before
+    const bound = TRACK_FALL * (TRACK_INTERVAL_S * 1000 + 1000) + 2000;
+    const tookMs = await until('ds holds the floating addresses', 20_000, () => masterIs('ds'), 100);
+    t.log(`ds master ${tookMs} ms after ds2's lvslabd was frozen (bound ${bound} ms)`);
+    t.true(tookMs <= bound, `${tookMs} ms`);
+    t.truthy(await ask(), 'the VIP answers through ds');
+  } finally {
+    process.kill(daemon, 'SIGCONT');
+  }
+});
+
+test.serial('down stops every keepalived (none left running) and leaves the host as it was', async (t) => {
+  await ok(lvslab('down', labPath));
+  const left = await run(['pgrep', '-a', '-x', 'keepalived']);
+  t.is(left.stdout.trim(), '', 'no keepalived runs');
+  t.deepEqual(await hostSnapshot(), before);
+  await rm('/run/lvslab/ha', { recursive: true, force: true });
+});
