@@ -112,6 +112,7 @@ function toLabConfig(input: LabInput): LabConfig {
     interface: input.interface,
     masqueradeMark: input.masqueradeMark,
     reconcileSchedule: input.reconcile.schedule,
+    reconcileCpuPercent: input.reconcile.cpuPercent,
     nodes,
     virtualServers,
     blocklists,

@@ -29,6 +29,7 @@ export const DEFAULTS = {
   interface: 'lvslab0',
   masqueradeMark: 0x4000,
   reconcileSchedule: '*/5 * * * * *',
+  reconcileCpuPercent: 10,
 } as const;
 
 export const ROLES = ['director', 'real-server', 'client'] as const;
@@ -110,6 +111,8 @@ export const reconcileSchema = strict({
     .string(say('must be a string: a node-cron expression'))
     .refine(validCron, say(`must be a valid node-cron expression (like "${DEFAULTS.reconcileSchedule}"), at most ${MAX_CRON_LENGTH} characters`))
     .default(DEFAULTS.reconcileSchedule),
+  /** The share of one core scheduled runs may take, in percent (service/cpu-budget.ts). */
+  cpuPercent: int(1, 100).default(DEFAULTS.reconcileCpuPercent),
 });
 
 export const labSchema = strict({
@@ -124,7 +127,7 @@ export const labSchema = strict({
       say('must be a single-bit mark: a power of two from 0x1 to 0x80000000 (like 0x4000)'),
     )
     .default(DEFAULTS.masqueradeMark),
-  reconcile: reconcileSchema.default({ schedule: DEFAULTS.reconcileSchedule }),
+  reconcile: reconcileSchema.default({ schedule: DEFAULTS.reconcileSchedule, cpuPercent: DEFAULTS.reconcileCpuPercent }),
   nodes: nodesSchema,
   virtualServers: z.array(virtualServerSchema, say('must be a list of virtual servers')).default([]),
   blocklists: z.array(blocklistSchema, say('must be a list of blocklists')).default([]),

@@ -158,6 +158,8 @@ export interface LabConfig {
   readonly masqueradeMark: number;
   /** node-cron expression of the daemon's periodic reconcile (drift repair). */
   readonly reconcileSchedule: string;
+  /** The share of one core (1-100 %) the scheduled runs may take: a run that took C of CPU holds the next back by C × (100 / pct − 1). */
+  readonly reconcileCpuPercent: number;
   /** Nodes in the order of the file. */
   readonly nodes: readonly NodeConfig[];
   readonly virtualServers: readonly VirtualServerConfig[];

@@ -1,6 +1,6 @@
 /**
- * What the daemon's scheduled runs may cost: at most SCHEDULED_CPU_SHARE of one core, however big the
- * lab. A run that took C of CPU (the daemon's own and that of the tools it ran and waited for) holds the
+ * What the daemon's scheduled runs may cost: at most a share of one core (the lab's
+ * reconcile.cpuPercent, default SCHEDULED_CPU_SHARE), however big the lab. A run that took C of CPU (the daemon's own and that of the tools it ran and waited for) holds the
  * next scheduled run back until C × (1 / share − 1) has passed since it ended. A converged run of under
  * 0.55 CPU s keeps a 5 s schedule; under the micro-VM's emulation a 30-service lab's run took 0.97 s
  * (a run every 10 s there) and a 10,000-service lab's 5.5 s (every 55 s instead of back to back). A
@@ -13,22 +13,25 @@ export const SCHEDULED_CPU_SHARE = 0.1;
 export interface CpuBudget {
   /** A run ended at `endedAtMs` (epoch ms) having taken `cpuMs` of CPU. */
   record(cpuMs: number, endedAtMs: number): void;
-  /** The earliest time (epoch ms) a scheduled run may start. */
-  nextAt(): number;
+  /** The earliest time (epoch ms) a scheduled run may start when scheduled runs keep to `share` of a core (in (0, 1]). */
+  nextAt(share?: number): number;
   /** The CPU the last run took, in ms (0 before the first). */
   lastCpuMs(): number;
 }
 
-export function cpuBudget(share = SCHEDULED_CPU_SHARE): CpuBudget {
-  if (!(share > 0 && share <= 1)) throw new RangeError(`a share of one core is in (0, 1], not ${share}`);
-  let next = 0;
+/** The share is asked for at each tick, so that a reload that changes the lab's cpuPercent applies to the next one. */
+export function cpuBudget(): CpuBudget {
+  let ended = 0;
   let last = 0;
   return {
     record(cpuMs, endedAtMs) {
       last = Math.max(0, cpuMs);
-      next = endedAtMs + last * (1 / share - 1);
+      ended = endedAtMs;
     },
-    nextAt: () => next,
+    nextAt(share = SCHEDULED_CPU_SHARE) {
+      if (!(share > 0 && share <= 1)) throw new RangeError(`a share of one core is in (0, 1], not ${share}`);
+      return ended + last * (1 / share - 1);
+    },
     lastCpuMs: () => last,
   };
 }

@@ -28,7 +28,7 @@ import { serviceDns } from './service-dns.js';
 import { sharedRead } from '../api/shared-read.js';
 import { realServerRows, statusDocument } from './status-document.js';
 import { driftRepairedBy, type RunCause } from './drift.js';
-import { cpuBudget, cpuNowMs, SCHEDULED_CPU_SHARE } from './cpu-budget.js';
+import { cpuBudget, cpuNowMs } from './cpu-budget.js';
 import type { StatusDocument } from '../api/state-document.js';
 
 /** How long one read of IPVS counts serves /v1/state and /metrics. */
@@ -213,13 +213,13 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     }
   }
 
-  /** Scheduled runs keep to SCHEDULED_CPU_SHARE of a core: a tick before the budget allows is skipped. */
+  /** Scheduled runs keep to the lab's reconcile.cpuPercent of a core: a tick before the budget allows is skipped. */
   const scheduled = (): void => {
-    const waitMs = budget.nextAt() - Date.now();
+    const waitMs = budget.nextAt(lab.reconcileCpuPercent / 100) - Date.now();
     if (waitMs <= 0) return run('schedule');
     o.metrics.recordScheduledRunDeferred();
     o.log.debug({ lastRunCpuMs: budget.lastCpuMs(), waitMs: Math.round(waitMs) },
-      `scheduled run deferred: the last run took ${budget.lastCpuMs()} ms of CPU, and scheduled runs keep to ${SCHEDULED_CPU_SHARE * 100}% of a core`);
+      `scheduled run deferred: the last run took ${budget.lastCpuMs()} ms of CPU, and scheduled runs keep to ${lab.reconcileCpuPercent}% of a core`);
   };
   const schedule = (expr: string): ScheduledTask => cron.schedule(expr, scheduled, { noOverlap: true, name: 'reconcile' });
   let task = schedule(lab.reconcileSchedule);

@@ -13,6 +13,7 @@ const SEED: LabConfig = {
   interface: 'lvslab0',
   masqueradeMark: 0x4000,
   reconcileSchedule: '*/5 * * * * *',
+  reconcileCpuPercent: 10,
   nodes: [
     { name: 'ds', role: 'director', address: '192.168.113.101/24', ip: '192.168.113.101', prefixLength: 24, api: { host: '0.0.0.0', port: 9410 } },
     { name: 'client', role: 'client', address: '192.168.113.102/24', ip: '192.168.113.102', prefixLength: 24, api: { host: '127.0.0.1', port: 9410 } },
@@ -55,6 +56,7 @@ test('a lab with every option set loads', async (t) => {
   t.is(lab.prefix, 'LAB2-');
   t.is(lab.interface, 'lvslab-vips0');
   t.is(lab.reconcileSchedule, '0 */2 * * * *');
+  t.is(lab.reconcileCpuPercent, 25);
   t.deepEqual(lab.nodes.map((n) => n.name), ['dir', 'web-1', 'web-2', 'tester']);
   t.deepEqual(lab.virtualServers[0], {
     name: 'dns',
@@ -87,6 +89,7 @@ test('defaults fill a minimal lab', (t) => {
       interface: 'lvslab0',
       masqueradeMark: 0x4000,
       reconcileSchedule: '*/5 * * * * *',
+      reconcileCpuPercent: 10,
       nodes: [{ name: 'ds', role: 'director', address: '10.0.0.1/8', ip: '10.0.0.1', prefixLength: 8, api: { host: '127.0.0.1', port: 9410 } }],
       virtualServers: [],
       blocklists: [],

@@ -55,7 +55,7 @@ const cases: ReadonlyArray<readonly [string, string, string, string]> = [
   ['duplicate VIP:port', seedWith('blocklists:', '  - { name: web2, vip: 10.10.0.1, port: 8410, realServers: [{ node: rs1, port: 80 }] }\nblocklists:'), 'virtualServers[1]', 'virtualServers[0] already serves tcp 10.10.0.1:8410'],
   ['duplicate VS name', seedWith('blocklists:', '  - { name: web, vip: 10.10.0.2, port: 80, realServers: [{ node: rs1, port: 80 }] }\nblocklists:'), 'virtualServers[1].name', 'duplicate virtual server name'],
   ['duplicate blocklist name', `${SEED_TEXT}  - { name: blacklist, entries: [] }\n`, 'blocklists[1].name', 'duplicate blocklist name'],
-  ['two directors', seedWith('role: real-server, address: 192.168.113.98', 'role: director, address: 192.168.113.98'), 'nodes', 'exactly one node must have role director; found 2: ds, rs2'],
+  ['two directors', seedWith('role: real-server, address: 192.168.113.98', 'role: director, address: 192.168.113.98'), 'nodes', 'exactly one node must have role director, or two with an ha key (keepalived\'s VRRP then floats the VIPs between them); found 2: ds, rs2'],
   ['no director', seedWith('role: director', 'role: client'), 'nodes', 'exactly one node must have role director; found none'],
   // hostile names
   ['node name with a space', seedWith('  rs2:', '  "rs 2":'), 'nodes["rs 2"]', NODE],

@@ -23,11 +23,13 @@ test('a cheap run holds nothing back; the last run alone counts; a negative read
   t.is(budget.nextAt(), 200_000);
 });
 
-test('a share is in (0, 1]: a whole core holds nothing back; 0 and more than 1 are refused', (t) => {
-  const whole = cpuBudget(1);
-  whole.record(3_000, 50);
-  t.is(whole.nextAt(), 50);
-  for (const bad of [0, -0.1, 1.5, Number.NaN]) t.throws(() => cpuBudget(bad), { instanceOf: RangeError }, String(bad));
+test('a share is in (0, 1]: a whole core holds nothing back, half a core as long as the run took; 0 and more than 1 are refused', (t) => {
+  const budget = cpuBudget();
+  budget.record(3_000, 50);
+  t.is(budget.nextAt(1), 50);
+  t.is(budget.nextAt(0.5), 3_050);
+  t.is(budget.nextAt(), 27_050, 'the default: 10%');
+  for (const bad of [0, -0.1, 1.5, Number.NaN]) t.throws(() => budget.nextAt(bad), { instanceOf: RangeError }, String(bad));
 });
 
 test('processCpuMs: utime + stime + cutime + cstime in ms (100 ticks a second), counted after the name\'s last parenthesis', (t) => {

@@ -20,7 +20,7 @@ export const web: VirtualServerConfig = {
 
 /** The reference lab of lab-story.md. */
 export const lab: LabConfig = {
-  lab: 'seed', prefix: 'LVSLAB-', interface: 'lvslab0', masqueradeMark: 0x4000, reconcileSchedule: '*/5 * * * * *',
+  lab: 'seed', prefix: 'LVSLAB-', interface: 'lvslab0', masqueradeMark: 0x4000, reconcileSchedule: '*/5 * * * * *', reconcileCpuPercent: 10,
   nodes: [node('ds', 'director', '192.168.113.101'), node('client', 'client', '192.168.113.102'),
     node('rs1', 'real-server', '192.168.113.99'), node('rs2', 'real-server', '192.168.113.98')],
   virtualServers: [web],
