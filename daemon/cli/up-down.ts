@@ -8,7 +8,9 @@ import {
   buildTopology, existingNamespaces, nodeRunner, readRecord, removeTopology, startDaemons, startWaves, stopDaemons, waitConverged,
   writeRecord, type LabRecord,
 } from '../lab/namespace-lab.js';
-import { startKeepalived, waitForMaster } from '../lab/ha-lab.js';
+import { startKeepalived } from '../lab/ha-lab.js';
+import { floatingIps, readHolders } from '../ha/holders.js';
+import { NODE_LINK } from '../lab/topology.js';
 import { labNamespaces } from '../lab/topology.js';
 import { reconcile, summarize } from '../reconcile/reconcile.js';
 import { microvmScript } from '../paths.js';
@@ -113,14 +115,17 @@ export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, run
 async function startHa(ctx: CliContext, lab: LabConfig, record: LabRecord, say: (line: string) => void, shown: Progress): Promise<void> {
   const ha = lab.ha!;
   const directors = lab.nodes.filter((n) => n.role === 'director').map((n) => n.name);
-  shown.step(`starting keepalived on ${directors.join(', ')}`);
-  const keepalived = await startKeepalived(lab, ctx.log);
-  await writeRecord({ ...record, keepalived });
-  shown.done();
-  say(`started keepalived on ${directors.join(', ')} (VRRP router ${ha.virtualRouterId}, an advert every ${ha.advertIntervalMs} ms, ${ha.preempt ? 'preempt' : 'no preemption'}); waiting for a master`);
-  shown.step('waiting for one director to hold the floating addresses');
-  const holders = await waitForMaster(lab, (node) => nodeRunner(lab, node, ctx.log), 10 * ha.advertIntervalMs + 10_000).finally(() => shown.done());
-  say(`  ${holders.master} is master: it holds ${holders.holdings.find((h) => h.node === holders.master)!.holds.join(', ')}; the other director none`);
+  say(`starting keepalived on ${directors.join(', then ')} (VRRP router ${ha.virtualRouterId}, an advert every ${ha.advertIntervalMs} ms, ${ha.preempt ? 'preempt' : 'no preemption'})`);
+  shown.step(`keepalived on ${directors[0]}: waiting for it to hold the floating addresses`);
+  const runnerOf = (node: string) => nodeRunner(lab, node, ctx.log);
+  const remember = (keepalived: Readonly<Record<string, number>>) => writeRecord({ ...record, keepalived });
+  await startKeepalived(lab, ctx.log, runnerOf, 10 * ha.advertIntervalMs + 20_000, remember, (node, state) => {
+    say(state === 'MASTER' ? `  ${node} is master: it holds ${floatingIps(lab).join(', ')}` : `  ${node} entered BACKUP`);
+    if (state === 'MASTER') shown.step(`keepalived on ${directors[1]}: waiting for it to enter BACKUP`);
+  }).finally(() => shown.done());
+  const holders = await readHolders(lab, runnerOf, NODE_LINK);
+  if (!holders.ok) throw new CliError(`keepalived: ${holders.reason}`);
+  say(`  ${holders.master} holds the floating addresses, the other director none`);
 }
 
 /** Stop the daemons, remove what lvslab owns in each node, then delete the namespaces; `shown` says which step runs (ctx.out must keep clear of its line). */

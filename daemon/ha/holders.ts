@@ -47,3 +47,13 @@ export async function readHolders(lab: LabConfig, runnerOf: (node: string) => Ru
   const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), link)));
   return judgeHolders(lab, holdings);
 }
+
+/**
+ * The lab with `master` as its first director: verify, trace and the flows read "the director" as the
+ * first one listed (plan.ts directorOf), which in an HA lab must be the one that holds the VIPs now.
+ */
+export function withMasterFirst(lab: LabConfig, master: string): LabConfig {
+  const node = lab.nodes.find((n) => n.name === master && n.role === 'director');
+  if (node === undefined) throw new Error(`${master} is not a director of lab ${lab.lab}`);
+  return { ...lab, nodes: [node, ...lab.nodes.filter((n) => n !== node)] };
+}

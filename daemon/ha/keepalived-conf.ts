@@ -10,9 +10,17 @@ import { formatHostPort } from '../kernel/ipvs/address.js';
 
 /** The first director listed starts as master: the higher priority wins the first election. */
 export const HA_PRIORITIES = [150, 100] as const;
-/** The track script's period and its count of failures before the director gives up master. */
+/**
+ * The track script: every TRACK_INTERVAL_S a GET of /healthz that may take TRACK_TIMEOUT_S, and
+ * TRACK_FALL failures in a row before the director gives up master. Not tighter: under the micro-VM's
+ * emulation a healthy director's check took over 1 s while the lab was under load (a curl's start and
+ * a busy daemon), and a timeout of 1 s with 2 failures made the master give up the VIP for nothing.
+ * A frozen lvslabd thus loses master after about TRACK_FALL × TRACK_TIMEOUT_S.
+ */
 export const TRACK_INTERVAL_S = 1;
-export const TRACK_FALL = 2;
+export const TRACK_TIMEOUT_S = 2;
+export const TRACK_FALL = 3;
+export const TRACK_RISE = 2;
 export const VRRP_INSTANCE = 'lvslab';
 
 export interface KeepalivedPlace {
@@ -49,15 +57,18 @@ export function keepalivedConf(lab: LabConfig, nodeName: string, place: Keepaliv
     '  enable_script_security',
     '  script_user root',
     '  vrrp_version 3',
+    // IPVS's connection sync daemon, its role following this instance's: master on MASTER, backup on
+    // BACKUP, both with the lab's router id as sync id (ipvsadm --start-daemon … --syncid N)
+    `  lvs_sync_daemon ${dev} ${VRRP_INSTANCE} id ${ha.virtualRouterId}`,
     '}',
     '',
-    `# the local lvslabd: ${TRACK_FALL} failed checks ${TRACK_INTERVAL_S} s apart and this director gives up master (FAULT)`,
+    `# the local lvslabd: ${TRACK_FALL} failed checks in a row and this director gives up master (FAULT)`,
     'vrrp_script lvslabd_healthy {',
-    `  script "${place.curl} -fsS -m 1 -o /dev/null ${healthzUrl(self)}"`,
+    `  script "${place.curl} -fsS -m ${TRACK_TIMEOUT_S} -o /dev/null ${healthzUrl(self)}"`,
     `  interval ${TRACK_INTERVAL_S}`,
-    '  timeout 1',
+    `  timeout ${TRACK_TIMEOUT_S}`,
     `  fall ${TRACK_FALL}`,
-    '  rise 2',
+    `  rise ${TRACK_RISE}`,
     '}',
     '',
     `vrrp_instance ${VRRP_INSTANCE} {`,

@@ -6,7 +6,7 @@
  */
 import type { LabConfig, VirtualServerConfig } from '../config/types.js';
 import { setNames } from '../plan/names.js';
-import { directorOf, findNode, snatEntry } from '../plan/plan.js';
+import { directorOf, findNode, gatewayOf, snatEntry } from '../plan/plan.js';
 import { clientOf } from './flows.js';
 import type { Cause, Facts } from './types.js';
 
@@ -21,7 +21,7 @@ interface Context {
 
 type Check = (c: Context) => Cause[];
 
-const noRoute: Check = ({ facts, vs, director, client }) => {
+const noRoute: Check = ({ facts, lab, vs, director, client }) => {
   const route = facts.clientRouteToVip;
   if (route === undefined) return [];
   const asked = `ip route get ${vs.vip} on ${client.name}`;
@@ -33,12 +33,15 @@ const noRoute: Check = ({ facts, vs, director, client }) => {
     }];
   }
   const wrongType = route.type !== undefined && route.type !== 'unicast';
-  if (!wrongType && (route.via === undefined || route.via === director.ip)) return [];
+  // in an HA lab the route goes via the floating address, which keepalived keeps on the master
+  const gateway = gatewayOf(lab);
+  if (!wrongType && (route.via === undefined || route.via === gateway)) return [];
+  const should = lab.ha === undefined ? `the director ${director.name} (${director.ip})` : `the floating address ${gateway}`;
   const read = [route.type, route.via && `via ${route.via}`, route.dev && `dev ${route.dev}`].filter(Boolean).join(' ');
   const how = wrongType ? `as a ${route.type} route` : `via ${route.via}`;
   return [{
     code: 'no-route',
-    message: `the client ${client.name} sends traffic for VIP ${vs.vip} ${how}, not via the director ${director.name} (${director.ip}), so IPVS never sees it.`,
+    message: `the client ${client.name} sends traffic for VIP ${vs.vip} ${how}, not via ${should}, so IPVS never sees it.`,
     evidence: `${asked}: ${read}`,
   }];
 };
@@ -94,7 +97,7 @@ const noSnat: Check = ({ facts, lab, vs, director, client, service }) => {
   if (facts.snatRulePresent !== false || vs.forwarding !== 'nat') return [];
   const direct = vs.realServers
     .map((rs) => ({ rs: rs.node, hop: facts.realServerGateways[rs.node] }))
-    .filter((g): g is { rs: string; hop: string } => g.hop !== undefined && g.hop !== director.ip);
+    .filter((g): g is { rs: string; hop: string } => g.hop !== undefined && g.hop !== gatewayOf(lab));
   const seen = [...new Map(direct.map((g) => [g.rs, g])).values()];
   const first = seen[0];
   if (first === undefined) return [];

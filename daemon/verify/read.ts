@@ -56,7 +56,8 @@ export function masqueraded(nat: ReadonlyMap<string, readonly string[]>, snatEnt
   const names = chainNames(lab);
   const set = setNames(lab).snat;
   const jumpsTo = (from: string, to: string) => rules(from).some((r) => jumpTarget(r) === to);
-  const hasMasquerade = (chain: string) => rules(chain).some((r) => jumpTarget(r) === 'MASQUERADE');
+  // an HA lab SNATs to the floating address (plan.ts) where a one-director lab masquerades
+  const hasMasquerade = (chain: string) => rules(chain).some((r) => jumpTarget(r) === 'MASQUERADE' || jumpTarget(r) === 'SNAT');
   const lvslab =
     snatEntries.has(snatEntry(vs)) &&
     rules(names.services).some((r) => r.includes(`--match-set ${set} dst,dst `) && jumpTarget(r) === names.markMasq) &&

@@ -6,13 +6,13 @@
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { loadLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { readHolders, type Holders } from '../../daemon/ha/holders.js';
-import { TRACK_FALL, TRACK_INTERVAL_S } from '../../daemon/ha/keepalived-conf.js';
+import { TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
 import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
 import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
@@ -89,14 +89,27 @@ test.serial('up builds the HA lab: keepalived makes ds master (it alone holds th
   const up = await lvslab('up', labPath, '--requests', '6');
   t.log(up.stdout);
   t.is(up.exitCode, 0, `${up.stdout}\n${up.stderr}`);
-  t.regex(up.stdout, /ds is master: it holds 192\.168\.113\.110, 10\.10\.0\.1; the other director none/);
+  t.regex(up.stdout, /ds is master: it holds 192\.168\.113\.110, 10\.10\.0\.1\n {2}ds2 entered BACKUP\n {2}ds holds the floating addresses, the other director none/);
   t.regex(up.stdout, /SNAT made the floating address 192\.168\.113\.110 the source/);
   const h = await holders();
   t.like(h, { ok: true, master: 'ds' });
   t.deepEqual(Object.keys((await record()).keepalived ?? {}).sort(), ['ds', 'ds2']);
 });
 
+/** IPVS connections to the VIP in state ESTABLISHED on a director (`ipvsadm -Lnc`: its own and those the sync daemon copied). */
+const establishedOn = async (node: string): Promise<number> =>
+  (await ok(inNs(netnsName(lab, node), ['ipvsadm', '-L', '-n', '-c']))).stdout.split('\n').filter((l) => l.includes('ESTABLISHED') && l.includes(`${VIP}:8410`)).length;
+
+const HELD = 4;
+
 test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, and the client's requests through the VIP are answered again within 3 s", async (t) => {
+  const stopHeld = '/tmp/lvslab-ha-held.stop';
+  await rm(stopHeld, { force: true });
+  const held = inNs(netnsName(lab, 'client'), [process.execPath, `${root}dist/test/e2e/held-request.js`, VIP, '8410', String(HELD), stopHeld, '90'], undefined, 150_000);
+  await until(`${HELD} connections established through ds`, 60_000, async () => (await establishedOn('ds')) >= HELD, 300);
+  await sleep(2000);
+  const synced = await establishedOn('ds2');
+  t.like(await holders(), { ok: true, master: 'ds' }, 'ds is master before its keepalived is stopped');
   const watch = watchAddresses(['ds', 'ds2']);
   await watch.ready;
   const r = await record();
@@ -111,6 +124,14 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   }, 0);
   await sleep(500);
   watch.stop();
+  await sleep(2000);
+  await writeFile(stopHeld, '');
+  const ran = await held;
+  const outcome = (JSON.parse(ran.stdout) as { connections: { index: number; server?: string; error?: string }[] }).connections;
+  const survived = outcome.filter((c) => c.server !== undefined).length;
+  t.log(`established before the failover: ${HELD} on ds, ${synced} of them copied to ds2 by the IPVS sync daemon; ` +
+    `${survived} of ${HELD} answered after it: ${JSON.stringify(outcome)}`);
+  t.is(outcome.length, HELD, ran.stderr);
   const vipAdded = watch.events.find((e) => e.node === 'ds2' && e.ip === VIP && e.added);
   const vipDeleted = watch.events.find((e) => e.node === 'ds' && e.ip === VIP && !e.added);
   t.log(`VIP deleted on ds after ${vipDeleted ? vipDeleted.at - stoppedAt : '?'} ms, added on ds2 after ${vipAdded ? vipAdded.at - stoppedAt : '?'} ms; ` +
@@ -122,7 +143,7 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   t.true(answeredMs <= 3000, `first answer ${answeredMs} ms after the stop`);
 });
 
-test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none', async (t) => {
+test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2, the master', async (t) => {
   const r = await record();
   const pid = await startKeepalivedOn(lab, 'ds', silent);
   await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
@@ -130,17 +151,22 @@ test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later 
     (await readFile(`/run/lvslab/ha/ds.keepalived.log`, 'utf8')).includes('Entering BACKUP STATE'));
   await sleep(3 * lab.ha!.advertIntervalMs + 2000);
   t.like(await holders(), { ok: true, master: 'ds2' });
-  t.truthy(await ask(), 'the VIP answers');
+  const verify = await lvslab('verify', labPath, '--requests', '4');
+  t.is(verify.exitCode, 0, verify.stdout);
+  t.regex(verify.stdout, /lvslab verify: lab ha, client client → director ds2 /);
+  t.regex(verify.stdout, /SNAT made the floating address 192\.168\.113\.110 the source/);
 });
 
-test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floating address within ${TRACK_FALL} failed checks of ${TRACK_INTERVAL_S} s and 2 s more`, async (t) => {
+const TRACK_BOUND_MS = TRACK_FALL * Math.max(TRACK_INTERVAL_S, TRACK_TIMEOUT_S) * 1000 + 2000;
+
+test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floating address within ${TRACK_BOUND_MS} ms (${TRACK_FALL} checks timed out after ${TRACK_TIMEOUT_S} s each, and 2 s for the handover)`, async (t) => {
   const r = await record();
   const daemon = r.pids['ds2']!;
   t.true(daemon > 1);
   process.kill(daemon, 'SIGSTOP');
   try {
-    // each check waits up to 1 s for an answer the frozen daemon never gives, 1 s after the one before
-    const bound = TRACK_FALL * (TRACK_INTERVAL_S * 1000 + 1000) + 2000;
+    // each check waits its timeout for an answer the frozen daemon never gives
+    const bound = TRACK_BOUND_MS;
     const tookMs = await until('ds holds the floating addresses', 20_000, () => masterIs('ds'), 100);
     t.log(`ds master ${tookMs} ms after ds2's lvslabd was frozen (bound ${bound} ms)`);
     t.true(tookMs <= bound, `${tookMs} ms`);
