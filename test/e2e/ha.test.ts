@@ -6,13 +6,14 @@
  */
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
-import { loadLab } from '../../daemon/config/load.js';
+import { parseLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { readHolders, type Holders } from '../../daemon/ha/holders.js';
-import { TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
+import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
 import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
 import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
@@ -23,7 +24,11 @@ import { hostSnapshot, inNs, lvslab, ok, root, run, sleep, until } from './helpe
 const labPath = `${root}labs/ha.yaml`;
 const VIP = '10.10.0.1';
 const silent = pino({ level: 'silent' });
-let lab: LabConfig;
+const lab: LabConfig = (() => {
+  const parsed = parseLab(readFileSync(labPath, 'utf8'), labPath);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.lab;
+})();
 let before: Record<string, string>;
 
 const record = async (): Promise<LabRecord> => {
@@ -80,9 +85,6 @@ function bothHeld(events: readonly AddressEvent[], holder: string): number[] {
 
 test.before(async () => {
   before = await hostSnapshot();
-  const loaded = await loadLab(labPath);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
-  lab = loaded.lab;
 });
 
 test.serial('up builds the HA lab: keepalived makes ds master (it alone holds the floating address and the VIP) and verify passes through it', async (t) => {
@@ -102,12 +104,13 @@ const establishedOn = async (node: string): Promise<number> =>
 
 const HELD = 4;
 
-test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, and the client's requests through the VIP are answered again within 3 s", async (t) => {
+test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, the client's requests through the VIP are answered again within 3 s, and 4 connections established before (copied to ds2 by the sync daemon) all go on", async (t) => {
   const stopHeld = '/tmp/lvslab-ha-held.stop';
   await rm(stopHeld, { force: true });
   const held = inNs(netnsName(lab, 'client'), [process.execPath, `${root}dist/test/e2e/held-request.js`, VIP, '8410', String(HELD), stopHeld, '90'], undefined, 150_000);
   await until(`${HELD} connections established through ds`, 60_000, async () => (await establishedOn('ds')) >= HELD, 300);
-  await sleep(2000);
+  // the master's sync daemon sends a connection after its 3rd packet, in batches: wait for the copies
+  await until(`${HELD} connections copied to ds2 by the IPVS sync daemon`, 20_000, async () => (await establishedOn('ds2')) >= HELD, 300);
   const synced = await establishedOn('ds2');
   t.like(await holders(), { ok: true, master: 'ds' }, 'ds is master before its keepalived is stopped');
   const watch = watchAddresses(['ds', 'ds2']);
@@ -132,6 +135,7 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   t.log(`established before the failover: ${HELD} on ds, ${synced} of them copied to ds2 by the IPVS sync daemon; ` +
     `${survived} of ${HELD} answered after it: ${JSON.stringify(outcome)}`);
   t.is(outcome.length, HELD, ran.stderr);
+  t.is(survived, HELD, 'every established connection went on through ds2');
   const vipAdded = watch.events.find((e) => e.node === 'ds2' && e.ip === VIP && e.added);
   const vipDeleted = watch.events.find((e) => e.node === 'ds' && e.ip === VIP && !e.added);
   t.log(`VIP deleted on ds after ${vipDeleted ? vipDeleted.at - stoppedAt : '?'} ms, added on ds2 after ${vipAdded ? vipAdded.at - stoppedAt : '?'} ms; ` +
@@ -174,6 +178,46 @@ test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floati
   } finally {
     process.kill(daemon, 'SIGCONT');
   }
+});
+
+/** The backup's wait for a silent master: 3 adverts and its skew, (256 − priority) / 256 of an advert (RFC 5798). */
+const masterDownMs = (priority: number): number => Math.ceil(3 * lab.ha!.advertIntervalMs + ((256 - priority) / 256) * lab.ha!.advertIntervalMs);
+
+test.serial(`ds's lab link down: ds2 holds the floating address and the VIP within 3 adverts, its skew and 1 s (${masterDownMs(HA_PRIORITIES[1]) + 1000} ms), no address event shows both with the VIP, and the VIP answers through ds2`, async (t) => {
+  // after the freeze, ds2's track script must pass twice (rise) before it is a backup that can take over
+  await until('ds2 back in BACKUP', 20_000, async () => /Entering BACKUP STATE[^\n]*\n(?![\s\S]*Entering (FAULT|MASTER))/.test(await readFile('/run/lvslab/ha/ds2.keepalived.log', 'utf8')));
+  t.like(await holders(), { ok: true, master: 'ds' });
+  const watch = watchAddresses(['ds', 'ds2']);
+  await watch.ready;
+  const downAt = Date.now();
+  await ok(run(['ip', '-n', netnsName(lab, 'ds'), 'link', 'set', NODE_LINK, 'down']));
+  const movedMs = await until('ds2 holds the floating addresses', 15_000, () => masterIs('ds2'), 100);
+  const answered = await until('the VIP answers', 10_000, async () => (await ask()) !== undefined, 0);
+  await sleep(500);
+  watch.stop();
+  const added = watch.events.find((e) => e.node === 'ds2' && e.ip === VIP && e.added);
+  t.log(`link down on ds: VIP on ds2 after ${added ? added.at - downAt : '?'} ms (holders after ${movedMs} ms), answered after ${movedMs + answered} ms`);
+  t.truthy(added);
+  t.true(added!.at - downAt <= masterDownMs(HA_PRIORITIES[1]) + 1000, `${added!.at - downAt} ms`);
+  t.deepEqual(bothHeld(watch.events, 'ds'), []);
+});
+
+test.serial('ds back with preempt on: its link up, it stays backup under nopreempt; its keepalived restarted with preempt true takes master back from ds2 within 6 s of the start (its first track script result, then the first advert it hears from the lower priority)', async (t) => {
+  await ok(run(['ip', '-n', netnsName(lab, 'ds'), 'link', 'set', NODE_LINK, 'up']));
+  await sleep(masterDownMs(HA_PRIORITIES[0]) + 1000);
+  t.like(await holders(), { ok: true, master: 'ds2' }, 'no preemption: ds stays backup once its link is back');
+  // preemption is the higher priority's to take: ds (150) alone needs preempt for it
+  const r = await record();
+  process.kill(r.keepalived!['ds']!, 'SIGTERM');
+  await until("ds's keepalived gone", 10_000, async () => !(await run(['pgrep', '-f', 'ds.keepalived.conf'])).stdout.trim());
+  const preempting = { ...lab, ha: { ...lab.ha!, preempt: true } };
+  const startedAt = Date.now();
+  const pid = await startKeepalivedOn(preempting, 'ds', silent);
+  await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
+  const tookMs = await until('ds master again', 20_000, () => masterIs('ds'), 100);
+  t.log(`ds with preempt on: master ${tookMs} ms after its keepalived started`);
+  t.true(tookMs <= 6000, `${tookMs} ms`);
+  t.truthy(await ask());
 });
 
 test.serial('down stops every keepalived (none left running) and leaves the host as it was', async (t) => {
