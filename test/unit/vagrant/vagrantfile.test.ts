@@ -104,6 +104,7 @@ for (const [title, lab, message] of [
   ['a missing lab file', 'labs/nosuch.yaml', 'labs/nosuch.yaml: no such lab file'],
   ['a node on .1, which the host takes', 'labs/wrr.yaml', 'nodes.lb.address: 172.31.7.1/24 ends in .1'],
   ['malformed YAML', 'test/fixtures/config/not-yaml.yaml', 'not-yaml.yaml'],
+  ['an HA lab (no keepalived on the VMs yet)', 'labs/ha.yaml', 'labs/ha.yaml: ha: a lab with two directors runs as the one-box lab for now'],
 ] as const) {
   test(`refused with one message, before any VM: ${title}`, async (t) => {
     const r = await withLab(lab, ['ruby', 'test/vagrant/inspect-vagrantfile.rb']);
