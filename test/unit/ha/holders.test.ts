@@ -13,32 +13,27 @@ const twoVips: LabConfig = labFrom('labs/ha.yaml', (text) => text.replace('block
 
 const holding = (node: string, ...holds: string[]): DirectorHolding => ({ node, holds });
 
-/**
- * `ip -j addr show dev eth0` on the master ds of labs/ha.yaml, as iproute2 prints it: its own address,
- * the floating address keepalived added (secondary: same /24), the VIP /32, and the link-local inet6.
- */
-const MASTER_ETH0 = JSON.stringify([{
+const FOREVER = { valid_life_time: 4294967295, preferred_life_time: 4294967295 };
+const inet = (local: string, prefixlen: number, extra: Record<string, unknown> = {}) =>
+  ({ family: 'inet', local, prefixlen, ...extra, scope: 'global', label: 'eth0', ...FOREVER });
+
+/** `ip -j addr show dev eth0` of a director of labs/ha.yaml as iproute2 prints it, with these IPv4 entries and the link-local inet6. */
+const eth0 = (mac: string, addrs: readonly object[]): string => JSON.stringify([{
   ifindex: 2, link_index: 7, ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, qdisc: 'noqueue',
-  operstate: 'UP', group: 'default', txqlen: 1000, link_type: 'ether', address: '5e:6a:0b:3c:11:01', broadcast: 'ff:ff:ff:ff:ff:ff',
+  operstate: 'UP', group: 'default', txqlen: 1000, link_type: 'ether', address: mac, broadcast: 'ff:ff:ff:ff:ff:ff',
   link_netnsid: 0,
-  addr_info: [
-    { family: 'inet', local: '192.168.113.101', prefixlen: 24, broadcast: '192.168.113.255', scope: 'global', label: 'eth0', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-    { family: 'inet', local: '192.168.113.110', prefixlen: 24, scope: 'global', secondary: true, label: 'eth0', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-    { family: 'inet', local: '10.10.0.1', prefixlen: 32, scope: 'global', label: 'eth0', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-    { family: 'inet6', local: 'fe80::5c6a:bff:fe3c:1101', prefixlen: 64, scope: 'link', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-  ],
+  addr_info: [...addrs, { family: 'inet6', local: `fe80::5c6a:bff:fe3c:${mac.slice(-5).replace(':', '')}`, prefixlen: 64, scope: 'link', ...FOREVER }],
 }]);
 
-/** The same link on the backup ds2: its own address and the link-local inet6 only. */
-const BACKUP_ETH0 = JSON.stringify([{
-  ifindex: 2, link_index: 9, ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], mtu: 1500, qdisc: 'noqueue',
-  operstate: 'UP', group: 'default', txqlen: 1000, link_type: 'ether', address: '5e:6a:0b:3c:11:03', broadcast: 'ff:ff:ff:ff:ff:ff',
-  link_netnsid: 0,
-  addr_info: [
-    { family: 'inet', local: '192.168.113.103', prefixlen: 24, broadcast: '192.168.113.255', scope: 'global', label: 'eth0', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-    { family: 'inet6', local: 'fe80::5c6a:bff:fe3c:1103', prefixlen: 64, scope: 'link', valid_life_time: 4294967295, preferred_life_time: 4294967295 },
-  ],
-}]);
+/** The master ds: its own address, the floating address keepalived added (secondary: same /24), the VIP /32. */
+const MASTER_ETH0 = eth0('5e:6a:0b:3c:11:01', [
+  inet('192.168.113.101', 24, { broadcast: '192.168.113.255' }),
+  inet('192.168.113.110', 24, { secondary: true }),
+  inet('10.10.0.1', 32),
+]);
+
+/** The backup ds2: its own address only. */
+const BACKUP_ETH0 = eth0('5e:6a:0b:3c:11:03', [inet('192.168.113.103', 24, { broadcast: '192.168.113.255' })]);
 
 test('floatingIps: the floating IP first, then each VIP once, without prefix length', (t) => {
   t.deepEqual(floatingIps(ha), ['192.168.113.110', '10.10.0.1']);
