@@ -5,7 +5,7 @@ export const MAX_FLOWS_SHOWN = 4;
 
 /** How many problems a report holds: each cause, and a failing service with no cause found counts once. */
 export const problemCount = (report: VerifyReport): number =>
-  report.virtualServers.reduce((n, vs) => n + (vs.ok ? 0 : Math.max(1, vs.causes.length)), report.causes.length);
+  report.virtualServers.reduce((n, vs) => n + (vs.ok ? 0 : Math.max(1, vs.causes.length)), report.causes.length + (report.ha?.checks.filter((c) => !c.ok).length ?? 0));
 
 function headline(vs: VirtualServerReport): string {
   const service = `${vs.name} ${vs.vip}:${vs.port}/${vs.protocol} ${vs.scheduler}`;
@@ -62,6 +62,7 @@ export function renderReport(report: VerifyReport): string {
     ...report.virtualServers.flatMap((vs) => section(vs, report)),
     ...Object.entries(report.tunnels ?? {}).map(([node, n]) => `tunnel: ${node}'s ipip device decapsulated ${n.decapsulated} packets; IPVS sent it ${n.sent}`),
     ...report.causes.flatMap((c) => [`director ${report.director}: ✗ ${c.message} [${c.code}]`, `      evidence: ${c.evidence}`]),
+    ...(report.ha?.checks ?? []).map((c) => `ha: ${c.text} ${c.ok ? '✓' : '✗'}`),
     ...report.notes.map((n) => `director ${report.director}: note: ${n}`),
     report.ok ? 'verify: PASS' : `verify: FAIL (${problems} problem${problems === 1 ? '' : 's'})`,
   ].join('\n');

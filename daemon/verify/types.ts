@@ -4,6 +4,7 @@
  * Plain data: the CLI prints it as JSON as is.
  */
 import type { Protocol, Scheduler } from '../config/types.js';
+import type { HaReport } from './ha.js';
 
 /** One HTTP request from the client to a VIP. */
 export interface Probe {
@@ -110,6 +111,8 @@ export interface VerifyReport {
   readonly tunnels?: Readonly<Record<string, { readonly sent: number; readonly decapsulated: number }>>;
   /** What is wrong on the director for the whole lab, not one service (its IPVS timeouts). */
   readonly causes: readonly Cause[];
+  /** An HA lab's directors (ha.ts): who is master, the same IPVS on both, the sync daemons; absent when not read. */
+  readonly ha?: HaReport;
   /** What verify could not read for those checks. */
   readonly notes: readonly string[];
   readonly durationMs: number;

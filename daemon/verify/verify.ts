@@ -20,6 +20,8 @@ import { ipvsTimeoutsCause } from './timeouts.js';
 import { IPVS_STATS_LAG_MS, readCounters, trafficOf, tunnelsOf } from './traffic.js';
 import type { Cause, Probe, VerifyReport, VirtualServerReport } from './types.js';
 import { errorText } from '../kernel/tool-error.js';
+import { readHa } from './ha.js';
+import { NODE_LINK } from '../lab/topology.js';
 
 export interface VerifyOptions {
   readonly requests: number;
@@ -129,14 +131,16 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
     }
   }
   const causes = await directorCauses(lab, access, notes);
+  const ha = lab.ha === undefined ? undefined : await readHa(lab, access, NODE_LINK, notes);
   return {
     lab: lab.lab,
     client: clientOf(lab).name,
     director: directorOf(lab).name,
-    ok: virtualServers.every((v) => v.ok) && causes.length === 0,
+    ok: virtualServers.every((v) => v.ok) && causes.length === 0 && (ha?.ok ?? true),
     virtualServers,
     ...(tunnels === undefined ? {} : { tunnels }),
     causes,
+    ...(ha === undefined ? {} : { ha }),
     notes,
     durationMs: Math.round(performance.now() - started),
   };

@@ -93,6 +93,7 @@ test.serial('up builds the HA lab: keepalived makes ds master (it alone holds th
   t.is(up.exitCode, 0, `${up.stdout}\n${up.stderr}`);
   t.regex(up.stdout, /ds is master: it holds 192\.168\.113\.110, 10\.10\.0\.1\n {2}ds2 entered BACKUP\n {2}ds holds the floating addresses, the other director none/);
   t.regex(up.stdout, /SNAT made the floating address 192\.168\.113\.110 the source/);
+  t.regex(up.stdout, /\nha: ds is master: it holds 192\.168\.113\.110, 10\.10\.0\.1; ds2 none ✓\n/);
   const h = await holders();
   t.like(h, { ok: true, master: 'ds' });
   t.deepEqual(Object.keys((await record()).keepalived ?? {}).sort(), ['ds', 'ds2']);
@@ -147,7 +148,7 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   t.true(answeredMs <= 3000, `first answer ${answeredMs} ms after the stop`);
 });
 
-test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2, the master', async (t) => {
+test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2 and reports it master, the same IPVS on both, and the roles of the sync daemons swapped', async (t) => {
   const r = await record();
   const pid = await startKeepalivedOn(lab, 'ds', silent);
   await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
@@ -159,6 +160,9 @@ test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later 
   t.is(verify.exitCode, 0, verify.stdout);
   t.regex(verify.stdout, /lvslab verify: lab ha, client client → director ds2 /);
   t.regex(verify.stdout, /SNAT made the floating address 192\.168\.113\.110 the source/);
+  t.regex(verify.stdout, /\nha: ds2 is master: it holds 192\.168\.113\.110, 10\.10\.0\.1; ds none ✓\n/);
+  t.regex(verify.stdout, /\nha: ds and ds2 hold the same IPVS services and real servers \(1 service\(s\), 2 real server\(s\)\) ✓\n/);
+  t.regex(verify.stdout, /\nha: ds runs IPVS's backup sync daemon \(syncid 51 on eth0\) ✓\nha: ds2 runs IPVS's master sync daemon \(syncid 51 on eth0\) ✓\n/);
 });
 
 const TRACK_BOUND_MS = TRACK_FALL * Math.max(TRACK_INTERVAL_S, TRACK_TIMEOUT_S) * 1000 + 2000;
