@@ -11,6 +11,7 @@ import { checkCommand } from './check-command.js';
 import { compareCommand } from './compare-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { traceCommand } from './trace-command.js';
+import { drillAgentCommand, drillCommand } from './drill-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
 import { nodeCommand } from './node-commands.js';
 import { completionTable, parseCommandLine, type Invocation } from './program.js';
@@ -38,6 +39,8 @@ function run(ctx: CliContext, i: Invocation): Promise<number> {
     case 'doctor': return doctorCommand(ctx, i.lab, i.json);
     case 'compare': return compareCommand(ctx, i.labs, { requests: i.requests, timeoutS: i.timeoutS, json: i.json });
     case 'trace': return traceCommand(ctx, i.lab, { from: i.from, to: i.to, json: i.json });
+    case 'drill': return drillCommand(ctx, i.lab, { way: i.way, held: i.held, everyMs: i.everyMs, json: i.json });
+    case 'drill-agent': return drillAgentCommand(ctx, i.options);
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, i.command, i.lab, i.node, i.json, i.api);
     case 'completion': {

@@ -4,7 +4,9 @@
  * code of a line that was answered (help, version: 0) or refused (a usage error: 2, its message on
  * stderr naming the command). main.ts runs what it returns.
  */
-import { Argument, Command, CommanderError, InvalidArgumentError, type OutputConfiguration } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
+import type { DrillAgentOptions } from '../ha/drill-agent.js';
+import { DRILL_WAYS, type DrillWay } from '../ha/drill-report.js';
 import type { CompletionEntry } from './completion.js';
 import { EXIT } from './context.js';
 
@@ -19,6 +21,8 @@ export type Invocation =
   | { readonly command: 'compare'; readonly labs: readonly string[]; readonly requests: number; readonly timeoutS: number; readonly json: boolean }
   | { readonly command: 'trace'; readonly lab?: string; readonly from: string; readonly to: string; readonly json: boolean }
   | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string }
+  | { readonly command: 'drill'; readonly lab?: string; readonly way: DrillWay; readonly held: number; readonly everyMs: number; readonly json: boolean }
+  | { readonly command: 'drill-agent'; readonly options: DrillAgentOptions }
   | { readonly command: 'completion'; readonly shell: 'bash' };
 
 const EXIT_CODES_HELP = '\nExit codes: 0 ok, 1 failed (verification or a tool), 2 bad input (a usage error or a bad lab file).';
@@ -97,6 +101,21 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
     c.action((lab: string | undefined, o: { node: string; json?: boolean; api?: string }) =>
       record({ command: name, lab, node: o.node, json: o.json === true, ...(o.api === undefined ? {} : { api: o.api }) }));
   }
+  program.command('drill').description('an HA lab\'s master taken away while the client connects, and the failover measured')
+    .addArgument(new Argument('<drill>', 'the drill').choices(['failover']))
+    .argument('[LAB.yaml]', `the lab file (default: ${LAB_DEFAULT})`)
+    .addOption(new Option('--by <way>', 'how the master goes: its keepalived stopped, or its lab link down').choices(DRILL_WAYS).default('keepalived'))
+    .option('--held <n>', 'connections the client holds open through the failover', wholeNumber(64), 4)
+    .option('--every <ms>', 'the client makes a new connection every this many ms', wholeNumber(10_000), 100)
+    .option('--json', 'the drill\'s measurements as JSON')
+    .action((_drill: string, lab: string | undefined, o: { by: DrillWay; held: number; every: number; json?: boolean }) =>
+      record({ command: 'drill', lab, way: o.by, held: o.held, everyMs: o.every, json: o.json === true }));
+  program.command('drill-agent', { hidden: true })
+    .requiredOption('--vip <ip>').requiredOption('--port <n>', '', wholeNumber(65535)).requiredOption('--held <n>', '', wholeNumber(64))
+    .requiredOption('--every <ms>', '', wholeNumber(10_000)).requiredOption('--seconds <s>', '', wholeNumber(3600))
+    .requiredOption('--ready <file>').requiredOption('--stop <file>')
+    .action((o: { vip: string; port: number; held: number; every: number; seconds: number; ready: string; stop: string }) =>
+      record({ command: 'drill-agent', options: { vip: o.vip, port: o.port, held: o.held, everyMs: o.every, seconds: o.seconds, readyFile: o.ready, stopFile: o.stop } }));
   program.command('completion').description('print a bash completion script (source it, or save it as /etc/bash_completion.d/lvslab)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash']))
     .exitOverride().showHelpAfterError('(lvslab completion --help for usage)')
@@ -109,7 +128,7 @@ export function completionTable(version: string): { commands: CompletionEntry[];
   const program = buildProgram(version, () => undefined);
   const longs = (c: Command) => [...c.options.map((o) => o.long ?? ''), '--help'].filter((f) => f !== '');
   return {
-    commands: [...program.commands.map((c) => ({ name: c.name(), flags: longs(c) })), { name: 'help', flags: [] }],
+    commands: [...program.commands.filter((c) => c.name() !== 'drill-agent').map((c) => ({ name: c.name(), flags: longs(c) })), { name: 'help', flags: [] }],
     programFlags: ['--help', '--version'],
   };
 }

@@ -13,6 +13,7 @@ import pino from 'pino';
 import { parseLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { readHolders, type Holders } from '../../daemon/ha/holders.js';
+import { renderDrill, type DrillReport } from '../../daemon/ha/drill-report.js';
 import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner } from '../../daemon/kernel/runner.js';
 import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
@@ -222,6 +223,19 @@ test.serial('ds back with preempt on: its link up, it stays backup under nopreem
   t.log(`ds with preempt on: master ${tookMs} ms after its keepalived started`);
   t.true(tookMs <= 6000, `${tookMs} ms`);
   t.truthy(await ask());
+});
+
+test.serial('lvslab drill failover --json: ds2 holds the floating addresses within 3 s of ds\'s keepalived stopped, no sample has the VIP on both, the 4 held connections all answer, ds back stays backup (no preemption); exit 0', async (t) => {
+  // ds is master (it preempted in the test before); the drill restarts its keepalived with the lab's own configuration
+  const r = await lvslab('drill', 'failover', labPath, '--json');
+  t.log(r.stderr);
+  t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
+  const report = JSON.parse(r.stdout) as DrillReport;
+  t.log(renderDrill(report));
+  t.like(report, { way: 'keepalived', from: 'ds', to: 'ds2', bothHeld: 0, ok: true, returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true } });
+  t.true(report.movedMs !== undefined && report.movedMs <= 3000, `${report.movedMs} ms`);
+  t.like(report.established, { held: 4, survived: 4 });
+  t.true(report.samples > 3);
 });
 
 test.serial('down stops every keepalived (none left running) and leaves the host as it was', async (t) => {

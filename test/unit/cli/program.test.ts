@@ -34,6 +34,10 @@ test('each command line the tests and the README use parses to its command and f
     [['plan', 'own.yaml', '--node', 'client', '--json'], { command: 'plan', lab: 'own.yaml', node: 'client', json: true }],
     [['cleanup', '--node', 'ds'], { command: 'cleanup', lab: undefined, node: 'ds', json: false }],
     [['status', '--node', 'ds', '/etc/lvslab/lab.yaml', '--api', '127.0.0.1:9410'], { command: 'status', lab: '/etc/lvslab/lab.yaml', node: 'ds', json: false, api: '127.0.0.1:9410' }],
+    [['drill', 'failover', 'labs/ha.yaml'], { command: 'drill', lab: 'labs/ha.yaml', way: 'keepalived', held: 4, everyMs: 100, json: false }],
+    [['drill', 'failover', '--by', 'link', '--held', '8', '--every', '200', '--json'], { command: 'drill', lab: undefined, way: 'link', held: 8, everyMs: 200, json: true }],
+    [['drill-agent', '--vip', '10.10.0.1', '--port', '8410', '--held', '4', '--every', '100', '--seconds', '120', '--ready', '/tmp/r', '--stop', '/tmp/s'],
+      { command: 'drill-agent', options: { vip: '10.10.0.1', port: 8410, held: 4, everyMs: 100, seconds: 120, readyFile: '/tmp/r', stopFile: '/tmp/s' } }],
   ];
   for (const [argv, expected] of cases) {
     const { result, err } = await parse(...argv);

@@ -1,0 +1,93 @@
+/**
+ * What `lvslab drill failover` measured, judged and rendered (pure): how long the backup took to hold
+ * the floating addresses, whether any sample showed both directors with the VIP, the outage new
+ * connections saw, how many established connections went on, and whether the old master took the
+ * VIP back when it returned (it must not without preemption, and must with it).
+ */
+import type { DrillAgentResult } from './drill-agent.js';
+
+export const DRILL_WAYS = ['keepalived', 'link'] as const;
+/** keepalived: the master's keepalived stopped (SIGTERM, as systemctl stop does); link: its lab link set down. */
+export type DrillWay = (typeof DRILL_WAYS)[number];
+
+/** One look at both directors: who held the VIP. */
+export interface HolderSample {
+  /** ms after the master was taken away. */
+  readonly at: number;
+  readonly vipOn: readonly string[];
+  /** The director holding every floating address, when exactly one does. */
+  readonly master?: string;
+}
+
+export interface NewConnections {
+  readonly sent: number;
+  readonly failed: number;
+  /** From the first failed request sent around the failover to the first answered one after the last failure (0: none failed). */
+  readonly outageMs: number;
+}
+
+export interface DrillReport {
+  readonly lab: string;
+  readonly way: DrillWay;
+  readonly from: string;
+  readonly to: string;
+  /** ms after the master was taken away that `to` held every floating address (absent: it never did). */
+  readonly movedMs?: number;
+  readonly samples: number;
+  readonly meanSampleMs: number;
+  /** Samples in which more than one director held the VIP. */
+  readonly bothHeld: number;
+  readonly newConnections: NewConnections;
+  readonly established: { readonly held: number; readonly copiedToBackup: number; readonly survived: number; readonly errors: readonly string[] };
+  /**
+   * The old master back: who was master 3 adverts and 2 s later, and who should be: the old master only
+   * when preemption is on and its priority is the higher one.
+   */
+  readonly returned: { readonly preempt: boolean; readonly expected: string; readonly master?: string; readonly ok: boolean };
+  readonly ok: boolean;
+}
+
+/** The new connections' outage around `takenAt` (ms on the agent's timeline). */
+export function outageOf(timeline: DrillAgentResult['timeline'], takenAt: number): NewConnections {
+  const sent = timeline.length;
+  const failed = timeline.filter((r) => !r.ok).length;
+  // a request sent up to its 1 s timeout before the master went may fail because of it
+  const around = timeline.filter((r) => r.at >= takenAt - 1000);
+  const firstFail = around.find((r) => !r.ok);
+  if (firstFail === undefined) return { sent, failed, outageMs: 0 };
+  const lastFail = [...around].reverse().find((r) => !r.ok)!;
+  const back = around.find((r) => r.ok && r.at > lastFail.at);
+  return { sent, failed, outageMs: (back?.at ?? lastFail.at) - firstFail.at };
+}
+
+export function judgeDrill(parts: Omit<DrillReport, 'ok'>): DrillReport {
+  const ok = parts.movedMs !== undefined && parts.bothHeld === 0 && parts.returned.ok;
+  return { ...parts, ok };
+}
+
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+export function renderDrill(r: DrillReport): string {
+  const how = r.way === 'keepalived' ? `its keepalived stopped (SIGTERM)` : 'its lab link set down';
+  const e = r.established;
+  const why = r.returned.expected === r.from ? 'preempt on, and the higher priority' : r.returned.preempt ? 'preempt on, but the lower priority' : 'no preemption';
+  const returned = `${r.from} back: ${r.returned.master ?? 'no director'} is master (${why}: ${r.returned.expected} expected) ${r.returned.ok ? '✓' : '✗'}`;
+  return [
+    `lvslab drill failover: lab ${r.lab}, master ${r.from} taken away: ${how}`,
+    r.movedMs === undefined ? `  ✗ ${r.to} never held the floating addresses` : `  ${r.to} held the floating addresses ${s(r.movedMs)} after ✓`,
+    `  both directors held the VIP in ${r.bothHeld} of ${r.samples} samples (one every ${Math.round(r.meanSampleMs)} ms) ${r.bothHeld === 0 ? '✓' : '✗'}`,
+    `  new connections: ${r.newConnections.failed} of ${r.newConnections.sent} failed; outage ${s(r.newConnections.outageMs)}`,
+    `  established connections: ${e.survived} of ${e.held} answered after the failover (${e.copiedToBackup} copied to ${r.to} by the IPVS sync daemon before)` +
+      (e.errors.length > 0 ? `; the others: ${[...new Set(e.errors)].join('; ')}` : ''),
+    `  ${returned}`,
+    r.ok ? 'drill: PASS' : 'drill: FAIL',
+  ].join('\n');
+}
+
+/**
+ * IPVS connections in state ESTABLISHED to `vip:port` in `ipvsadm -L -n -c` ("pro expire state source
+ * virtual destination", one connection a line): a director's own, or those its backup sync daemon copied.
+ */
+export function establishedTo(text: string, vip: string, port: number): number {
+  return text.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 6 && f[2] === 'ESTABLISHED' && f[4] === `${vip}:${port}`).length;
+}

@@ -1,0 +1,132 @@
+/**
+ * `lvslab drill failover` in the one-box HA lab: with the client making a new connection every
+ * `everyMs` and holding `held` connections open (ha/drill-agent.ts, run in the client's namespace), it
+ * takes the master away (its keepalived stopped, or its lab link down), samples both directors until
+ * the backup holds the floating addresses, collects what the client saw, then brings the old master
+ * back and looks, 3 adverts and 2 s later, at who is master. Judged and rendered by ha/drill-report.ts.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { LabConfig } from '../config/types.js';
+import type { DrillAgentResult } from '../ha/drill-agent.js';
+import { establishedTo, judgeDrill, outageOf, type DrillReport, type DrillWay, type HolderSample } from '../ha/drill-report.js';
+import { judgeHolders, readHolders, readHolding } from '../ha/holders.js';
+import { directorsOf } from '../ha/keepalived-conf.js';
+import { createRunner } from '../kernel/runner.js';
+import { cliProgram } from '../paths.js';
+import { netnsName } from '../plan/names.js';
+import { startKeepalivedOn } from './ha-lab.js';
+import { nodeRunner, readRecord, writeRecord } from './namespace-lab.js';
+import { NODE_LINK } from './topology.js';
+
+export interface DrillOptions {
+  readonly way: DrillWay;
+  /** Connections held open through the failover. */
+  readonly held: number;
+  /** A new connection every this many ms. */
+  readonly everyMs: number;
+}
+
+/** The agent's own bound: far beyond a drill's length, so that it always ends by itself. */
+const AGENT_SECONDS = 120;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`drill: ${what}: not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+export async function drillFailover(lab: LabConfig, log: Logger, o: DrillOptions, say: (line: string) => void): Promise<DrillReport> {
+  const ha = lab.ha;
+  if (ha === undefined) throw new Error(`lab ${lab.lab} has one director: a failover drill needs an ha key and two directors (labs/ha.yaml)`);
+  const record = await readRecord(lab.lab);
+  if (record?.keepalived === undefined) throw new Error(`lab ${lab.lab} is not up here with keepalived: lvslab up first`);
+  const runnerOf = (node: string) => nodeRunner(lab, node, log);
+  const before = await readHolders(lab, runnerOf, NODE_LINK);
+  if (!before.ok) throw new Error(`drill: keepalived's addresses are not on exactly one director before it starts: ${before.reason}`);
+  const from = before.master;
+  const to = directorsOf(lab).find((d) => d.name !== from)!.name;
+  const vs = lab.virtualServers.find((v) => v.protocol === 'tcp');
+  if (vs === undefined) throw new Error(`lab ${lab.lab} has no TCP virtual server to drill with`);
+  const client = lab.nodes.find((n) => n.role === 'client');
+  if (client === undefined) throw new Error(`lab ${lab.lab} has no client node`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'lvslab-drill-'));
+  const ready = join(dir, 'ready');
+  const stop = join(dir, 'stop');
+  try {
+    say(`${client.name}: a new connection to ${vs.vip}:${vs.port} every ${o.everyMs} ms and ${o.held} held open, through ${from}`);
+    const agentArgv = ['ip', 'netns', 'exec', netnsName(lab, client.name), process.execPath, cliProgram, 'drill-agent', '--vip', vs.vip, '--port', String(vs.port),
+      '--held', String(o.held), '--every', String(o.everyMs), '--seconds', String(AGENT_SECONDS), '--ready', ready, '--stop', stop];
+    let agentDone = false;
+    const agent = createRunner({ log }).run(agentArgv, { timeoutMs: (AGENT_SECONDS + 60) * 1000 }).finally(() => { agentDone = true; });
+    agent.catch(() => undefined); // awaited below; a failure before that must not be unhandled
+    await waitFor('the client side started (its held connections open)', 60_000, () => {
+      if (agentDone) throw new Error('drill: the client side ended before it was ready');
+      return existsSync(ready);
+    });
+    const established = async (node: string) => establishedTo((await runnerOf(node).run(['ipvsadm', '-L', '-n', '-c'])).stdout, vs.vip, vs.port);
+    // the master's sync daemon sends a connection after a few packets, in batches: give it the time
+    await waitFor(`${o.held} connections copied to ${to}`, 20_000, async () => (await established(to)) >= o.held).catch(() => undefined);
+    const copied = await established(to);
+    say(`${o.held} connections held through ${from}; ${copied} copied to ${to} by the IPVS sync daemon`);
+
+    say(o.way === 'keepalived' ? `stopping ${from}'s keepalived (SIGTERM)` : `setting ${from}'s lab link down`);
+    const takenAt = Date.now();
+    if (o.way === 'keepalived') process.kill(record.keepalived[from]!, 'SIGTERM');
+    else await runnerOf(from).run(['ip', 'link', 'set', NODE_LINK, 'down']);
+    const samples: HolderSample[] = [];
+    let movedMs: number | undefined;
+    const settle = 2000;
+    while (Date.now() - takenAt < 20_000 && (movedMs === undefined || Date.now() - takenAt < movedMs + settle)) {
+      const at = Date.now() - takenAt;
+      const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), NODE_LINK)));
+      const judged = judgeHolders(lab, holdings);
+      const sample = { at, vipOn: holdings.filter((h) => h.holds.includes(vs.vip)).map((h) => h.node), ...(judged.ok ? { master: judged.master } : {}) };
+      samples.push(sample);
+      if (movedMs === undefined && sample.master === to) movedMs = at;
+      await sleep(100);
+    }
+    say(movedMs === undefined ? `${to} did not take over within 20 s` : `${to} holds the floating addresses (${movedMs} ms)`);
+    await writeFile(stop, '');
+    const result = JSON.parse((await agent).stdout) as DrillAgentResult;
+
+    say(o.way === 'keepalived' ? `starting ${from}'s keepalived again` : `setting ${from}'s lab link up again`);
+    if (o.way === 'keepalived') {
+      const pid = await startKeepalivedOn(lab, from, log);
+      await writeRecord({ ...record, keepalived: { ...record.keepalived, [from]: pid } });
+    } else {
+      await runnerOf(from).run(['ip', 'link', 'set', NODE_LINK, 'up']);
+    }
+    await sleep(3 * ha.advertIntervalMs + 2000);
+    const after = await readHolders(lab, runnerOf, NODE_LINK);
+    const returnedMaster = after.ok ? after.master : undefined;
+    // preemption gives the VIP back only to the higher priority: the first director listed
+    const expected = ha.preempt && directorsOf(lab)[0]!.name === from ? from : to;
+    const spans = samples.slice(1).map((x, i) => x.at - samples[i]!.at);
+    const held = result.held;
+    return judgeDrill({
+      lab: lab.lab, way: o.way, from, to,
+      ...(movedMs === undefined ? {} : { movedMs }),
+      samples: samples.length,
+      meanSampleMs: spans.length === 0 ? 0 : spans.reduce((a, b) => a + b, 0) / spans.length,
+      bothHeld: samples.filter((x) => x.vipOn.length > 1).length,
+      newConnections: outageOf(result.timeline, takenAt - result.startedAt),
+      established: {
+        held: held.length, copiedToBackup: copied,
+        survived: held.filter((h) => 'server' in h).length,
+        errors: held.flatMap((h) => ('error' in h ? [h.error] : [])),
+      },
+      returned: { preempt: ha.preempt, expected, ...(returnedMaster === undefined ? {} : { master: returnedMaster }), ok: returnedMaster === expected },
+    });
+  } finally {
+    await writeFile(stop, '').catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
