@@ -10,6 +10,7 @@ import { reconcile, summarize, type ReconcileResult } from '../reconcile/reconci
 import type { Runner } from '../kernel/runner.js';
 import type { StatusDocument } from '../api/state-document.js';
 import { renderStatus } from './status-view.js';
+import { holdingLine, readHolding } from '../ha/holders.js';
 import { nodeStatusDocument, type DaemonAnswer } from './json-documents.js';
 import { CliError, EXIT, resolveLab, type CliContext } from './context.js';
 
@@ -34,6 +35,7 @@ export async function nodeCommand(ctx: CliContext, command: NodeCommand, labPath
   const dryRun = command === 'plan' || command === 'status';
   // where it reads and writes, first: a namespace, this machine as the node, or this machine itself
   if (!json) ctx.out(`${node}: ${access.describePlace(node)}`);
+  if (!json && lab.ha !== undefined && nodeConfig.role === 'director') ctx.out(holdingLine(lab, await readHolding(lab, node, runner)));
   const daemon = command !== 'status' ? undefined : api === undefined ? { error: `its status API is off (nodes.${node}.api)` } : await daemonStatus(runner, api);
   // status: the differences as the daemon sees its real servers (a dry run here has no health checks:
   // a server its checks took down would show as a weight to write back)

@@ -36,11 +36,24 @@ export function judgeHolders(lab: LabConfig, holdings: readonly DirectorHolding[
   return { ok: true, master: master.node, holdings };
 }
 
-/** Reads one director's link: which floating addresses are on it. */
-export async function readHolding(lab: LabConfig, node: string, runner: Runner, link: string): Promise<DirectorHolding> {
-  const { stdout } = await runner.run(['ip', '-j', 'addr', 'show', 'dev', link]);
-  const held = new Set(parseAddresses(JSON.parse(stdout) as unknown, link).map((a) => a.cidr.slice(0, a.cidr.indexOf('/'))));
+/**
+ * Reads one director: which floating addresses are on `link`, or on any of its links without one (a
+ * machine whose lab link lvslab does not name: `lvslab status` on a node).
+ */
+export async function readHolding(lab: LabConfig, node: string, runner: Runner, link?: string): Promise<DirectorHolding> {
+  const { stdout } = await runner.run(link === undefined ? ['ip', '-j', 'addr', 'show'] : ['ip', '-j', 'addr', 'show', 'dev', link]);
+  const json = JSON.parse(stdout) as unknown;
+  const links = link !== undefined ? [link] : Array.isArray(json) ? json.map((l: { ifname?: string }) => l.ifname ?? '') : [];
+  const held = new Set(links.flatMap((dev) => parseAddresses(json, dev)).map((a) => a.cidr.slice(0, a.cidr.indexOf('/'))));
   return { node, holds: floatingIps(lab).filter((ip) => held.has(ip)) };
+}
+
+/** One line for `lvslab plan|status` on an HA director: what it holds of keepalived's addresses. */
+export function holdingLine(lab: LabConfig, h: DirectorHolding): string {
+  const all = floatingIps(lab);
+  if (h.holds.length === all.length) return `ha: ${h.node} holds ${all.join(', ')}: it is master (keepalived's addresses; lvslab never adds or removes them)`;
+  if (h.holds.length === 0) return `ha: ${h.node} holds none of ${all.join(', ')}: it is backup, or its keepalived is not running`;
+  return `ha: ${h.node} holds ${h.holds.join(', ')} but not ${all.filter((ip) => !h.holds.includes(ip)).join(', ')}: keepalived is mid-transition, or something else moved them`;
 }
 
 export async function readHolders(lab: LabConfig, runnerOf: (node: string) => Runner, link: string): Promise<Holders> {

@@ -149,7 +149,7 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   t.true(answeredMs <= 3000, `first answer ${answeredMs} ms after the stop`);
 });
 
-test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2 and reports it master, the same IPVS on both, and the roles of the sync daemons swapped', async (t) => {
+test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2 and reports it master, the same IPVS on both, and the roles of the sync daemons swapped; plan on each director says what it holds', async (t) => {
   const r = await record();
   const pid = await startKeepalivedOn(lab, 'ds', silent);
   await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
@@ -164,6 +164,10 @@ test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later 
   t.regex(verify.stdout, /\nha: ds2 is master: it holds 192\.168\.113\.110, 10\.10\.0\.1; ds none ✓\n/);
   t.regex(verify.stdout, /\nha: ds and ds2 hold the same IPVS services and real servers \(1 service\(s\), 2 real server\(s\)\) ✓\n/);
   t.regex(verify.stdout, /\nha: ds runs IPVS's backup sync daemon \(syncid 51 on eth0\) ✓\nha: ds2 runs IPVS's master sync daemon \(syncid 51 on eth0\) ✓\n/);
+  const planDs2 = await ok(lvslab('plan', '--node', 'ds2', labPath));
+  t.regex(planDs2.stdout, /^ha: ds2 holds 192\.168\.113\.110, 10\.10\.0\.1: it is master/m);
+  t.regex(planDs2.stdout, /ds2: 0 changes \(converged\)/);
+  t.regex((await ok(lvslab('plan', '--node', 'ds', labPath))).stdout, /^ha: ds holds none of 192\.168\.113\.110, 10\.10\.0\.1: it is backup/m);
 });
 
 const TRACK_BOUND_MS = TRACK_FALL * Math.max(TRACK_INTERVAL_S, TRACK_TIMEOUT_S) * 1000 + 2000;

@@ -1,7 +1,7 @@
 /** Who holds an HA lab's floating addresses (ha/holders.ts): floatingIps, judgeHolders, readHolding and readHolders with fake runners. */
 import test from 'ava';
 import type { LabConfig } from '../../../daemon/config/types.js';
-import { floatingIps, judgeHolders, readHolders, readHolding, type DirectorHolding } from '../../../daemon/ha/holders.js';
+import { floatingIps, holdingLine, judgeHolders, readHolders, readHolding, type DirectorHolding } from '../../../daemon/ha/holders.js';
 import { fakeRunner } from '../kernel/helpers.js';
 import { labFrom } from '../plan/helpers.js';
 
@@ -94,6 +94,20 @@ test('readHolding of another link than the one ip printed holds nothing', async 
   const { runner, calls } = fakeRunner(() => ({ stdout: MASTER_ETH0 }));
   t.deepEqual(await readHolding(ha, 'ds', runner, 'eth1'), { node: 'ds', holds: [] });
   t.deepEqual(calls[0]?.argv, ['ip', '-j', 'addr', 'show', 'dev', 'eth1']);
+});
+
+test('readHolding without a link reads every link (ip -j addr show): the addresses are found on whichever link holds them', async (t) => {
+  const lo = JSON.parse(eth0('00:00:00:00:00:00', [])) as { ifname: string }[];
+  const both = JSON.stringify([{ ...lo[0], ifindex: 1, ifname: 'lo' }, ...(JSON.parse(MASTER_ETH0) as object[])]);
+  const { runner, calls } = fakeRunner(() => ({ stdout: both }));
+  t.deepEqual(await readHolding(ha, 'ds', runner), { node: 'ds', holds: ['192.168.113.110', '10.10.0.1'] });
+  t.deepEqual(calls.map((c) => c.argv), [['ip', '-j', 'addr', 'show']]);
+});
+
+test('holdingLine: master when it holds all, backup when none, mid-transition when some, naming what is missing', (t) => {
+  t.is(holdingLine(ha, holding('ds', '192.168.113.110', '10.10.0.1')), "ha: ds holds 192.168.113.110, 10.10.0.1: it is master (keepalived's addresses; lvslab never adds or removes them)");
+  t.is(holdingLine(ha, holding('ds2')), 'ha: ds2 holds none of 192.168.113.110, 10.10.0.1: it is backup, or its keepalived is not running');
+  t.is(holdingLine(ha, holding('ds', '10.10.0.1')), 'ha: ds holds 10.10.0.1 but not 192.168.113.110: keepalived is mid-transition, or something else moved them');
 });
 
 test('readHolders reads each director through its own runner: ds the master, ds2 the backup → ok, master ds', async (t) => {
