@@ -5,6 +5,8 @@ import type { LabConfig } from '../config/types.js';
 import { readRecord } from '../lab/namespace-lab.js';
 import { labNodeAccess, notUpHere, type LabAccessHere } from '../lab/node-access.js';
 import { packageRoot } from '../paths.js';
+import { readHolders, withMasterFirst } from '../ha/holders.js';
+import { NODE_LINK } from '../lab/topology.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -43,6 +45,20 @@ export async function upLabAccess(lab: LabConfig, log: Logger): Promise<LabAcces
   const access = await labNodeAccess(lab, log);
   if (access.presence === 'absent') throw new CliError(notUpHere(lab), EXIT.failed);
   return access;
+}
+
+/**
+ * upLabAccess, and the lab as the commands that read "the director" must see it: in an HA lab the
+ * director that holds the floating addresses now first (the one the client's requests cross). In the
+ * one-box lab that is read from the directors' namespaces; refused when no single director holds them
+ * (a verify or trace would blame the wrong one).
+ */
+export async function upLabAsItRuns(lab: LabConfig, log: Logger): Promise<{ lab: LabConfig; access: LabAccessHere }> {
+  const access = await upLabAccess(lab, log);
+  if (lab.ha === undefined || access.presence !== 'namespaces') return { lab, access };
+  const holders = await readHolders(lab, (node) => access.runnerFor(node), NODE_LINK);
+  if (!holders.ok) throw new CliError(`lab ${lab.lab}: keepalived's floating addresses are not on exactly one director: ${holders.reason}`, EXIT.failed);
+  return { lab: withMasterFirst(lab, holders.master), access };
 }
 
 export interface CliContext {

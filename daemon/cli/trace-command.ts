@@ -5,7 +5,7 @@ import { directorOf, findNode } from '../plan/plan.js';
 import { renderTrace } from '../trace/render.js';
 import { runTrace } from '../trace/run.js';
 import { traceDocument } from './json-documents.js';
-import { CliError, EXIT, resolveLab, upLabAccess, type CliContext } from './context.js';
+import { CliError, EXIT, resolveLab, upLabAsItRuns, type CliContext } from './context.js';
 
 export interface TraceFlags {
   readonly from: string | undefined;
@@ -20,13 +20,13 @@ export async function traceCommand(ctx: CliContext, labPath: string | undefined,
   if (to === undefined || problem !== undefined) {
     throw new CliError(`--to: ${JSON.stringify(flags.to)} must be IPv4:PORT with a port from 1 to 65535, like 192.168.113.101:30080 (${problem})`, EXIT.badInput);
   }
-  const { lab } = await resolveLab(labPath, false);
+  const { lab: asWritten } = await resolveLab(labPath, false);
   try {
-    findNode(lab, flags.from);
+    findNode(asWritten, flags.from);
   } catch (e) {
     throw new CliError(`--from: ${(e as Error).message}`, EXIT.badInput);
   }
-  const access = await upLabAccess(lab, ctx.log);
+  const { lab, access } = await upLabAsItRuns(asWritten, ctx.log);
   const director = directorOf(lab);
   for (const node of [flags.from, director.name]) {
     if (access.placeOf(node) === 'remote') throw new CliError(`trace runs where ${node} is reachable (this machine or its namespace); ${node} is another machine`);

@@ -18,7 +18,8 @@ export interface DirectorFacts {
 }
 
 export function checkDirectors(data: unknown, nodes: readonly DirectorFacts[], out: ConfigProblem[]): void {
-  const ha = own(data, 'ha') !== undefined;
+  // `ha:` left empty (null) is the schema's problem alone: it is no HA lab to count directors for
+  const ha = isMapping(own(data, 'ha'));
   const directors = nodes.filter((n) => n.role === 'director').map((n) => n.name);
   const wanted = ha ? 2 : 1;
   if (directors.length === wanted) return;
