@@ -211,7 +211,7 @@ test.serial(`ds's lab link down: ds2 holds the floating address and the VIP with
   t.deepEqual(bothHeld(watch.events, 'ds'), []);
 });
 
-test.serial('ds back with preempt on: its link up, it stays backup under nopreempt; its keepalived restarted with preempt true takes master back from ds2 within 6 s of the start (its first track script result, then the first advert it hears from the lower priority)', async (t) => {
+test.serial('ds back with preempt on: its link up, it stays backup under nopreempt; its keepalived restarted with preempt true takes master back from ds2 within 10 s of the start (the start of keepalived under emulation, its first track script result, then the first advert it hears from the lower priority)', async (t) => {
   await ok(run(['ip', '-n', netnsName(lab, 'ds'), 'link', 'set', NODE_LINK, 'up']));
   await sleep(masterDownMs(HA_PRIORITIES[0]) + 1000);
   t.like(await holders(), { ok: true, master: 'ds2' }, 'no preemption: ds stays backup once its link is back');
@@ -225,7 +225,7 @@ test.serial('ds back with preempt on: its link up, it stays backup under nopreem
   await writeRecord({ ...r, keepalived: { ...r.keepalived, ds: pid } });
   const tookMs = await until('ds master again', 20_000, () => masterIs('ds'), 100);
   t.log(`ds with preempt on: master ${tookMs} ms after its keepalived started`);
-  t.true(tookMs <= 6000, `${tookMs} ms`);
+  t.true(tookMs <= 10_000, `${tookMs} ms`);
   t.truthy(await ask());
 });
 
