@@ -85,7 +85,8 @@ export async function runDrillAgent(o: DrillAgentOptions): Promise<DrillAgentRes
       timeline.push({ at, ok });
       if (timeline.length === 1) writeFileSync(o.readyFile, '');
     }));
-    await sleep(o.everyMs);
+    // in steps of at most 100 ms, so that a stop is seen within 100 ms however long the period
+    for (let waited = 0; waited < o.everyMs && !stopped(); waited += 100) await sleep(Math.min(100, o.everyMs - waited));
   }
   await Promise.all([ticks, ...pending]);
   for (const h of held) if (!h.closed) h.socket.write('\r\n');

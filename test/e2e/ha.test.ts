@@ -20,7 +20,8 @@ import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
 import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
 import { NODE_LINK } from '../../daemon/lab/topology.js';
 import { netnsName } from '../../daemon/plan/names.js';
-import { hostSnapshot, inNs, lvslab, ok, root, run, sleep, until } from './helpers.js';
+import { cli, hostSnapshot, inNs, lvslab, ok, root, run, sleep, until } from './helpers.js';
+import type { DrillAgentResult } from '../../daemon/ha/drill-agent.js';
 
 const labPath = `${root}labs/ha.yaml`;
 const VIP = '10.10.0.1';
@@ -108,8 +109,11 @@ const HELD = 4;
 
 test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, the client's requests through the VIP are answered again within 3 s, and 4 connections established before (copied to ds2 by the sync daemon) all go on", async (t) => {
   const stopHeld = '/tmp/lvslab-ha-held.stop';
-  await rm(stopHeld, { force: true });
-  const held = inNs(netnsName(lab, 'client'), [process.execPath, `${root}dist/test/e2e/held-request.js`, VIP, '8410', String(HELD), stopHeld, '90'], undefined, 150_000);
+  const readyHeld = '/tmp/lvslab-ha-held.ready';
+  await Promise.all([rm(stopHeld, { force: true }), rm(readyHeld, { force: true })]);
+  // the drill's own client side (lvslab drill-agent), holding HELD connections, and a new one every 10 s
+  const held = inNs(netnsName(lab, 'client'), [process.execPath, cli, 'drill-agent', '--vip', VIP, '--port', '8410', '--held', String(HELD),
+    '--every', '10000', '--seconds', '90', '--ready', readyHeld, '--stop', stopHeld], undefined, 150_000);
   await until(`${HELD} connections established through ds`, 60_000, async () => (await establishedOn('ds')) >= HELD, 300);
   // the master's sync daemon sends a connection after its 3rd packet, in batches: wait for the copies
   await until(`${HELD} connections copied to ds2 by the IPVS sync daemon`, 20_000, async () => (await establishedOn('ds2')) >= HELD, 300);
@@ -132,8 +136,8 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   await sleep(2000);
   await writeFile(stopHeld, '');
   const ran = await held;
-  const outcome = (JSON.parse(ran.stdout) as { connections: { index: number; server?: string; error?: string }[] }).connections;
-  const survived = outcome.filter((c) => c.server !== undefined).length;
+  const outcome = (JSON.parse(ran.stdout) as DrillAgentResult).held;
+  const survived = outcome.filter((c) => 'server' in c).length;
   t.log(`established before the failover: ${HELD} on ds, ${synced} of them copied to ds2 by the IPVS sync daemon; ` +
     `${survived} of ${HELD} answered after it: ${JSON.stringify(outcome)}`);
   t.is(outcome.length, HELD, ran.stderr);
