@@ -10,13 +10,38 @@ export const DRILL_WAYS = ['keepalived', 'link'] as const;
 /** keepalived: the master's keepalived stopped (SIGTERM, as systemctl stop does); link: its lab link set down. */
 export type DrillWay = (typeof DRILL_WAYS)[number];
 
-/** One look at both directors: who held the VIP. */
-export interface HolderSample {
+/** An address added to or deleted from a director's lab link, as `ip monitor address` reported it. */
+export interface AddressEvent {
+  readonly node: string;
   /** ms after the master was taken away. */
   readonly at: number;
-  readonly vipOn: readonly string[];
-  /** The director holding every floating address, when exactly one does. */
-  readonly master?: string;
+  readonly added: boolean;
+  readonly ip: string;
+}
+
+/** One line of `ip monitor address` ("[Deleted ]2: eth0    inet 10.10.0.1/32 scope global eth0") on `link`; undefined for others (inet6, valid_lft lines). */
+export function parseAddressLine(line: string, link: string): { readonly added: boolean; readonly ip: string } | undefined {
+  const m = /^(Deleted )?\d+: (\S+)\s+inet ([0-9.]+)\//.exec(line);
+  return m === null || m[2] !== link ? undefined : { added: m[1] === undefined, ip: m[3]! };
+}
+
+/**
+ * From the address events of both directors (the master `from` holding everything before): when `to`
+ * came to hold every floating address, and at how many events the VIP was on both.
+ */
+export function movesOf(events: readonly AddressEvent[], floating: readonly string[], vip: string, from: string, to: string): { movedMs?: number; bothHeld: number } {
+  const held = new Map<string, Set<string>>([[from, new Set(floating)], [to, new Set()]]);
+  let movedMs: number | undefined;
+  let bothHeld = 0;
+  for (const e of events) {
+    const set = held.get(e.node);
+    if (set === undefined) continue;
+    if (e.added) set.add(e.ip);
+    else set.delete(e.ip);
+    if (held.get(from)!.has(vip) && held.get(to)!.has(vip)) bothHeld += 1;
+    if (movedMs === undefined && floating.every((ip) => held.get(to)!.has(ip))) movedMs = e.at;
+  }
+  return { ...(movedMs === undefined ? {} : { movedMs }), bothHeld };
 }
 
 export interface NewConnections {
@@ -33,9 +58,9 @@ export interface DrillReport {
   readonly to: string;
   /** ms after the master was taken away that `to` held every floating address (absent: it never did). */
   readonly movedMs?: number;
-  readonly samples: number;
-  readonly meanSampleMs: number;
-  /** Samples in which more than one director held the VIP. */
+  /** Address changes seen on the two directors' lab links (ip monitor address), from the takeover to 2 s after it. */
+  readonly addressEvents: number;
+  /** Of those, the ones after which both directors held the VIP. */
   readonly bothHeld: number;
   readonly newConnections: NewConnections;
   readonly established: { readonly held: number; readonly copiedToBackup: number; readonly survived: number; readonly errors: readonly string[] };
@@ -75,7 +100,7 @@ export function renderDrill(r: DrillReport): string {
   return [
     `lvslab drill failover: lab ${r.lab}, master ${r.from} taken away: ${how}`,
     r.movedMs === undefined ? `  ✗ ${r.to} never held the floating addresses` : `  ${r.to} held the floating addresses ${s(r.movedMs)} after ✓`,
-    `  both directors held the VIP in ${r.bothHeld} of ${r.samples} samples (one every ${Math.round(r.meanSampleMs)} ms) ${r.bothHeld === 0 ? '✓' : '✗'}`,
+    `  both directors held the VIP after ${r.bothHeld} of ${r.addressEvents} address changes on their lab links (ip monitor address) ${r.bothHeld === 0 ? '✓' : '✗'}`,
     `  new connections: ${r.newConnections.failed} of ${r.newConnections.sent} failed; outage ${s(r.newConnections.outageMs)}`,
     `  established connections: ${e.survived} of ${e.held} answered after the failover (${e.copiedToBackup} copied to ${r.to} by the IPVS sync daemon before)` +
       (e.errors.length > 0 ? `; the others: ${[...new Set(e.errors)].join('; ')}` : ''),

@@ -94,7 +94,7 @@ export function createRunner(options: RunnerOptions): Runner {
 
 /**
  * Start a long-running program detached from this process (a node's daemon), its output appended
- * to logFile. Returns its pid. The one other way this module starts programs.
+ * to logFile. Returns its pid. One of the other ways this module starts programs (watchLines, runAttached).
  */
 export function startDetached(argv: readonly string[], logFile: string, log: Logger): number {
   const [file, ...args] = argv as [string, ...string[]];
@@ -108,6 +108,44 @@ export function startDetached(argv: readonly string[], logFile: string, log: Log
   } finally {
     closeSync(fd);
   }
+}
+
+/** A program streamed line by line (watchLines); stop() ends it and resolves once it has exited. */
+export interface Watch {
+  /** Resolves once the program runs (a watcher that has not started yet would miss the first events). */
+  readonly started: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a program that reports events as lines (`ip monitor address`) and hand each stdout line to
+ * onLine as it arrives, until stop() or `timeoutMs` (then it is killed). Its stderr goes to the debug log.
+ */
+export function watchLines(argv: readonly string[], onLine: (line: string) => void, log: Logger, timeoutMs: number): Watch {
+  const [file, ...args] = argv as [string, ...string[]];
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  log.debug({ argv, pid: child.pid, timeoutMs }, 'watching');
+  let rest = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+  child.stderr.on('data', (chunk: Buffer) => log.debug({ argv, stderr: chunk.toString() }, 'watch stderr'));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const timer = setTimeout(() => child.kill(), timeoutMs);
+  const started = new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (err) => reject(new Error(`could not start ${argv.join(' ')}: ${err.message}`)));
+  });
+  return {
+    started,
+    async stop() {
+      clearTimeout(timer);
+      child.kill();
+      await exited;
+    },
+  };
 }
 
 /** Where runAttached's program writes, and who hears of its first output. */

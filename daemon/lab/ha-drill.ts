@@ -1,8 +1,8 @@
 /**
  * `lvslab drill failover` in the one-box HA lab: with the client making a new connection every
  * `everyMs` and holding `held` connections open (ha/drill-agent.ts, run in the client's namespace), it
- * takes the master away (its keepalived stopped, or its lab link down), samples both directors until
- * the backup holds the floating addresses, collects what the client saw, then brings the old master
+ * takes the master away (its keepalived stopped, or its lab link down), follows every address change
+ * on both directors' lab links (ip monitor address) until the backup holds the floating addresses, collects what the client saw, then brings the old master
  * back and looks, 3 adverts and 2 s later, at who is master. Judged and rendered by ha/drill-report.ts.
  */
 import { existsSync } from 'node:fs';
@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LabConfig } from '../config/types.js';
 import type { DrillAgentResult } from '../ha/drill-agent.js';
-import { establishedTo, judgeDrill, outageOf, type DrillReport, type DrillWay, type HolderSample } from '../ha/drill-report.js';
-import { judgeHolders, readHolders, readHolding } from '../ha/holders.js';
+import { establishedTo, judgeDrill, movesOf, outageOf, parseAddressLine, type AddressEvent, type DrillReport, type DrillWay } from '../ha/drill-report.js';
+import { floatingIps, readHolders } from '../ha/holders.js';
 import { directorsOf } from '../ha/keepalived-conf.js';
-import { createRunner } from '../kernel/runner.js';
+import { createRunner, watchLines } from '../kernel/runner.js';
 import { cliProgram } from '../paths.js';
 import { netnsName } from '../plan/names.js';
 import { startKeepalivedOn } from './ha-lab.js';
@@ -77,22 +77,31 @@ export async function drillFailover(lab: LabConfig, log: Logger, o: DrillOptions
     const copied = await established(to);
     say(`${o.held} connections held through ${from}; ${copied} copied to ${to} by the IPVS sync daemon`);
 
-    say(o.way === 'keepalived' ? `stopping ${from}'s keepalived (SIGTERM)` : `setting ${from}'s lab link down`);
-    const takenAt = Date.now();
-    if (o.way === 'keepalived') process.kill(record.keepalived[from]!, 'SIGTERM');
-    else await runnerOf(from).run(['ip', 'link', 'set', NODE_LINK, 'down']);
-    const samples: HolderSample[] = [];
+    // every address change on both lab links, as it happens (ip monitor), stamped on arrival
+    const events: AddressEvent[] = [];
+    let takenAt = Date.now();
+    const watches = directorsOf(lab).map((d) => watchLines(['ip', '-n', netnsName(lab, d.name), 'monitor', 'address'], (line) => {
+      const e = parseAddressLine(line, NODE_LINK);
+      if (e !== undefined) events.push({ node: d.name, at: Date.now() - takenAt, ...e });
+    }, log, 120_000));
     let movedMs: number | undefined;
-    const settle = 2000;
-    while (Date.now() - takenAt < 20_000 && (movedMs === undefined || Date.now() - takenAt < movedMs + settle)) {
-      const at = Date.now() - takenAt;
-      const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), NODE_LINK)));
-      const judged = judgeHolders(lab, holdings);
-      const sample = { at, vipOn: holdings.filter((h) => h.holds.includes(vs.vip)).map((h) => h.node), ...(judged.ok ? { master: judged.master } : {}) };
-      samples.push(sample);
-      if (movedMs === undefined && sample.master === to) movedMs = at;
-      await sleep(100);
+    let bothHeld = 0;
+    try {
+      await Promise.all(watches.map((w) => w.started));
+      await sleep(300); // ip monitor subscribes just after it starts
+      say(o.way === 'keepalived' ? `stopping ${from}'s keepalived (SIGTERM)` : `setting ${from}'s lab link down`);
+      takenAt = Date.now();
+      if (o.way === 'keepalived') process.kill(record.keepalived[from]!, 'SIGTERM');
+      else await runnerOf(from).run(['ip', 'link', 'set', NODE_LINK, 'down']);
+      await waitFor(`${to} holds the floating addresses`, 20_000, async () => {
+        const now = await readHolders(lab, runnerOf, NODE_LINK);
+        return now.ok && now.master === to;
+      }).catch(() => undefined);
+      await sleep(2000);
+    } finally {
+      await Promise.all(watches.map((w) => w.stop()));
     }
+    ({ movedMs, bothHeld } = movesOf(events.filter((e) => e.at >= 0), floatingIps(lab), vs.vip, from, to));
     say(movedMs === undefined ? `${to} did not take over within 20 s` : `${to} holds the floating addresses (${movedMs} ms)`);
     await writeFile(stop, '');
     const result = JSON.parse((await agent).stdout) as DrillAgentResult;
@@ -109,14 +118,12 @@ export async function drillFailover(lab: LabConfig, log: Logger, o: DrillOptions
     const returnedMaster = after.ok ? after.master : undefined;
     // preemption gives the VIP back only to the higher priority: the first director listed
     const expected = ha.preempt && directorsOf(lab)[0]!.name === from ? from : to;
-    const spans = samples.slice(1).map((x, i) => x.at - samples[i]!.at);
     const held = result.held;
     return judgeDrill({
       lab: lab.lab, way: o.way, from, to,
       ...(movedMs === undefined ? {} : { movedMs }),
-      samples: samples.length,
-      meanSampleMs: spans.length === 0 ? 0 : spans.reduce((a, b) => a + b, 0) / spans.length,
-      bothHeld: samples.filter((x) => x.vipOn.length > 1).length,
+      addressEvents: events.filter((e) => e.at >= 0).length,
+      bothHeld,
       newConnections: outageOf(result.timeline, takenAt - result.startedAt),
       established: {
         held: held.length, copiedToBackup: copied,

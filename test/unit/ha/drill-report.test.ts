@@ -1,6 +1,6 @@
 /** The failover drill's arithmetic and words: the new connections' outage, the verdict, the report, ipvsadm -Lnc counted. */
 import test from 'ava';
-import { establishedTo, judgeDrill, outageOf, renderDrill, type DrillReport } from '../../../daemon/ha/drill-report.js';
+import { establishedTo, judgeDrill, movesOf, outageOf, parseAddressLine, renderDrill, type DrillReport } from '../../../daemon/ha/drill-report.js';
 
 const ok = (at: number) => ({ at, ok: true });
 const no = (at: number) => ({ at, ok: false });
@@ -21,7 +21,7 @@ test('outageOf: failures to the end (nothing answered again) count to the last f
 });
 
 const parts: Omit<DrillReport, 'ok'> = {
-  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, samples: 14, meanSampleMs: 180.4, bothHeld: 0,
+  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, addressEvents: 4, bothHeld: 0,
   newConnections: { sent: 120, failed: 9, outageMs: 1191 },
   established: { held: 4, copiedToBackup: 4, survived: 4, errors: [] },
   returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true },
@@ -33,7 +33,7 @@ test('a drill passes when the backup took over, no sample had the VIP on both, a
   t.is(renderDrill(report), [
     'lvslab drill failover: lab ha, master ds taken away: its keepalived stopped (SIGTERM)',
     '  ds2 held the floating addresses 0.62 s after ✓',
-    '  both directors held the VIP in 0 of 14 samples (one every 180 ms) ✓',
+    '  both directors held the VIP after 0 of 4 address changes on their lab links (ip monitor address) ✓',
     '  new connections: 9 of 120 failed; outage 1.19 s',
     '  established connections: 4 of 4 answered after the failover (4 copied to ds2 by the IPVS sync daemon before)',
     '  ds back: ds2 is master (no preemption: ds2 expected) ✓',
@@ -66,4 +66,23 @@ test('establishedTo counts ESTABLISHED connections to the VIP and port in ipvsad
   ].join('\n');
   t.is(establishedTo(text, '10.10.0.1', 8410), 2);
   t.is(establishedTo('IPVS connection entries\npro expire state source virtual destination\n', '10.10.0.1', 8410), 0);
+});
+
+test('parseAddressLine reads ip monitor address lines of the link: added, deleted; inet6, other links and valid_lft lines are none', (t) => {
+  t.deepEqual(parseAddressLine('2: eth0    inet 10.10.0.1/32 scope global eth0', 'eth0'), { added: true, ip: '10.10.0.1' });
+  t.deepEqual(parseAddressLine('Deleted 2: eth0    inet 192.168.113.110/24 scope global secondary eth0', 'eth0'), { added: false, ip: '192.168.113.110' });
+  t.is(parseAddressLine('2: eth0    inet6 fe80::1/64 scope link', 'eth0'), undefined);
+  t.is(parseAddressLine('3: lvslab0    inet 10.10.0.1/32 scope global lvslab0', 'eth0'), undefined);
+  t.is(parseAddressLine('       valid_lft forever preferred_lft forever', 'eth0'), undefined);
+});
+
+const ev = (node: string, at: number, added: boolean, ip: string) => ({ node, at, added, ip });
+const FLOATING = ['192.168.113.110', '10.10.0.1'];
+
+test('movesOf: the backup holds everything at its last add; the VIP on both counts each event after which both held it', (t) => {
+  const clean = [ev('ds', 120, false, '192.168.113.110'), ev('ds', 121, false, '10.10.0.1'), ev('ds2', 650, true, '192.168.113.110'), ev('ds2', 674, true, '10.10.0.1')];
+  t.deepEqual(movesOf(clean, FLOATING, '10.10.0.1', 'ds', 'ds2'), { movedMs: 674, bothHeld: 0 });
+  const overlap = [ev('ds2', 600, true, '192.168.113.110'), ev('ds2', 601, true, '10.10.0.1'), ev('ds', 900, false, '10.10.0.1'), ev('ds', 901, false, '192.168.113.110')];
+  t.deepEqual(movesOf(overlap, FLOATING, '10.10.0.1', 'ds', 'ds2'), { movedMs: 601, bothHeld: 1 });
+  t.deepEqual(movesOf([ev('ds', 100, false, '10.10.0.1')], FLOATING, '10.10.0.1', 'ds', 'ds2'), { bothHeld: 0 }, 'never moved');
 });
