@@ -11,7 +11,7 @@ import pino from 'pino';
 import { parseLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { floatingIps, readHolders, type Holders } from '../../daemon/ha/holders.js';
-import { movesOf, parseAddressLine, renderDrill, type AddressEvent, type DrillReport } from '../../daemon/ha/drill-report.js';
+import { establishedTo, movesOf, parseAddressLine, renderDrill, type AddressEvent, type DrillReport } from '../../daemon/ha/drill-report.js';
 import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../../daemon/kernel/runner.js';
 import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
@@ -114,7 +114,7 @@ test.serial('up builds the HA lab: keepalived makes ds master (it alone holds th
 
 /** IPVS connections to the VIP in state ESTABLISHED on a director (`ipvsadm -Lnc`: its own and those the sync daemon copied). */
 const establishedOn = async (node: string): Promise<number> =>
-  (await ok(inNs(netnsName(lab, node), ['ipvsadm', '-L', '-n', '-c']))).stdout.split('\n').filter((l) => l.includes('ESTABLISHED') && l.includes(`${VIP}:8410`)).length;
+  establishedTo((await ok(inNs(netnsName(lab, node), ['ipvsadm', '-L', '-n', '-c']))).stdout, VIP, 8410);
 
 const HELD = 4;
 
