@@ -71,6 +71,24 @@ if [ "$for_tests" = yes ] && ! command -v promtool >/dev/null 2>&1 && [ ! -x "$p
   rm -rf "$deb_dir"
 fi
 
+# conntrackd copies an HA lab's conntrack entries to the backup director (one per director, started by
+# lvslab up inside its namespace). Debian's package starts its own conntrackd at install (init script)
+# and enables conntrackd.service, which the micro-VM, booting this root filesystem, would then start on
+# every boot: installed with starting refused (policy-rc.d), then its service disabled.
+if [ "$for_tests" = yes ] && ! command -v conntrackd >/dev/null 2>&1; then
+  echo "setup: installing conntrackd (its service neither started nor enabled)"
+  policy=/usr/sbin/policy-rc.d made_policy=no
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made_policy=yes; fi
+  export DEBIAN_FRONTEND=noninteractive
+  install_rc=0
+  apt-get install -y -q --no-install-recommends conntrackd >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends conntrackd >/dev/null; } || install_rc=$?
+  [ "$made_policy" = no ] || rm -f "$policy"
+  [ "$install_rc" = 0 ] || exit "$install_rc"
+  deb-systemd-helper disable conntrackd.service >/dev/null 2>&1 || true
+  update-rc.d conntrackd disable >/dev/null 2>&1 || true
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error >/dev/null

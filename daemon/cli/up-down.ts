@@ -8,7 +8,9 @@ import {
   buildTopology, existingNamespaces, nodeRunner, readRecord, removeTopology, startDaemons, startWaves, stopDaemons, waitConverged,
   writeRecord, type LabRecord,
 } from '../lab/namespace-lab.js';
-import { startKeepalived } from '../lab/ha-lab.js';
+import { HA_PROGRAMS, onPath, startConntrackdOn, startKeepalived } from '../lab/ha-lab.js';
+import { errorText } from '../kernel/tool-error.js';
+import { CONNTRACKD_PORT } from '../ha/conntrackd-conf.js';
 import { floatingIps, readHolders } from '../ha/holders.js';
 import { NODE_LINK } from '../lab/topology.js';
 import { labNamespaces } from '../lab/topology.js';
@@ -74,6 +76,14 @@ export async function inMicroVmWithoutIpvs(ctx: CliContext, runner: Runner, args
 export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, runner: Runner, timeoutS: number,
   say: (line: string) => void, shown: Progress): Promise<{ converged: Record<string, string>; convergedMs: number }> {
   const started = performance.now();
+  // an HA lab's programs, looked for before anything is built: a missing one must not leave half a lab
+  if (lab.ha !== undefined) {
+    try {
+      for (const program of HA_PROGRAMS) onPath(program);
+    } catch (e) {
+      throw new CliError(`lab ${lab.lab} has two directors: ${errorText(e)}`);
+    }
+  }
   const present = await existingNamespaces(runner);
   if (labNamespaces(lab).some((ns) => present.has(ns))) {
     say(`lab ${lab.lab} is already up here: taking it down first`);
@@ -115,10 +125,18 @@ export async function bringUp(ctx: CliContext, lab: LabConfig, path: string, run
 async function startHa(ctx: CliContext, lab: LabConfig, record: LabRecord, say: (line: string) => void, shown: Progress): Promise<void> {
   const ha = lab.ha!;
   const directors = lab.nodes.filter((n) => n.role === 'director').map((n) => n.name);
+  const runnerOf = (node: string) => nodeRunner(lab, node, ctx.log);
+  // conntrackd first: keepalived's first notify (master) asks it to commit
+  const conntrackd: Record<string, number> = {};
+  for (const node of directors) {
+    shown.step(`conntrackd on ${node}: waiting for it to answer`);
+    conntrackd[node] = await startConntrackdOn(lab, node, ctx.log, runnerOf(node), 30_000).finally(() => shown.done());
+    await writeRecord({ ...record, conntrackd });
+  }
+  say(`started conntrackd on ${directors.join(' and ')} (the lab's conntrack entries sent to the other director over UDP ${CONNTRACKD_PORT})`);
   say(`starting keepalived on ${directors.join(', then ')} (VRRP router ${ha.virtualRouterId}, an advert every ${ha.advertIntervalMs} ms, ${ha.preempt ? 'preempt' : 'no preemption'})`);
   shown.step(`keepalived on ${directors[0]}: waiting for it to hold the floating addresses`);
-  const runnerOf = (node: string) => nodeRunner(lab, node, ctx.log);
-  const remember = (keepalived: Readonly<Record<string, number>>) => writeRecord({ ...record, keepalived });
+  const remember = (keepalived: Readonly<Record<string, number>>) => writeRecord({ ...record, conntrackd, keepalived });
   await startKeepalived(lab, ctx.log, runnerOf, 10 * ha.advertIntervalMs + 20_000, remember, (node, state) => {
     say(state === 'MASTER' ? `  ${node} is master: it holds ${floatingIps(lab).join(', ')}` : `  ${node} entered BACKUP`);
     if (state === 'MASTER') shown.step(`keepalived on ${directors[1]}: waiting for it to enter BACKUP`);
@@ -134,7 +152,8 @@ export async function downLab(ctx: CliContext, lab: LabConfig, runner: Runner, s
   try {
     if (record) {
       const keepalived = Object.keys(record.keepalived ?? {});
-      shown.step(`stopping ${keepalived.length > 0 ? `keepalived for ${keepalived.join(', ')}, then ` : ''}lvslabd for ${Object.keys(record.pids).join(', ')}`);
+      const conntrackd = Object.keys(record.conntrackd ?? {});
+      shown.step(`stopping ${keepalived.length > 0 ? `keepalived for ${keepalived.join(', ')}, then ` : ''}${conntrackd.length > 0 ? `conntrackd for ${conntrackd.join(', ')}, then ` : ''}lvslabd for ${Object.keys(record.pids).join(', ')}`);
       await stopDaemons(record);
     }
     const present = await existingNamespaces(runner);

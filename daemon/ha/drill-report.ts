@@ -1,7 +1,7 @@
 /**
  * What `lvslab drill failover` measured, judged and rendered (pure): how long the backup took to hold
  * the floating addresses, whether any sample showed both directors with the VIP, the outage new
- * connections saw, how many established connections went on, and whether the old master took the
+ * connections saw, whether every established connection went on, and whether the old master took the
  * VIP back when it returned (it must not without preemption, and must with it).
  */
 import type { DrillAgentResult } from './drill-agent.js';
@@ -63,7 +63,16 @@ export interface DrillReport {
   /** Of those, the ones after which both directors held the VIP. */
   readonly bothHeld: number;
   readonly newConnections: NewConnections;
-  readonly established: { readonly held: number; readonly copiedToBackup: number; readonly survived: number; readonly errors: readonly string[] };
+  readonly established: {
+    readonly held: number;
+    /** Of the IPVS connections to the VIP, those the backup's sync daemon held before the failover (ESTABLISHED). */
+    readonly copiedToBackup: number;
+    /** ESTABLISHED entries to the VIP in the backup's conntrackd external cache before the failover: what its commit puts in its kernel. */
+    readonly inBackupConntrackd: number;
+    /** Held connections that answered after the failover: all of them, or the drill fails. */
+    readonly survived: number;
+    readonly errors: readonly string[];
+  };
   /**
    * The old master back: who was master 3 adverts and 2 s later, and who should be: the old master only
    * when preemption is on and its priority is the higher one.
@@ -86,7 +95,7 @@ export function outageOf(timeline: DrillAgentResult['timeline'], takenAt: number
 }
 
 export function judgeDrill(parts: Omit<DrillReport, 'ok'>): DrillReport {
-  const ok = parts.movedMs !== undefined && parts.bothHeld === 0 && parts.returned.ok;
+  const ok = parts.movedMs !== undefined && parts.bothHeld === 0 && parts.established.survived === parts.established.held && parts.returned.ok;
   return { ...parts, ok };
 }
 
@@ -102,8 +111,9 @@ export function renderDrill(r: DrillReport): string {
     r.movedMs === undefined ? `  ✗ ${r.to} never held the floating addresses` : `  ${r.to} held the floating addresses ${s(r.movedMs)} after ✓`,
     `  both directors held the VIP after ${r.bothHeld} of ${r.addressEvents} address changes on their lab links (ip monitor address) ${r.bothHeld === 0 ? '✓' : '✗'}`,
     `  new connections: ${r.newConnections.failed} of ${r.newConnections.sent} failed; outage ${s(r.newConnections.outageMs)}`,
-    `  established connections: ${e.survived} of ${e.held} answered after the failover (${e.copiedToBackup} copied to ${r.to} by the IPVS sync daemon before)` +
-      (e.errors.length > 0 ? `; the others: ${[...new Set(e.errors)].join('; ')}` : ''),
+    `  established connections: ${e.survived} of ${e.held} answered after the failover (before it, ${r.to} held ${e.copiedToBackup} from the IPVS sync daemon ` +
+      `and ${e.inBackupConntrackd} in conntrackd's external cache)` +
+      (e.errors.length > 0 ? `; the others: ${[...new Set(e.errors)].join('; ')}` : '') + (e.survived === e.held ? ' ✓' : ' ✗'),
     `  ${returned}`,
     r.ok ? 'drill: PASS' : 'drill: FAIL',
   ].join('\n');

@@ -22,12 +22,16 @@ export const TRACK_TIMEOUT_S = 2;
 export const TRACK_FALL = 3;
 export const TRACK_RISE = 2;
 export const VRRP_INSTANCE = 'lvslab';
+/** The VRRP states whose notify_* runs the notify script, and the argument each passes it (conntrackd's primary-backup.sh's words). */
+export const NOTIFY_STATES = { master: 'primary', backup: 'backup', fault: 'fault' } as const;
 
 export interface KeepalivedPlace {
   /** The director's link on the lab network (eth0 in the one-box lab, the VM's second NIC in Vagrant). */
   readonly interface: string;
   /** Absolute path of curl, which the track script runs (keepalived wants absolute paths). */
   readonly curl: string;
+  /** Absolute path of the script keepalived runs on each state change (conntrackd-conf.ts), with primary, backup or fault. */
+  readonly notify: string;
 }
 
 export const directorsOf = (lab: LabConfig): readonly NodeConfig[] => lab.nodes.filter((n) => n.role === 'director');
@@ -86,6 +90,8 @@ export function keepalivedConf(lab: LabConfig, nodeName: string, place: Keepaliv
     '  track_script {',
     '    lvslabd_healthy',
     '  }',
+    // conntrackd follows the VRRP state: commits what it holds from the other director on master
+    ...Object.entries(NOTIFY_STATES).map(([state, arg]) => `  notify_${state} "${place.notify} ${arg}"`),
     '  virtual_ipaddress {',
     `    ${ha.floatingAddress} dev ${dev}`,
     ...vips.map((vip) => `    ${vip}/32 dev ${dev}`),

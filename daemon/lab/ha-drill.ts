@@ -1,7 +1,8 @@
 /**
  * `lvslab drill failover` in the one-box HA lab: with the client making a new connection every
  * `everyMs` and holding `held` connections open (ha/drill-agent.ts, run in the client's namespace), it
- * takes the master away (its keepalived stopped, or its lab link down), follows every address change
+ * counts what the backup holds of them (IPVS sync daemon, conntrackd), takes the master away (its
+ * keepalived stopped, or its lab link down), follows every address change
  * on both directors' lab links (ip monitor address) until the backup holds the floating addresses, collects what the client saw, then brings the old master
  * back and looks, 3 adverts and 2 s later, at who is master. Judged and rendered by ha/drill-report.ts.
  */
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LabConfig } from '../config/types.js';
+import { conntrackdEstablishedTo } from '../ha/conntrackd-read.js';
 import type { DrillAgentResult } from '../ha/drill-agent.js';
 import { establishedTo, judgeDrill, movesOf, outageOf, parseAddressLine, type AddressEvent, type DrillReport, type DrillWay } from '../ha/drill-report.js';
 import { floatingIps, readHolders } from '../ha/holders.js';
@@ -18,7 +20,7 @@ import { directorsOf } from '../ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../kernel/runner.js';
 import { cliProgram } from '../paths.js';
 import { netnsName } from '../plan/names.js';
-import { startKeepalivedOn } from './ha-lab.js';
+import { haFiles, startKeepalivedOn } from './ha-lab.js';
 import { nodeRunner, readRecord, writeRecord } from './namespace-lab.js';
 import { NODE_LINK } from './topology.js';
 
@@ -75,7 +77,12 @@ export async function drillFailover(lab: LabConfig, log: Logger, o: DrillOptions
     // the master's sync daemon sends a connection after a few packets, in batches: give it the time
     await waitFor(`${o.held} connections copied to ${to}`, 20_000, async () => (await established(to)) >= o.held).catch(() => undefined);
     const copied = await established(to);
-    say(`${o.held} connections held through ${from}; ${copied} copied to ${to} by the IPVS sync daemon`);
+    // and conntrackd's copies of their conntrack entries, which the backup commits into its kernel on becoming master
+    const backupConntrackd = async () =>
+      conntrackdEstablishedTo((await runnerOf(to).run(['conntrackd', '-C', haFiles(lab.lab, to).conntrackd.conf, '-e', 'ct'])).stdout, vs.vip, vs.port);
+    await waitFor(`${o.held} conntrack entries in ${to}'s conntrackd`, 10_000, async () => (await backupConntrackd()) >= o.held).catch(() => undefined);
+    const tracked = await backupConntrackd();
+    say(`${o.held} connections held through ${from}; ${to} has ${copied} from the IPVS sync daemon and ${tracked} in conntrackd's external cache`);
 
     // every address change on both lab links, as it happens (ip monitor), stamped on arrival
     const events: AddressEvent[] = [];
@@ -126,7 +133,7 @@ export async function drillFailover(lab: LabConfig, log: Logger, o: DrillOptions
       bothHeld,
       newConnections: outageOf(result.timeline, takenAt - result.startedAt),
       established: {
-        held: held.length, copiedToBackup: copied,
+        held: held.length, copiedToBackup: copied, inBackupConntrackd: tracked,
         survived: held.filter((h) => 'server' in h).length,
         errors: held.flatMap((h) => ('error' in h ? [h.error] : [])),
       },

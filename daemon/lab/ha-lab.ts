@@ -4,16 +4,21 @@
  * and a wait until exactly one director holds the floating addresses.
  */
 import { accessSync, constants, statSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { LabConfig, NodeConfig } from '../config/types.js';
+import { conntrackdConf, conntrackdNotifyScript, type ConntrackdFiles } from '../ha/conntrackd-conf.js';
 import { directorsOf, keepalivedConf } from '../ha/keepalived-conf.js';
 import { readHolders } from '../ha/holders.js';
 import { startDetached, type Runner } from '../kernel/runner.js';
+import { errorText } from '../kernel/tool-error.js';
 import { netnsName } from '../plan/names.js';
 import { NODE_LINK } from './topology.js';
 import { labRunDir } from './namespace-lab.js';
+
+/** What an HA lab runs on its directors besides lvslabd (Debian packages of the same names). */
+export const HA_PROGRAMS = ['keepalived', 'conntrackd', 'curl'] as const;
 
 /** The absolute path of `program` on PATH (keepalived runs track scripts by absolute path only). */
 export function onPath(program: string, path = process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string {
@@ -29,24 +34,53 @@ export function onPath(program: string, path = process.env['PATH'] ?? '/usr/sbin
   throw new Error(`${program} is not on PATH (${path}): install it (apt-get install ${program})`);
 }
 
-export const keepalivedFiles = (lab: string, node: string) => {
-  const dir = labRunDir(lab);
+/** Where a director's keepalived and conntrackd keep their files in the lab's run folder. */
+export const haFiles = (lab: string, node: string) => {
+  const at = (suffix: string) => join(labRunDir(lab), `${node}.${suffix}`);
+  const conntrackd: ConntrackdFiles = {
+    conf: at('conntrackd.conf'), log: at('conntrackd.log'), lock: at('conntrackd.lock'), socket: at('conntrackd.sock'), notifyLog: at('conntrackd-notify.log'),
+  };
   return {
-    conf: join(dir, `${node}.keepalived.conf`),
-    log: join(dir, `${node}.keepalived.log`),
-    pid: join(dir, `${node}.keepalived.pid`),
-    vrrpPid: join(dir, `${node}.keepalived-vrrp.pid`),
+    keepalived: { conf: at('keepalived.conf'), log: at('keepalived.log'), pid: at('keepalived.pid'), vrrpPid: at('keepalived-vrrp.pid') },
+    conntrackd,
+    notify: at('conntrackd-notify.sh'),
   };
 };
 
-
 /** One director's keepalived (VRRP only, in the foreground, logging to its file), after writing its configuration. */
 export async function startKeepalivedOn(lab: LabConfig, node: string, log: Logger): Promise<number> {
-  const files = keepalivedFiles(lab.lab, node);
-  await writeFile(files.conf, keepalivedConf(lab, node, { interface: NODE_LINK, curl: onPath('curl') }));
+  const files = haFiles(lab.lab, node);
+  await writeFile(files.keepalived.conf, keepalivedConf(lab, node, { interface: NODE_LINK, curl: onPath('curl'), notify: files.notify }));
   const argv = ['ip', 'netns', 'exec', netnsName(lab, node), onPath('keepalived'), '--dont-fork', '--vrrp', '--log-console', '--log-detail',
-    '--no-syslog', '--use-file', files.conf, '--pid', files.pid, '--vrrp_pid', files.vrrpPid];
-  return startDetached(argv, files.log, log);
+    '--no-syslog', '--use-file', files.keepalived.conf, '--pid', files.keepalived.pid, '--vrrp_pid', files.keepalived.vrrpPid];
+  return startDetached(argv, files.keepalived.log, log);
+}
+
+/**
+ * One director's conntrackd (in the foreground, inside its namespace), after writing its configuration
+ * and the notify script keepalived runs; resolves once it answers on its socket (keepalived's first
+ * notify asks it to commit).
+ */
+export async function startConntrackdOn(lab: LabConfig, node: string, log: Logger, runner: Runner, timeoutMs: number): Promise<number> {
+  const files = haFiles(lab.lab, node);
+  const conntrackd = onPath('conntrackd');
+  await writeFile(files.conntrackd.conf, conntrackdConf(lab, node, { interface: NODE_LINK, files: files.conntrackd }));
+  await writeFile(files.notify, conntrackdNotifyScript(lab, node, conntrackd, files.conntrackd), { mode: 0o755 });
+  await rm(files.conntrackd.lock, { force: true }); // a killed conntrackd leaves it, and the next one refuses to start
+  const pid = startDetached(['ip', 'netns', 'exec', netnsName(lab, node), conntrackd, '-C', files.conntrackd.conf], files.conntrackd.log, log);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await runner.run([conntrackd, '-C', files.conntrackd.conf, '-s'], { timeoutMs: 5000 });
+      return pid;
+    } catch (e) {
+      if (Date.now() > deadline) {
+        const said = await readFile(files.conntrackd.log, 'utf8').catch(() => '');
+        throw new Error(`conntrackd on ${node} did not answer on ${files.conntrackd.socket} within ${timeoutMs} ms (${errorText(e)}); it printed: ${said.trim().split('\n').slice(-5).join(' | ') || '(nothing)'}`);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
@@ -78,7 +112,7 @@ export async function startKeepalived(lab: LabConfig, log: Logger, runnerOf: (no
   onState(second.name, 'BACKUP');
 }
 
-const keepalivedLog = (lab: LabConfig, node: string): Promise<string> => readFile(keepalivedFiles(lab.lab, node).log, 'utf8').catch(() => '(no log)');
+const keepalivedLog = (lab: LabConfig, node: string): Promise<string> => readFile(haFiles(lab.lab, node).keepalived.log, 'utf8').catch(() => '(no log)');
 
 /** Polls `check` (true, or why not) every 200 ms; throws with the last why and each keepalived's log tail when time is up. */
 async function waitUntil(timeoutMs: number, check: () => Promise<true | string>, what: string, lab: LabConfig): Promise<void> {

@@ -24,6 +24,8 @@ export interface LabRecord {
   readonly pids: Readonly<Record<string, number>>;
   /** An HA lab's keepalived per director (ha-lab.ts), stopped before the daemons. */
   readonly keepalived?: Readonly<Record<string, number>>;
+  /** An HA lab's conntrackd per director, stopped after keepalived (whose notify script calls it). */
+  readonly conntrackd?: Readonly<Record<string, number>>;
   readonly startedAt: string;
 }
 
@@ -146,11 +148,12 @@ export async function readRecord(lab?: string): Promise<LabRecord | undefined> {
 }
 
 /**
- * SIGTERM every keepalived (which then drops its floating addresses), then every daemon; SIGKILL what
- * is still there after 5 s.
+ * SIGTERM every keepalived (which then drops its floating addresses), then every conntrackd, then every
+ * daemon; SIGKILL what is still there after 5 s.
  */
 export async function stopDaemons(record: LabRecord): Promise<void> {
   await stopPids(Object.values(record.keepalived ?? {}));
+  await stopPids(Object.values(record.conntrackd ?? {}));
   await stopPids(Object.values(record.pids));
 }
 

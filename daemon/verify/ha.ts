@@ -2,11 +2,13 @@
  * verify's part for an HA lab: which director is master, that it alone holds the floating addresses,
  * that both directors hold the same IPVS services and real servers (each programmed by its own
  * lvslabd), and that IPVS's sync daemons follow VRRP's roles (master on the master, backup on the
- * other, with the lab's sync id). Reading is done where both directors are reachable from here (the
+ * other, with the lab's sync id), and that each director's conntrackd answers, with how many conntrack
+ * entries it holds of its own and from the other director. Reading is done where both directors are reachable from here (the
  * one-box lab); judging is pure.
  */
 import type { LabConfig } from '../config/types.js';
 import { directorsOf } from '../ha/keepalived-conf.js';
+import { parseConntrackdStats, type ConntrackdCaches } from '../ha/conntrackd-read.js';
 import { judgeHolders, readHolding, type DirectorHolding } from '../ha/holders.js';
 import { ipvsAdapter } from '../kernel/ipvs/index.js';
 import { errorText } from '../kernel/tool-error.js';
@@ -40,6 +42,8 @@ export interface HaDirectorFacts {
   /** The lab's IPVS services on this director (by the lab's VIPs). */
   readonly ipvs: readonly VirtualService[];
   readonly syncDaemons: readonly SyncDaemon[];
+  /** Its conntrackd's cache sizes, or why it did not answer. */
+  readonly conntrackd: ConntrackdCaches | { readonly error: string };
 }
 
 const DAEMON_LINE = /^(master|backup) sync daemon \((.*)\)$/;
@@ -90,11 +94,21 @@ export function judgeHa(lab: LabConfig, facts: readonly HaDirectorFacts[]): HaRe
         : { ok: false, text: `${f.node} should run IPVS's ${want} sync daemon with syncid ${ha.virtualRouterId}; running: ${running}` });
     }
   }
+  for (const f of facts) {
+    const peer = facts.find((o) => o.node !== f.node)?.node ?? 'the other director';
+    checks.push('error' in f.conntrackd
+      ? { ok: false, text: `${f.node}'s conntrackd does not answer: ${f.conntrackd.error}` }
+      : { ok: true, text: `${f.node}'s conntrackd holds ${f.conntrackd.internal} conntrack entries of its own flows and ${f.conntrackd.external} from ${peer}` });
+  }
   return { ok: checks.every((c) => c.ok), ...(holders.ok ? { master: holders.master } : {}), holdings: holders.holdings, checks };
 }
 
-/** Reads each director's link, IPVS table and sync daemons; undefined (with a note) where a director is another machine. */
-export async function readHa(lab: LabConfig, access: NodeAccess, link: string, notes: string[]): Promise<HaReport | undefined> {
+/**
+ * Reads each director's link, IPVS table, sync daemons and conntrackd (`conntrackConf` gives the path of
+ * a director's conntrackd.conf, which says where its socket is); undefined (with a note) where a
+ * director is another machine.
+ */
+export async function readHa(lab: LabConfig, access: NodeAccess, link: string, conntrackdConf: (node: string) => string, notes: string[]): Promise<HaReport | undefined> {
   const directors = directorsOf(lab);
   if (directors.some((d) => access.placeOf?.(d.name) === 'remote')) {
     notes.push('ha: the directors are other machines; who is master and their sync daemons were not read');
@@ -104,12 +118,13 @@ export async function readHa(lab: LabConfig, access: NodeAccess, link: string, n
   try {
     const facts = await Promise.all(directors.map(async (d): Promise<HaDirectorFacts> => {
       const runner = access.runnerFor(d.name);
-      const [holding, ipvs, daemons] = await Promise.all([
+      const [holding, ipvs, daemons, conntrackd] = await Promise.all([
         readHolding(lab, d.name, runner, link),
         ipvsAdapter(runner).observe((s) => vips.has(s.address)),
         runner.run(['ipvsadm', '-L', '--daemon']),
+        runner.run(['conntrackd', '-C', conntrackdConf(d.name), '-s']).then((r) => parseConntrackdStats(r.stdout), (e: unknown) => ({ error: errorText(e).split('\n', 1)[0] ?? '' })),
       ]);
-      return { node: d.name, holding, ipvs, syncDaemons: parseSyncDaemons(daemons.stdout) };
+      return { node: d.name, holding, ipvs, syncDaemons: parseSyncDaemons(daemons.stdout), conntrackd };
     }));
     return judgeHa(lab, facts);
   } catch (e) {

@@ -22,6 +22,7 @@ import type { Cause, Probe, VerifyReport, VirtualServerReport } from './types.js
 import { errorText } from '../kernel/tool-error.js';
 import { readHa } from './ha.js';
 import { NODE_LINK } from '../lab/topology.js';
+import { haFiles } from '../lab/ha-lab.js';
 
 export interface VerifyOptions {
   readonly requests: number;
@@ -131,7 +132,7 @@ export async function runVerify(lab: LabConfig, access: NodeAccess, options: Ver
     }
   }
   const causes = await directorCauses(lab, access, notes);
-  const ha = lab.ha === undefined ? undefined : await readHa(lab, access, NODE_LINK, notes);
+  const ha = lab.ha === undefined ? undefined : await readHa(lab, access, NODE_LINK, (node) => haFiles(lab.lab, node).conntrackd.conf, notes);
   return {
     lab: lab.lab,
     client: clientOf(lab).name,

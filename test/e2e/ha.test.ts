@@ -1,8 +1,10 @@
 /**
- * The HA lab end to end, with Debian's keepalived: up elects ds master; ds's keepalived stopped moves
- * the floating address and the VIP to ds2, and no address event ever shows both directors holding
- * the VIP; the client's new connections resume; a restarted ds stays backup (no preemption); ds2's
- * lvslabd frozen (its /healthz unanswered) makes ds2 give up master to ds; down leaves no keepalived.
+ * The HA lab end to end, with Debian's keepalived and conntrackd: up elects ds master; ds's keepalived
+ * stopped moves the floating address and the VIP to ds2, and no address event ever shows both
+ * directors holding the VIP; the client's new connections resume, and its established ones go on
+ * through conntrackd's entries (the kernel's loose pickup of mid-stream packets is off); a restarted ds
+ * stays backup (no preemption); ds2's lvslabd frozen (its /healthz unanswered) makes ds2 give up master
+ * to ds; down leaves no keepalived or conntrackd.
  */
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import pino from 'pino';
 import { parseLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
 import { floatingIps, readHolders, type Holders } from '../../daemon/ha/holders.js';
+import { conntrackdEstablishedTo } from '../../daemon/ha/conntrackd-read.js';
 import { establishedTo, movesOf, parseAddressLine, renderDrill, type AddressEvent, type DrillReport } from '../../daemon/ha/drill-report.js';
 import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../../daemon/kernel/runner.js';
@@ -42,12 +45,14 @@ const masterIs = async (node: string): Promise<boolean> => {
   return h.ok && h.master === node;
 };
 
-/** What a failed wait shows: who holds what, and the end of each director's keepalived and lvslabd logs. */
+/** What a failed wait shows: who holds what, and the end of each director's keepalived, lvslabd, conntrackd and notify logs. */
 async function diagnostics(): Promise<string> {
   const tail = async (file: string) => (await readFile(`/run/lvslab/ha/${file}`, 'utf8').catch(() => '(no log)')).trim().split('\n').slice(-15).join('\n');
   const h = await holders().then((x) => (x.ok ? `master ${x.master}` : x.reason), (e: unknown) => String(e));
   const parts = [`holders: ${h}`];
-  for (const node of ['ds', 'ds2']) parts.push(`--- ${node}.keepalived.log\n${await tail(`${node}.keepalived.log`)}`, `--- ${node}.log\n${await tail(`${node}.log`)}`);
+  for (const node of ['ds', 'ds2']) {
+    for (const file of [`${node}.keepalived.log`, `${node}.log`, `${node}.conntrackd.log`, `${node}.conntrackd-notify.log`]) parts.push(`--- ${file}\n${await tail(file)}`);
+  }
   return parts.join('\n');
 }
 
@@ -110,6 +115,9 @@ test.serial('up builds the HA lab: keepalived makes ds master (it alone holds th
   const h = await holders();
   t.like(h, { ok: true, master: 'ds' });
   t.deepEqual(Object.keys((await record()).keepalived ?? {}).sort(), ['ds', 'ds2']);
+  t.deepEqual(Object.keys((await record()).conntrackd ?? {}).sort(), ['ds', 'ds2']);
+  t.regex(up.stdout, /\nstarted conntrackd on ds and ds2 /);
+  t.regex(up.stdout, /\nha: ds's conntrackd holds \d+ conntrack entries of its own flows and \d+ from ds2 ✓\nha: ds2's conntrackd holds \d+ conntrack entries of its own flows and \d+ from ds ✓\n/);
 });
 
 /** IPVS connections to the VIP in state ESTABLISHED on a director (`ipvsadm -Lnc`: its own and those the sync daemon copied). */
@@ -118,7 +126,14 @@ const establishedOn = async (node: string): Promise<number> =>
 
 const HELD = 4;
 
-test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, the client's requests through the VIP are answered again within 3 s, and 4 connections established before (copied to ds2 by the sync daemon) all go on", async (t) => {
+/** ESTABLISHED entries to the VIP in ds2's conntrackd external cache: what it commits into its kernel on becoming master. */
+const inConntrackdOf = async (node: string): Promise<number> =>
+  conntrackdEstablishedTo((await ok(inNs(netnsName(lab, node), ['conntrackd', '-C', `/run/lvslab/ha/${node}.conntrackd.conf`, '-e', 'ct']))).stdout, VIP, 8410);
+
+test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, the client's requests through the VIP are answered again within 3 s, and with loose pickup off on both directors, 4 connections established before (copied to ds2 by the IPVS sync daemon and conntrackd) all go on", async (t) => {
+  // off, a mid-stream packet that finds no conntrack entry is not tracked: ds2 forwards the held
+  // connections only with the entries conntrackd committed (measured with conntrackd stopped: 0 of 4 went on)
+  for (const node of ['ds', 'ds2']) await ok(inNs(netnsName(lab, node), ['sysctl', '-q', '-w', 'net.netfilter.nf_conntrack_tcp_loose=0']));
   const stopHeld = '/tmp/lvslab-ha-held.stop';
   const readyHeld = '/tmp/lvslab-ha-held.ready';
   await Promise.all([rm(stopHeld, { force: true }), rm(readyHeld, { force: true })]);
@@ -138,6 +153,8 @@ async function heldThroughFailover(t: ExecutionContext, held: Promise<Ran>, stop
   // the master's sync daemon sends a connection after its 3rd packet, in batches: wait for the copies
   await waitFor(`${HELD} connections copied to ds2 by the IPVS sync daemon`, 20_000, async () => (await establishedOn('ds2')) >= HELD, 300);
   const synced = await establishedOn('ds2');
+  await waitFor(`${HELD} conntrack entries in ds2's conntrackd external cache`, 20_000, async () => (await inConntrackdOf('ds2')) >= HELD, 300);
+  const tracked = await inConntrackdOf('ds2');
   t.like(await holders(), { ok: true, master: 'ds' }, 'ds is master before its keepalived is stopped');
   const watch = watchAddresses(['ds', 'ds2']);
   await watch.ready;
@@ -158,7 +175,7 @@ async function heldThroughFailover(t: ExecutionContext, held: Promise<Ran>, stop
   const ran = await held;
   const outcome = (JSON.parse(ran.stdout) as DrillAgentResult).held;
   const survived = outcome.filter((c) => 'server' in c).length;
-  t.log(`established before the failover: ${HELD} on ds, ${synced} of them copied to ds2 by the IPVS sync daemon; ` +
+  t.log(`established before the failover: ${HELD} on ds; on ds2 ${synced} from the IPVS sync daemon and ${tracked} in conntrackd's external cache; ` +
     `${survived} of ${HELD} answered after it: ${JSON.stringify(outcome)}`);
   t.is(outcome.length, HELD, ran.stderr);
   t.is(survived, HELD, 'every established connection went on through ds2');
@@ -254,7 +271,7 @@ test.serial('ds back with preempt on: its link up, it stays backup under nopreem
   t.truthy(await ask());
 });
 
-test.serial('lvslab drill failover --json: ds2 holds the floating addresses within 3 s of ds\'s keepalived stopped, no address change leaves the VIP on both, the 4 held connections all answer, ds back stays backup (no preemption); exit 0', async (t) => {
+test.serial('lvslab drill failover --json: ds2 holds the floating addresses within 3 s of ds\'s keepalived stopped, no address change leaves the VIP on both, ds2\'s conntrackd held the 4 held connections\' entries and they all answer (loose pickup still off), ds back stays backup (no preemption); exit 0', async (t) => {
   // ds is master (it preempted in the test before); the drill restarts its keepalived with the lab's own configuration
   const r = await lvslab('drill', 'failover', labPath, '--json');
   t.log(r.stderr);
@@ -264,13 +281,15 @@ test.serial('lvslab drill failover --json: ds2 holds the floating addresses with
   t.like(report, { way: 'keepalived', from: 'ds', to: 'ds2', bothHeld: 0, ok: true, returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true } });
   t.true(report.movedMs !== undefined && report.movedMs <= 3000, `${report.movedMs} ms`);
   t.like(report.established, { held: 4, survived: 4 });
+  t.true(report.established.inBackupConntrackd >= 4, `${report.established.inBackupConntrackd} in ds2's conntrackd`);
   t.true(report.addressEvents >= 4, 'ds dropped 2 addresses, ds2 added 2');
 });
 
-test.serial('down stops every keepalived (none left running) and leaves the host as it was', async (t) => {
+test.serial('down stops every keepalived and conntrackd (none left running) and leaves the host as it was', async (t) => {
   await ok(lvslab('down', labPath));
   const left = await run(['pgrep', '-a', '-x', 'keepalived']);
   t.is(left.stdout.trim(), '', 'no keepalived runs');
+  t.is((await run(['pgrep', '-a', '-x', 'conntrackd'])).stdout.trim(), '', 'no conntrackd runs');
   t.deepEqual(await hostSnapshot(), before);
   await rm('/run/lvslab/ha', { recursive: true, force: true });
 });

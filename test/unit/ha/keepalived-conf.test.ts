@@ -17,7 +17,7 @@ import { labFrom } from '../plan/helpers.js';
 import { tempDir } from '../temp-dir.js';
 
 const HA_LINE = 'ha: { floatingAddress: 192.168.113.110/24, virtualRouterId: 51, advertInterval: 1s, preempt: false }';
-const PLACE = { interface: 'eth0', curl: '/usr/bin/curl' } as const;
+const PLACE = { interface: 'eth0', curl: '/usr/bin/curl', notify: '/run/lvslab/ha/ds.conntrackd-notify.sh' } as const;
 
 const ha = labFrom('labs/ha.yaml');
 const haWith = (from: string, to: string): LabConfig => labFrom('labs/ha.yaml', (text) => {
@@ -58,6 +58,9 @@ vrrp_instance lvslab {
   track_script {
     lvslabd_healthy
   }
+  notify_master "/run/lvslab/ha/ds.conntrackd-notify.sh primary"
+  notify_backup "/run/lvslab/ha/ds.conntrackd-notify.sh backup"
+  notify_fault "/run/lvslab/ha/ds.conntrackd-notify.sh fault"
   virtual_ipaddress {
     192.168.113.110/24 dev eth0
     10.10.0.1/32 dev eth0
@@ -73,7 +76,7 @@ function changedLines(a: string, b: string): Array<[string, string]> {
   return la.flatMap((line, i): Array<[string, string]> => (line === lb[i] ? [] : [[line, lb[i]!]]));
 }
 
-test("ds's keepalived.conf for labs/ha.yaml (eth0, /usr/bin/curl) is exactly the golden text", (t) => {
+test("ds's keepalived.conf for labs/ha.yaml (eth0, /usr/bin/curl, the notify script) is exactly the golden text", (t) => {
   t.is(keepalivedConf(ha, 'ds', PLACE), DS_CONF);
 });
 
@@ -111,9 +114,9 @@ test('virtualRouterId 7 is the virtual_router_id (and the sync daemon id)', (t) 
   t.notRegex(conf, /\b51\b/);
 });
 
-test('the interface and curl path given are the ones written (interface on every address and the instance)', (t) => {
-  const conf = keepalivedConf(ha, 'ds', { interface: 'enp0s8', curl: '/opt/bin/curl' });
-  t.is(conf, DS_CONF.replaceAll('eth0', 'enp0s8').replace('/usr/bin/curl', '/opt/bin/curl'));
+test('the interface, curl path and notify script given are the ones written (interface on every address and the instance)', (t) => {
+  const conf = keepalivedConf(ha, 'ds', { interface: 'enp0s8', curl: '/opt/bin/curl', notify: '/etc/lvslab/notify' });
+  t.is(conf, DS_CONF.replaceAll('eth0', 'enp0s8').replace('/usr/bin/curl', '/opt/bin/curl').replaceAll('/run/lvslab/ha/ds.conntrackd-notify.sh', '/etc/lvslab/notify'));
 });
 
 test('each VIP is in virtual_ipaddress once, as /32, after the floating address (a VIP on two ports too)', (t) => {
@@ -154,6 +157,14 @@ function hostLink(): string {
   return link;
 }
 
+/** The host's link, its curl, and an executable notify script (keepalived -t checks that it can run it). */
+function hostPlace() {
+  const notify = join(dir, 'notify.sh');
+  writeFileSync(notify, '#!/bin/sh\nexit 0\n');
+  chmodSync(notify, 0o755);
+  return { interface: hostLink(), curl: onPath('curl'), notify };
+}
+
 async function configTest(name: string, text: string) {
   const file = join(dir, `${name}.conf`);
   writeFileSync(file, text);
@@ -162,7 +173,7 @@ async function configTest(name: string, text: string) {
 
 for (const director of ['ds', 'ds2']) {
   test(`keepalived -t accepts ${director}'s keepalived.conf for labs/ha.yaml (exit 0, nothing on stderr)`, async (t) => {
-    const text = keepalivedConf(ha, director, { interface: hostLink(), curl: onPath('curl') });
+    const text = keepalivedConf(ha, director, hostPlace());
     const result = await configTest(director, text);
     t.is(result.exitCode, 0);
     t.is(result.stderr, '');
@@ -177,14 +188,14 @@ for (const [name, ha] of [
 ] as const) {
   test(`keepalived -t accepts the ds conf with ${name} (exit 0, nothing on stderr)`, async (t) => {
     const lab = haWith(HA_LINE, `ha: { floatingAddress: 192.168.113.110/24, ${ha} }`);
-    const result = await configTest(`ds-${name.replace(/\W+/g, '-')}`, keepalivedConf(lab, 'ds', { interface: hostLink(), curl: onPath('curl') }));
+    const result = await configTest(`ds-${name.replace(/\W+/g, '-')}`, keepalivedConf(lab, 'ds', hostPlace()));
     t.is(result.exitCode, 0);
     t.is(result.stderr, '');
   });
 }
 
 test('keepalived -t refuses the ds conf with an unknown keyword in it (exit 5, "Unknown keyword" on stderr): the check above can fail', async (t) => {
-  const text = keepalivedConf(ha, 'ds', { interface: hostLink(), curl: onPath('curl') }).replace('  nopreempt\n', '  nopreempt\n  no_such_keyword 1\n');
+  const text = keepalivedConf(ha, 'ds', hostPlace()).replace('  nopreempt\n', '  nopreempt\n  no_such_keyword 1\n');
   const error = await t.throwsAsync(configTest('ds-broken', text), { instanceOf: ToolError });
   t.is(error?.exitCode, 5);
   t.regex(error?.stderr ?? '', /Unknown keyword 'no_such_keyword'/);

@@ -1,4 +1,4 @@
-/** verify's HA section: `ipvsadm -L --daemon` parsed, and the directors judged (who is master, same IPVS, sync roles). */
+/** verify's HA section: `ipvsadm -L --daemon` parsed, and the directors judged (who is master, same IPVS, sync roles, conntrackd answering). */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parseLab } from '../../../daemon/config/load.js';
@@ -22,8 +22,9 @@ const web = (weights: [number, number] = [1, 1], rs2 = '192.168.113.98'): Virtua
   realServers: [{ address: '192.168.113.99', port: 8080, forwarding: 'nat', weight: weights[0] }, { address: rs2, port: 8080, forwarding: 'nat', weight: weights[1] }],
 });
 
-const director = (node: string, holds: string[], daemons: string, ipvs = [web()]): HaDirectorFacts =>
-  ({ node, holding: { node, holds }, ipvs, syncDaemons: parseSyncDaemons(daemons) });
+const CAUGHT_UP = { internal: 3, external: 5 };
+const director = (node: string, holds: string[], daemons: string, ipvs = [web()], conntrackd: HaDirectorFacts['conntrackd'] = CAUGHT_UP): HaDirectorFacts =>
+  ({ node, holding: { node, holds }, ipvs, syncDaemons: parseSyncDaemons(daemons), conntrackd });
 
 test('parseSyncDaemons: one entry per line with role, sync id and link; no line is no daemon; an odd line is an error naming it', (t) => {
   t.deepEqual(parseSyncDaemons(`${MASTER_LINE}\n${BACKUP_LINE}\n`), [
@@ -43,7 +44,16 @@ test('a sound pair: ds master holding both addresses, the same table on both (we
     'ds and ds2 hold the same IPVS services and real servers (1 service(s), 2 real server(s))',
     'ds runs IPVS\'s master sync daemon (syncid 51 on eth0)',
     'ds2 runs IPVS\'s backup sync daemon (syncid 51 on eth0)',
+    "ds's conntrackd holds 3 conntrack entries of its own flows and 5 from ds2",
+    "ds2's conntrackd holds 3 conntrack entries of its own flows and 5 from ds",
   ]);
+});
+
+test("a director's conntrackd that does not answer is a failed check naming it and why", (t) => {
+  const why = "conntrackd exited 1: [ERROR] can't connect: is conntrackd running? appropriate permissions?";
+  const report = judgeHa(lab, [director('ds', ['192.168.113.110', '10.10.0.1'], MASTER_LINE), director('ds2', [], BACKUP_LINE, [web()], { error: why })]);
+  t.false(report.ok);
+  t.deepEqual(report.checks.filter((c) => !c.ok).map((c) => c.text), [`ds2's conntrackd does not answer: ${why}`]);
 });
 
 test('both holding the VIP, a real server only on one, a backup without its sync daemon: each is a failed check, and each counts as a problem of the report', (t) => {
@@ -60,5 +70,5 @@ test('both holding the VIP, a real server only on one, a backup without its sync
   ]);
   const report = { lab: 'ha', client: 'client', director: 'ds', ok: false, virtualServers: [], causes: [], notes: [], durationMs: 1, ha: differ };
   t.is(problemCount(report), 2);
-  t.regex(renderReport(report), /\nha: ds2 should run IPVS's backup sync daemon with syncid 51; running: none ✗\nverify: FAIL \(2 problems\)$/);
+  t.regex(renderReport(report), /\nha: ds2 should run IPVS's backup sync daemon with syncid 51; running: none ✗\n(ha: .* ✓\n){2}verify: FAIL \(2 problems\)$/);
 });
