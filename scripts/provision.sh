@@ -12,7 +12,10 @@
 #      ci: network); the installed package (npm install -g; its lib/node_modules/lvslab) has the build;
 #   3. the lab file as /etc/lvslab/lab.yaml;
 #   4. the unit lvslabd@.service, and lvslabd@NODE enabled and running (restarted when something it
-#      runs changed).
+#      runs changed);
+#   5. on a director of an HA lab: keepalived and conntrackd (Debian's packages and units) with the
+#      configurations lvslab renders for it; elsewhere, a keepalived or conntrackd lvslab had configured
+#      is stopped and its configuration removed.
 # Vagrant uploads this script and runs the copy (/tmp/vagrant-shell): the lvslab folder is then the
 # synced folder, /vagrant (LVSLAB_SYNCED_FOLDER).
 set -euo pipefail
@@ -164,9 +167,57 @@ elif [ "${#changed[@]}" -gt 0 ]; then
   systemctl restart "$unit"
 fi
 
+# 5. an HA lab's director: keepalived and conntrackd ----------------------------------------------
+# keepalived's VRRP moves the VIPs and the floating address (and starts IPVS's sync daemon), conntrackd
+# copies the lab's conntrack entries to the other director: Debian's packages, run by their own units,
+# with the configurations lvslab renders for this node (lvslab ha-files). On a node that is not (or no
+# longer) an HA director, a keepalived or conntrackd that lvslab configured is stopped and disabled, and
+# lvslab's files of theirs removed.
+ha_state=""
+node_ip=$(sed -n "s/^.*[(,] \{0,1\}$node_name [a-z-]* \([0-9.]*\)\/[0-9]*[,)].*$/\1/p" <<< "$checked")
+[ -n "$node_ip" ] || die "lvslab check did not give $node_name's address: $checked"
+link=$(ip -o -4 addr show | awk -v ip="$node_ip" '{ split($4, a, "/"); if (a[1] == ip) { print $2; exit } }')
+ha_out=$(mktemp -d)
+trap 'rm -f "$wrapper"; rm -rf "$ha_out"' EXIT
+node "$prefix/dist/bin/lvslab.js" ha-files "$etc/lab.yaml" --node "$node_name" --link "$link" --out "$ha_out" > /dev/null ||
+  die "lvslab ha-files failed for $node_name (above)"
+owned_by_lvslab() { [ -f "$1" ] && head -n 1 "$1" | grep -q '^# lvslab:'; }
+if [ -f "$ha_out/keepalived.conf" ]; then
+  install_missing keepalived:keepalived conntrackd:conntrackd || true
+  before=${#changed[@]}
+  put "$ha_out/conntrackd.conf" /etc/conntrackd/conntrackd.conf 0644
+  put "$ha_out/conntrackd-notify.sh" "$etc/conntrackd-notify.sh" 0755
+  conntrackd_changed=$(( ${#changed[@]} - before ))
+  before=${#changed[@]}
+  put "$ha_out/keepalived.conf" /etc/keepalived/keepalived.conf 0644
+  keepalived_changed=$(( ${#changed[@]} - before ))
+  # conntrackd first: keepalived's first notify (master or backup) asks it to commit or resync
+  for svc in conntrackd keepalived; do
+    if ! systemctl is-enabled --quiet "$svc.service" 2>/dev/null; then systemctl enable --quiet "$svc.service"; changed+=("enabled $svc.service"); fi
+    if ! systemctl is-active --quiet "$svc.service"; then
+      say "starting $svc.service"; systemctl start "$svc.service"; changed+=("started $svc.service")
+    elif [ "$svc" = conntrackd ] && [ "$conntrackd_changed" -gt 0 ]; then
+      say "restarting conntrackd.service (its configuration changed)"; systemctl restart conntrackd.service
+    elif [ "$svc" = keepalived ] && [ "$keepalived_changed" -gt 0 ]; then
+      say "reloading keepalived.service (its configuration changed)"; systemctl reload keepalived.service
+    fi
+    ha_state+="${ha_state:+, }$svc.service $(systemctl is-active "$svc.service")"
+  done
+else
+  for svc in keepalived conntrackd; do
+    conf=/etc/$svc/$svc.conf
+    owned_by_lvslab "$conf" || continue
+    say "$node_name is not a director of an HA lab: stopping $svc.service and removing lvslab's $conf"
+    systemctl disable --now --quiet "$svc.service" || die "could not stop $svc.service"
+    rm -f "$conf"
+    changed+=("stopped $svc.service")
+  done
+  [ ! -f "$etc/conntrackd-notify.sh" ] || { rm -f "$etc/conntrackd-notify.sh"; changed+=("removed $etc/conntrackd-notify.sh"); }
+fi
+
 if [ "${#changed[@]}" -eq 0 ]; then
-  say "no change ($unit active)"
+  say "no change ($unit active${ha_state:+; $ha_state})"
 else
   say "changed: ${changed[*]}"
-  say "done: $unit $(systemctl is-active "$unit"); see journalctl -u $unit and lvslab status --node $node_name"
+  say "done: $unit $(systemctl is-active "$unit")${ha_state:+; $ha_state}; see journalctl -u $unit and lvslab status --node $node_name"
 fi

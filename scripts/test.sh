@@ -5,7 +5,7 @@
 #   the micro-VM. Ends with one line: "tests: N passed, N failed".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# Then the lab as four real VMs booted by Vagrant, scripts/vagrant-e2e.sh: about 12 min under software
+# Then the HA lab as five real VMs booted by Vagrant, scripts/vagrant-e2e.sh: about 20 min under software
 # emulation on two cores, the box's build (about 2.5 min, cached) included. VAGRANT_E2E=0 leaves it out
 # (and setup does not install Vagrant and libvirt), e.g. to run the rest again after a change.
 vagrant_e2e=${VAGRANT_E2E:-1}
@@ -56,11 +56,11 @@ if [ -s "$logs/e2e.times" ]; then echo "== end-to-end durations, slowest first";
 
 vagrant_rc=0
 if [ "$vagrant_e2e" = 1 ]; then
-  echo "== the lab as four VMs (scripts/vagrant-e2e.sh)"
+  echo "== the HA lab as five VMs (scripts/vagrant-e2e.sh)"
   bash scripts/vagrant-e2e.sh > "$logs/vagrant.log" 2>&1 || vagrant_rc=$?
   if [ "$vagrant_rc" = 0 ]; then
     sed -n '/^== times/,$p' "$logs/vagrant.log"
-    echo "ok - vagrant-e2e: the seed lab as four VMs"
+    echo "ok - vagrant-e2e: the HA lab as five VMs"
   else
     echo "not ok - vagrant-e2e (exit $vagrant_rc); its output:"
     cat "$logs/vagrant.log"

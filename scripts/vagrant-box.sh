@@ -23,7 +23,7 @@ mirror=${LVSLAB_BOX_MIRROR:-http://deb.debian.org/debian}
 disk_gb=4
 packages=(systemd systemd-sysv udev dbus kmod procps openssh-server sudo rsync
   linux-image-amd64 initramfs-tools zstd
-  ipvsadm ipset conntrack iptables iproute2 curl nodejs)
+  ipvsadm ipset conntrack iptables iproute2 curl nodejs keepalived conntrackd)
 
 say() { echo "vagrant-box: $*" >&2; }
 trap 'echo "vagrant-box: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -108,6 +108,10 @@ EOF
   chroot "$root" systemctl mask --quiet systemd-networkd-wait-online.service apt-daily.timer \
     apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer ipvsadm.service \
     getty@tty1.service 2>/dev/null || true
+  # keepalived and conntrackd run on an HA lab's directors only, started there by provision.sh with the
+  # configurations lvslab writes: disabled in the box (Debian enables both; conntrackd would start with
+  # its default configuration on every VM)
+  chroot "$root" systemctl disable --quiet keepalived.service conntrackd.service 2>/dev/null || true
   # drivers for devices a lab VM has no use for, which udev would load at every boot (emulated: seconds)
   printf 'blacklist %s\n' kvm kvm_amd kvm_intel bochs drm drm_kms_helper parport_pc ppdev pcspkr floppy \
     serio_raw psmouse joydev evdev i2c_piix4 intel_rapl_msr intel_rapl_common sg sr_mod cdrom \

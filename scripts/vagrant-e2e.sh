@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The lab as four real VMs, booted by Vagrant (libvirt) from the local box, end to end. Run as root from
+# The lab as five real VMs, booted by Vagrant (libvirt) from the local box, end to end. Run as root from
 # anywhere:   bash scripts/vagrant-e2e.sh
 #   1. the box: scripts/vagrant-box.sh (built once, then reused); libvirt started if it is not running
-#   2. vagrant up of the reference lab, labs/seed.yaml (with its HTTP health check)
+#   2. vagrant up of labs/ha.yaml: the reference lab (with its HTTP health check) and a second director,
+#      ds2; keepalived and conntrackd running on both directors (their own units), one of them master
+#      (it alone holds the VIP and the floating address; the first started, made ds by restarting ds2's
+#      keepalived when it was ds2), IPVS's sync daemons in their roles
 #      (LVSLAB_BOX=local: provisioning needs no network)
 #   3. vagrant ssh client -c 'sudo lvslab verify': PASS, with the conntrack tuples of the client and,
 #      through its status API, of the director
@@ -12,9 +15,13 @@
 #      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none,
 #      and names the cause from ds's status API (rs1's health check down)
 #   6. vagrant up rs1: back at weight 1, verify passes again
-#   7. the same VMs in DR, then TUN (LVSLAB_LAB=labs/dr.yaml, labs/tun.yaml vagrant provision): each
-#      node leaves its old lab (its cleanup) for the new one; verify passes, reads each request as that
-#      mode forwards it, and the real servers saw the client's own address
+#   6b. keepalived stopped on ds: ds2 holds the VIP and the floating address, its conntrackd committed
+#      (notify log), the client's requests through the VIP are answered; ds's keepalived started
+#      again: ds stays backup (no preemption); ds2 destroyed: ds master again
+#   7. the same VMs (ds2 gone) in TUN (LVSLAB_LAB=labs/tun.yaml vagrant provision; DR is left to the micro-VM): each
+#      node leaves its old lab (its cleanup, and ds's keepalived and conntrackd stopped) for the new one;
+#      verify passes, reads each request as that mode forwards it, and the real servers saw the client's
+#      own address
 #   8. systemd-networkd restarted on the client keeps the management address (what Vagrant does after
 #      setting a hostname, just before it rsyncs the synced folder over that address)
 #   9. vagrant destroy -f: no domain, volume or network of the lab left in libvirt
@@ -22,8 +29,8 @@
 # The VMs' networks forward nowhere: no traffic leaves this machine.
 set -Eeuo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# the reference lab, whose health check must take a halted real server out of the rotation
-export LVSLAB_BOX=local LVSLAB_LAB=labs/seed.yaml
+# the reference lab and a backup director; its health check must take a halted real server out of the rotation
+export LVSLAB_BOX=local LVSLAB_LAB=labs/ha.yaml
 export VAGRANT_DEFAULT_PROVIDER=libvirt VAGRANT_CHECKPOINT_DISABLE=1
 virsh=(virsh -q -c qemu:///system)
 # the lab's health check: interval 2 s, timeout 1 s, fall 2; a
@@ -106,7 +113,7 @@ fi
 inventory > "$work/before"
 
 # -- 2 ------------------------------------------------------------------------------------------------
-step "vagrant up (4 VMs)"
+step "vagrant up (5 VMs: labs/ha.yaml)"
 timeout 5400 vagrant up 2>&1 | stamped > "$work/up.log" || { tail -n 40 "$work/up.log"; fail "vagrant up failed (above)"; }
 grep -E 'provision [a-z0-9-]+: (changed|installing|packages)' "$work/up.log" | sed -E 's/^ *[0-9]+ s *[a-z0-9]+: /   /' | cut -c1-160 || true
 milestones "$work/up.log"
@@ -115,7 +122,39 @@ done_step
 vagrant ssh-config > "$work/ssh.cfg" 2>/dev/null
 # one command on a VM over plain ssh (vagrant ssh starts Ruby each time): for polling
 on() { local vm=$1; shift; timeout 60 ssh -F "$work/ssh.cfg" -o LogLevel=ERROR "$vm" "$@"; }
-pids() { local n; for n in ds client rs1 rs2; do printf '%s=%s ' "$n" "$(on "$n" systemctl show -p MainPID --value "lvslabd@$n")"; done; }
+# the floating addresses (the VIP, and 192.168.113.110) a director holds outside lvslab's own lvslab0
+# (where a DR director keeps its VIP), space-separated, sorted
+holds() { on "$1" ip -4 -o addr show | awk '$2 != "lvslab0" { split($4, a, "/"); print a[1] }' | { grep -xE '10\.10\.0\.1|192\.168\.113\.110' || true; } | sort | xargs; }
+floating="10.10.0.1 192.168.113.110"
+for n in ds ds2; do
+  for svc in conntrackd keepalived; do
+    [ "$(on "$n" systemctl is-active "$svc")" = active ] || fail "$svc is not active on $n"
+  done
+done
+# one director master: the first whose keepalived ran (the VMs are provisioned in parallel, and with
+# nopreempt a director that starts later stays backup whatever its priority)
+master() { local a b; a=$(holds ds) b=$(holds ds2); if [ "$a" = "$floating" ] && [ -z "$b" ]; then echo ds; elif [ "$b" = "$floating" ] && [ -z "$a" ]; then echo ds2; fi; }
+wait_s=0
+while [ -z "$(master)" ] && [ "$wait_s" -lt 60 ]; do sleep 1; wait_s=$((wait_s + 1)); done
+first=$(master)
+echo "   ds holds: '$(holds ds)'; ds2 holds: '$(holds ds2)' (keepalived and conntrackd active on both)"
+[ -n "$first" ] || fail "not exactly one director holds the VIP and the floating address"
+if [ "$first" = ds2 ]; then
+  # the steps below read the director's state from ds: ds2's keepalived restarted hands master to ds
+  # (stopping, it sends priority 0; ds, the only one left, takes over; ds2 comes back as backup)
+  echo "   ds2's keepalived started first, so ds2 is master: restarting it hands master to ds"
+  on ds2 sudo systemctl restart keepalived
+  wait_s=0
+  while [ "$(master)" != ds ] && [ "$wait_s" -lt 60 ]; do sleep 1; wait_s=$((wait_s + 1)); done
+  [ "$(master)" = ds ] || fail "ds did not take master from ds2"
+  echo "   ds holds: '$(holds ds)'; ds2 holds: '$(holds ds2)'"
+else
+  echo "   ds's keepalived started first: ds is master"
+fi
+on ds sudo ipvsadm -L --daemon | grep -q '^master sync daemon (mcast=[a-z0-9]*, syncid=51' || fail "ds runs no master sync daemon: $(on ds sudo ipvsadm -L --daemon)"
+on ds2 sudo ipvsadm -L --daemon | grep -q '^backup sync daemon (mcast=[a-z0-9]*, syncid=51' || fail "ds2 runs no backup sync daemon: $(on ds2 sudo ipvsadm -L --daemon)"
+echo "   sync daemons: ds $(on ds sudo ipvsadm -L --daemon | cut -d' ' -f1-3), ds2 $(on ds2 sudo ipvsadm -L --daemon | cut -d' ' -f1-3)"
+pids() { local n; for n in ds ds2 client rs1 rs2; do printf '%s=%s ' "$n" "$(on "$n" systemctl show -p MainPID --value "lvslabd@$n")"; done; }
 # rs1's weight on the director (empty when ds has no such destination)
 rs1_weight() { on ds sudo ipvsadm -Ln -t 10.10.0.1:8410 | awk '$2 == "192.168.113.99:8080" {print $4}'; }
 # output quoted under its step
@@ -170,8 +209,8 @@ before=$(pids)
 # longer (174 s) than in turn (134 s), each starting Ruby on the two cores
 timeout 1200 vagrant provision 2>&1 | stamped > "$work/provision.log" || { tail -n 40 "$work/provision.log"; fail "vagrant provision failed"; }
 milestones "$work/provision.log"
-for n in ds client rs1 rs2; do
-  grep -q "provision $n: no change (lvslabd@$n.service active)" "$work/provision.log" ||
+for n in ds ds2 client rs1 rs2; do
+  grep -q "provision $n: no change (lvslabd@$n.service active" "$work/provision.log" ||
     { grep "provision $n:" "$work/provision.log"; fail "$n's provisioning changed something"; }
 done
 after=$(pids)
@@ -249,25 +288,66 @@ out=$(verify_passes) || { echo "$out"; fail "verify did not pass with rs1 back";
 grep -m1 'verify: PASS' <<< "$out" | quote
 done_step
 
-# -- 7 ------------------------------------------------------------------------------------------------
-# The article's other two modes on the same VMs: provision.sh stops each node's lvslabd and runs the
-# old lab's cleanup (another lab name), then installs and starts lvslabd with the new lab (NAT → DR: a
-# dummy lvslab0 with the VIP on the real servers, -g on the director; DR → TUN: an ipip lvslab0, -i)
-for mode in dr tun; do
-  step "LVSLAB_LAB=labs/$mode.yaml vagrant provision, then verify"
-  LVSLAB_LAB=labs/$mode.yaml provision_all "$work/provision-$mode.log" || fail "vagrant provision of labs/$mode.yaml failed"
-  milestones "$work/provision-$mode.log"
-  for n in ds client rs1 rs2; do
-    grep -q "provision $n: this node moves from lab [a-z0-9-]* to lab $mode" "$work/provision-$mode.log" ||
-      { grep "provision $n:" "$work/provision-$mode.log"; fail "$n did not leave its old lab for $mode"; }
-  done
-  out=$(verify_passes) || { echo "$out"; fail "verify did not pass on labs/$mode.yaml"; }
-  grep -E '^(web|  client|  conntrack|  traffic)' <<< "$out" | head -n 4 | cut -c1-220 | quote
-  how=$([ "$mode" = dr ] && echo 'by MAC rewrite' || echo 'encapsulated it in IP-in-IP')
-  grep -q "IPVS $how\|IPVS sent it to rs[12] (192\.168\.113\.9[89]) $how" <<< "$out" || fail "verify does not read the $mode flows as $mode"
-  grep -q "which saw the client's own address 192\.168\.113\.102" <<< "$out" || fail "the real servers did not see the client's own address ($mode: no SNAT)"
-  done_step
+# -- 6b -----------------------------------------------------------------------------------------------
+step "keepalived stopped on ds: ds2 takes over; ds back stays backup; ds2 destroyed"
+ask() { on client curl -sS -m 2 -o /dev/null -w '%{http_code}' http://10.10.0.1:8410/ 2>/dev/null || true; }
+[ "$(ask)" = 200 ] || fail "the VIP does not answer before the failover"
+on ds sudo systemctl stop keepalived
+stopped=$SECONDS
+while [ "$(holds ds2)" != "$floating" ] && [ $((SECONDS - stopped)) -le 60 ]; do sleep 0.5; done
+moved=$((SECONDS - stopped))
+echo "   ds2 holds $(holds ds2) ${moved} s after keepalived stopped on ds (polled over ssh); ds holds: $(holds ds)"
+[ "$(holds ds2)" = "$floating" ] || fail "ds2 did not take the VIP and the floating address"
+[ -z "$(holds ds)" ] || fail "ds still holds $(holds ds)"
+answered='' attempts=()
+while [ $((SECONDS - stopped)) -le 60 ]; do
+  code=$(ask)
+  attempts+=("$((SECONDS - stopped)) s: ${code:-no answer}")
+  [ "$code" = 200 ] && { answered=$((SECONDS - stopped)); break; }
+  sleep 0.5
 done
+# each attempt is an ssh to the client and a curl of at most 2 s: where the time went, and what the
+# client's neighbour entry for the floating address says after (ds2's gratuitous ARP)
+echo "   the client's requests through the VIP (s after the stop: HTTP status): ${attempts[*]}"
+echo "   the client's neighbour entry for the floating address: $(on client ip neigh show 192.168.113.110)"
+[ -n "$answered" ] || fail "the VIP did not answer through ds2"
+echo "   the client's request through the VIP answered ${answered} s after the stop"
+on ds2 sudo tail -n 4 /var/log/lvslab-conntrackd-notify.log | quote
+on ds2 "sudo grep -q 'primary: conntrackd -c exited 0' /var/log/lvslab-conntrackd-notify.log" || fail "ds2's notify log has no commit (conntrackd -c) on becoming master"
+on ds sudo systemctl start keepalived
+sleep 6 # 3 adverts and 3 s: time for ds to claim master, were it to preempt
+echo "   ds's keepalived started again; 6 s later ds holds: '$(holds ds)', ds2 holds: $(holds ds2)"
+if [ "$(holds ds2)" != "$floating" ] || [ -n "$(holds ds)" ]; then fail "ds took master back (no preemption in labs/ha.yaml)"; fi
+# ds2 goes before the DR and TUN labs, which have one director: ds takes over (3 adverts of silence)
+timeout 600 vagrant destroy -f ds2 > "$work/destroy-ds2.log" 2>&1 || { cat "$work/destroy-ds2.log"; fail "vagrant destroy ds2 failed"; }
+destroyed=$SECONDS
+while [ "$(holds ds)" != "$floating" ] && [ $((SECONDS - destroyed)) -le 60 ]; do sleep 0.5; done
+echo "   ds2 destroyed; ds holds $(holds ds) $((SECONDS - destroyed)) s after"
+[ "$(holds ds)" = "$floating" ] || fail "ds did not take master back once ds2 was gone"
+[ "$(ask)" = 200 ] || fail "the VIP does not answer through ds"
+done_step
+
+# -- 7 ------------------------------------------------------------------------------------------------
+# The article's TUN mode on the same VMs: provision.sh stops each node's lvslabd and runs the old lab's
+# cleanup (another lab name; on ds, keepalived and conntrackd stopped too), then installs and starts
+# lvslabd with the new lab (an ipip lvslab0 with the VIP on the real servers, -i on the director). DR,
+# the other mode without SNAT, is left to the micro-VM's e2e tests: on these emulated VMs a lab switch
+# takes about 170 s of the suite's budget.
+step "LVSLAB_LAB=labs/tun.yaml vagrant provision, then verify"
+LVSLAB_LAB=labs/tun.yaml provision_all "$work/provision-tun.log" || fail "vagrant provision of labs/tun.yaml failed"
+milestones "$work/provision-tun.log"
+for n in ds client rs1 rs2; do
+  grep -q "provision $n: this node moves from lab [a-z0-9-]* to lab tun" "$work/provision-tun.log" ||
+    { grep "provision $n:" "$work/provision-tun.log"; fail "$n did not leave its old lab for tun"; }
+done
+grep -q "provision ds: ds is not a director of an HA lab: stopping keepalived.service" "$work/provision-tun.log" ||
+  { grep "provision ds:" "$work/provision-tun.log"; fail "ds's keepalived was not stopped on leaving the HA lab"; }
+[ -z "$(holds ds)" ] || fail "ds still holds $(holds ds) on the lab link after keepalived stopped"
+out=$(verify_passes) || { echo "$out"; fail "verify did not pass on labs/tun.yaml"; }
+grep -E '^(web|  client|  conntrack|  traffic)' <<< "$out" | head -n 4 | cut -c1-220 | quote
+grep -q "IPVS encapsulated it in IP-in-IP" <<< "$out" || fail "verify does not read the tun flows as TUN"
+grep -q "which saw the client's own address 192\.168\.113\.102" <<< "$out" || fail "the real servers did not see the client's own address (TUN: no SNAT)"
+done_step
 
 # -- 8 ------------------------------------------------------------------------------------------------
 # Last before destroy: networkd, when it starts, also removes the routes its .network files do not name

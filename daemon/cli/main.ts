@@ -12,6 +12,7 @@ import { compareCommand } from './compare-command.js';
 import { doctorCommand } from './doctor-command.js';
 import { traceCommand } from './trace-command.js';
 import { drillAgentCommand, drillCommand } from './drill-command.js';
+import { haFilesCommand } from './ha-files-command.js';
 import { CliError, EXIT, type CliContext } from './context.js';
 import { nodeCommand } from './node-commands.js';
 import { completionTable, parseCommandLine, type Invocation } from './program.js';
@@ -41,6 +42,7 @@ function run(ctx: CliContext, i: Invocation): Promise<number> {
     case 'trace': return traceCommand(ctx, i.lab, { from: i.from, to: i.to, json: i.json });
     case 'drill': return drillCommand(ctx, i.lab, { way: i.way, held: i.held, everyMs: i.everyMs, json: i.json });
     case 'drill-agent': return drillAgentCommand(ctx, i.options);
+    case 'ha-files': return haFilesCommand(ctx, i.lab, i.node, i.link, i.out);
     case 'plan': case 'apply': case 'status': case 'cleanup':
       return nodeCommand(ctx, i.command, i.lab, i.node, i.json, i.api);
     case 'completion': {

@@ -23,6 +23,7 @@ export type Invocation =
   | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string }
   | { readonly command: 'drill'; readonly lab?: string; readonly way: DrillWay; readonly held: number; readonly everyMs: number; readonly json: boolean }
   | { readonly command: 'drill-agent'; readonly options: DrillAgentOptions }
+  | { readonly command: 'ha-files'; readonly lab?: string; readonly node: string; readonly link: string; readonly out: string }
   | { readonly command: 'completion'; readonly shell: 'bash' };
 
 const EXIT_CODES_HELP = '\nExit codes: 0 ok, 1 failed (verification or a tool), 2 bad input (a usage error or a bad lab file).';
@@ -110,6 +111,9 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
     .option('--json', 'the drill\'s measurements as JSON')
     .action((_drill: string, lab: string | undefined, o: { by: DrillWay; held: number; every: number; json?: boolean }) =>
       record({ command: 'drill', lab, way: o.by, held: o.held, everyMs: o.every, json: o.json === true }));
+  program.command('ha-files', { hidden: true }).argument('[LAB.yaml]')
+    .requiredOption('--node <name>').requiredOption('--link <interface>').requiredOption('--out <dir>')
+    .action((lab: string | undefined, o: { node: string; link: string; out: string }) => record({ command: 'ha-files', lab, node: o.node, link: o.link, out: o.out }));
   program.command('drill-agent', { hidden: true })
     .requiredOption('--vip <ip>').requiredOption('--port <n>', '', wholeNumber(65535)).requiredOption('--held <n>', '', wholeNumber(64))
     .requiredOption('--every <ms>', '', wholeNumber(10_000)).requiredOption('--seconds <s>', '', wholeNumber(3600))

@@ -12,10 +12,9 @@ import { directorsOf, NOTIFY_STATES } from './keepalived-conf.js';
 /** conntrackd's UDP port (its documentation's example). */
 export const CONNTRACKD_PORT = 3780;
 
+/** conntrackd's files (it logs to its output: a file in the one-box lab, the journal under systemd). */
 export interface ConntrackdFiles {
   readonly conf: string;
-  /** What it prints (it runs in the foreground: its log lines go to its output, not a LogFile). */
-  readonly log: string;
   readonly lock: string;
   /** The UNIX socket its client commands (-c, -s, -e …) talk to. */
   readonly socket: string;
@@ -27,6 +26,8 @@ export interface ConntrackdPlace {
   /** The director's link on the lab network. */
   readonly interface: string;
   readonly files: ConntrackdFiles;
+  /** Run by Debian's conntrackd.service (Type=notify: it must tell systemd it is ready), not as a process of the one-box lab. */
+  readonly underSystemd: boolean;
 }
 
 function selfAndPeer(lab: LabConfig, nodeName: string) {
@@ -59,7 +60,7 @@ export function conntrackdConf(lab: LabConfig, nodeName: string, place: Conntrac
     '}',
     '',
     'General {',
-    '  Systemd off',
+    `  Systemd ${place.underSystemd ? 'on' : 'off'}`,
     '  HashSize 32768',
     '  HashLimit 131072',
     '  Syslog off',

@@ -37,12 +37,12 @@ export function onPath(program: string, path = process.env['PATH'] ?? '/usr/sbin
 /** Where a director's keepalived and conntrackd keep their files in the lab's run folder. */
 export const haFiles = (lab: string, node: string) => {
   const at = (suffix: string) => join(labRunDir(lab), `${node}.${suffix}`);
-  const conntrackd: ConntrackdFiles = {
-    conf: at('conntrackd.conf'), log: at('conntrackd.log'), lock: at('conntrackd.lock'), socket: at('conntrackd.sock'), notifyLog: at('conntrackd-notify.log'),
-  };
+  const conntrackd: ConntrackdFiles = { conf: at('conntrackd.conf'), lock: at('conntrackd.lock'), socket: at('conntrackd.sock'), notifyLog: at('conntrackd-notify.log') };
   return {
     keepalived: { conf: at('keepalived.conf'), log: at('keepalived.log'), pid: at('keepalived.pid'), vrrpPid: at('keepalived-vrrp.pid') },
     conntrackd,
+    /** What conntrackd prints: its log (LogFile off, it runs in the foreground). */
+    conntrackdLog: at('conntrackd.log'),
     notify: at('conntrackd-notify.sh'),
   };
 };
@@ -64,10 +64,10 @@ export async function startKeepalivedOn(lab: LabConfig, node: string, log: Logge
 export async function startConntrackdOn(lab: LabConfig, node: string, log: Logger, runner: Runner, timeoutMs: number): Promise<number> {
   const files = haFiles(lab.lab, node);
   const conntrackd = onPath('conntrackd');
-  await writeFile(files.conntrackd.conf, conntrackdConf(lab, node, { interface: NODE_LINK, files: files.conntrackd }));
+  await writeFile(files.conntrackd.conf, conntrackdConf(lab, node, { interface: NODE_LINK, files: files.conntrackd, underSystemd: false }));
   await writeFile(files.notify, conntrackdNotifyScript(lab, node, conntrackd, files.conntrackd), { mode: 0o755 });
   await rm(files.conntrackd.lock, { force: true }); // a killed conntrackd leaves it, and the next one refuses to start
-  const pid = startDetached(['ip', 'netns', 'exec', netnsName(lab, node), conntrackd, '-C', files.conntrackd.conf], files.conntrackd.log, log);
+  const pid = startDetached(['ip', 'netns', 'exec', netnsName(lab, node), conntrackd, '-C', files.conntrackd.conf], files.conntrackdLog, log);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -75,7 +75,7 @@ export async function startConntrackdOn(lab: LabConfig, node: string, log: Logge
       return pid;
     } catch (e) {
       if (Date.now() > deadline) {
-        const said = await readFile(files.conntrackd.log, 'utf8').catch(() => '');
+        const said = await readFile(files.conntrackdLog, 'utf8').catch(() => '');
         throw new Error(`conntrackd on ${node} did not answer on ${files.conntrackd.socket} within ${timeoutMs} ms (${errorText(e)}); it printed: ${said.trim().split('\n').slice(-5).join(' | ') || '(nothing)'}`);
       }
     }

@@ -18,7 +18,7 @@ import { tempDir } from '../temp-dir.js';
 const ha = labFrom('labs/ha.yaml');
 const filesOf = (node: string): ConntrackdFiles => {
   const at = (suffix: string) => `/run/lvslab/ha/${node}.${suffix}`;
-  return { conf: at('conntrackd.conf'), log: at('conntrackd.log'), lock: at('conntrackd.lock'), socket: at('conntrackd.sock'), notifyLog: at('conntrackd-notify.log') };
+  return { conf: at('conntrackd.conf'), lock: at('conntrackd.lock'), socket: at('conntrackd.sock'), notifyLog: at('conntrackd-notify.log') };
 };
 
 const DS_CONF = `# lvslab: conntrackd for director ds of lab ha. Written by lvslab from the lab file;
@@ -64,11 +64,11 @@ General {
 `;
 
 test("ds's conntrackd.conf for labs/ha.yaml is exactly the golden text: FTFW over UDP from ds's lab address to ds2's on eth0, its own lock and socket, the directors' own addresses ignored", (t) => {
-  t.is(conntrackdConf(ha, 'ds', { interface: 'eth0', files: filesOf('ds') }), DS_CONF);
+  t.is(conntrackdConf(ha, 'ds', { interface: 'eth0', files: filesOf('ds'), underSystemd: false }), DS_CONF);
 });
 
 test("ds2's conntrackd.conf is ds's with the two lab addresses swapped and ds2's own lock and socket", (t) => {
-  const ds2 = conntrackdConf(ha, 'ds2', { interface: 'eth0', files: filesOf('ds2') });
+  const ds2 = conntrackdConf(ha, 'ds2', { interface: 'eth0', files: filesOf('ds2'), underSystemd: false });
   const expected = DS_CONF.replace('director ds of', 'director ds2 of')
     .replace('IPv4_address 192.168.113.101\n    IPv4_Destination_Address 192.168.113.103', 'IPv4_address 192.168.113.103\n    IPv4_Destination_Address 192.168.113.101')
     .replace('IPv4_address 192.168.113.101\n      IPv4_address 192.168.113.103', 'IPv4_address 192.168.113.103\n      IPv4_address 192.168.113.101')
@@ -77,8 +77,8 @@ test("ds2's conntrackd.conf is ds's with the two lab addresses swapped and ds2's
 });
 
 test('conntrackdConf throws for a node that is not one of the two directors, and for a lab without ha', (t) => {
-  t.throws(() => conntrackdConf(ha, 'client', { interface: 'eth0', files: filesOf('client') }), { message: "node 'client' is not one of HA lab 'ha''s two directors" });
-  t.throws(() => conntrackdConf(labFrom('labs/seed.yaml'), 'ds', { interface: 'eth0', files: filesOf('ds') }), { message: "node 'ds' is not one of HA lab 'seed''s two directors" });
+  t.throws(() => conntrackdConf(ha, 'client', { interface: 'eth0', files: filesOf('client'), underSystemd: false }), { message: "node 'client' is not one of HA lab 'ha''s two directors" });
+  t.throws(() => conntrackdConf(labFrom('labs/seed.yaml'), 'ds', { interface: 'eth0', files: filesOf('ds'), underSystemd: false }), { message: "node 'ds' is not one of HA lab 'seed''s two directors" });
 });
 
 // the notify script, run by sh with a stand-in conntrackd: it appends its arguments to the file CALLS
