@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { isHaDirector } from '../ha/keepalived-conf.js';
 import { machineHaFiles } from '../ha/machine-files.js';
 import { onPath } from '../lab/ha-lab.js';
 import { findNode } from '../plan/plan.js';
@@ -18,7 +19,7 @@ export async function haFilesCommand(ctx: CliContext, labPath: string | undefine
   } catch (e) {
     throw new CliError(`${path}: ${(e as Error).message}`, EXIT.badInput);
   }
-  if (machineHaFiles(lab, node, link, { curl: '', conntrackd: '' }).length === 0) {
+  if (!isHaDirector(lab, node)) {
     ctx.out(`${node} is not a director of an HA lab: no keepalived or conntrackd`);
     return EXIT.ok;
   }

@@ -7,7 +7,7 @@
  * entry, its SNAT to the floating address included, is then already there when its next packet comes.
  */
 import type { LabConfig } from '../config/types.js';
-import { directorsOf, NOTIFY_STATES } from './keepalived-conf.js';
+import { directorPair, isHaDirector, NOTIFY_STATES } from './keepalived-conf.js';
 
 /** conntrackd's UDP port (its documentation's example). */
 export const CONNTRACKD_PORT = 3780;
@@ -30,13 +30,10 @@ export interface ConntrackdPlace {
   readonly underSystemd: boolean;
 }
 
+/** Director `nodeName` and the other one: an HA lab's, else an error naming the node. */
 function selfAndPeer(lab: LabConfig, nodeName: string) {
-  const directors = directorsOf(lab);
-  const index = directors.findIndex((d) => d.name === nodeName);
-  const self = directors[index];
-  const peer = directors[1 - index];
-  if (lab.ha === undefined || self === undefined || peer === undefined) throw new Error(`node '${nodeName}' is not one of HA lab '${lab.lab}''s two directors`);
-  return { self, peer };
+  if (!isHaDirector(lab, nodeName)) throw new Error(`node '${nodeName}' is not one of HA lab '${lab.lab}''s two directors`);
+  return directorPair(lab, nodeName);
 }
 
 export function conntrackdConf(lab: LabConfig, nodeName: string, place: ConntrackdPlace): string {

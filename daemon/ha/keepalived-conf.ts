@@ -42,14 +42,23 @@ export function healthzUrl(node: NodeConfig): string {
   return `http://${formatHostPort(reachAt(node.api, node.ip, 'the node') ?? '127.0.0.1', node.api.port)}/healthz`;
 }
 
-export function keepalivedConf(lab: LabConfig, nodeName: string, place: KeepalivedPlace): string {
-  const ha = lab.ha;
-  if (ha === undefined) throw new Error(`lab '${lab.lab}' has no ha key: it has one director and no keepalived`);
+/** Director `nodeName` of a two-director lab, its place in the file (0: it starts as master) and the other director; throws naming the node otherwise. */
+export function directorPair(lab: LabConfig, nodeName: string): { readonly self: NodeConfig; readonly peer: NodeConfig; readonly index: number } {
   const directors = directorsOf(lab);
   const index = directors.findIndex((d) => d.name === nodeName);
   const self = directors[index];
   const peer = directors[1 - index];
   if (self === undefined || peer === undefined) throw new Error(`node '${nodeName}' is not one of lab '${lab.lab}''s two directors`);
+  return { self, peer, index };
+}
+
+/** Whether `nodeName` is one of an HA lab's two directors (the nodes that run keepalived and conntrackd). */
+export const isHaDirector = (lab: LabConfig, nodeName: string): boolean => lab.ha !== undefined && directorsOf(lab).some((d) => d.name === nodeName);
+
+export function keepalivedConf(lab: LabConfig, nodeName: string, place: KeepalivedPlace): string {
+  const ha = lab.ha;
+  if (ha === undefined) throw new Error(`lab '${lab.lab}' has no ha key: it has one director and no keepalived`);
+  const { self, peer, index } = directorPair(lab, nodeName);
   const dev = place.interface;
   const vips = [...new Set(lab.virtualServers.map((vs) => vs.vip))];
   const advert = (ha.advertIntervalMs / 1000).toString();

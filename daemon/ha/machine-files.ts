@@ -6,7 +6,7 @@
  */
 import type { LabConfig } from '../config/types.js';
 import { conntrackdConf, conntrackdNotifyScript, type ConntrackdFiles } from './conntrackd-conf.js';
-import { directorsOf, keepalivedConf } from './keepalived-conf.js';
+import { isHaDirector, keepalivedConf } from './keepalived-conf.js';
 
 export const MACHINE_PATHS = {
   keepalivedConf: '/etc/keepalived/keepalived.conf',
@@ -31,7 +31,7 @@ export interface MachineHaFile {
  * an HA lab's two directors (its keepalived and conntrackd, if lvslab had set them up, are to be stopped).
  */
 export function machineHaFiles(lab: LabConfig, node: string, link: string, tools: { readonly curl: string; readonly conntrackd: string }): MachineHaFile[] {
-  if (lab.ha === undefined || !directorsOf(lab).some((d) => d.name === node)) return [];
+  if (!isHaDirector(lab, node)) return [];
   const paths = MACHINE_PATHS;
   return [
     { path: paths.keepalivedConf, mode: 0o644, text: keepalivedConf(lab, node, { interface: link, curl: tools.curl, notify: paths.notify }) },
