@@ -68,19 +68,10 @@ export async function startConntrackdOn(lab: LabConfig, node: string, log: Logge
   await writeFile(files.notify, conntrackdNotifyScript(lab, node, conntrackd, files.conntrackd), { mode: 0o755 });
   await rm(files.conntrackd.lock, { force: true }); // a killed conntrackd leaves it, and the next one refuses to start
   const pid = startDetached(['ip', 'netns', 'exec', netnsName(lab, node), conntrackd, '-C', files.conntrackd.conf], files.conntrackdLog, log);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await runner.run([conntrackd, '-C', files.conntrackd.conf, '-s'], { timeoutMs: 5000 });
-      return pid;
-    } catch (e) {
-      if (Date.now() > deadline) {
-        const said = await readFile(files.conntrackdLog, 'utf8').catch(() => '');
-        throw new Error(`conntrackd on ${node} did not answer on ${files.conntrackd.socket} within ${timeoutMs} ms (${errorText(e)}); it printed: ${said.trim().split('\n').slice(-5).join(' | ') || '(nothing)'}`);
-      }
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitUntil(timeoutMs, () => runner.run([conntrackd, '-C', files.conntrackd.conf, '-s'], { timeoutMs: 5000 }).then(() => true as const, errorText),
+    `conntrackd on ${node} did not answer on ${files.conntrackd.socket}`,
+    async () => `it printed: ${(await readFile(files.conntrackdLog, 'utf8').catch(() => '')).trim().split('\n').slice(-5).join(' | ') || '(nothing)'}`);
+  return pid;
 }
 
 /**
@@ -103,28 +94,28 @@ export async function startKeepalived(lab: LabConfig, log: Logger, runnerOf: (no
     const holders = await readHolders(lab, runnerOf, NODE_LINK);
     if (!holders.ok) return holders.reason;
     return holders.master === first.name ? true : `${holders.master} is master, not ${first.name}`;
-  }, `${first.name} did not become master`, lab);
+  }, `${first.name} did not become master`, () => keepalivedTails(lab));
   onState(first.name, 'MASTER');
   pids[second.name] = await startKeepalivedOn(lab, second.name, log);
   await remember(pids);
   await waitUntil(timeoutMs, async () => (await keepalivedLog(lab, second.name)).includes('Entering BACKUP STATE') || 'its log has no "Entering BACKUP STATE"',
-    `${second.name} did not enter BACKUP`, lab);
+    `${second.name} did not enter BACKUP`, () => keepalivedTails(lab));
   onState(second.name, 'BACKUP');
 }
 
 const keepalivedLog = (lab: LabConfig, node: string): Promise<string> => readFile(haFiles(lab.lab, node).keepalived.log, 'utf8').catch(() => '(no log)');
 
-/** Polls `check` (true, or why not) every 200 ms; throws with the last why and each keepalived's log tail when time is up. */
-async function waitUntil(timeoutMs: number, check: () => Promise<true | string>, what: string, lab: LabConfig): Promise<void> {
+/** Each director's keepalived log tail, for an error. */
+const keepalivedTails = async (lab: LabConfig): Promise<string> => (await Promise.all(directorsOf(lab).map(async (d) =>
+  `${d.name}'s keepalived log ends with:\n${(await keepalivedLog(lab, d.name)).trim().split('\n').slice(-8).join('\n')}`))).join('\n');
+
+/** Polls `check` (true, or why not) every 200 ms; throws with the last why and what `explain` adds when time is up. */
+async function waitUntil(timeoutMs: number, check: () => Promise<true | string>, what: string, explain: () => Promise<string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const why = await check();
     if (why === true) return;
-    if (Date.now() > deadline) {
-      const tails = await Promise.all(directorsOf(lab).map(async (d) =>
-        `${d.name}'s keepalived log ends with:\n${(await keepalivedLog(lab, d.name)).trim().split('\n').slice(-8).join('\n')}`));
-      throw new Error(`${what} within ${timeoutMs} ms (${why});\n${tails.join('\n')}`);
-    }
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms (${why});\n${await explain()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -104,7 +104,7 @@ export function judgeHa(lab: LabConfig, facts: readonly HaDirectorFacts[]): HaRe
 }
 
 /**
- * Reads each director's link, IPVS table, sync daemons and conntrackd (`conntrackConf` gives the path of
+ * Reads each director's link, IPVS table, sync daemons and conntrackd (`conntrackdConf` gives the path of
  * a director's conntrackd.conf, which says where its socket is); undefined (with a note) where a
  * director is another machine.
  */

@@ -17,7 +17,7 @@ import { conntrackdEstablishedTo } from '../../daemon/ha/conntrackd-read.js';
 import { establishedTo, movesOf, parseAddressLine, renderDrill, type AddressEvent, type DrillReport } from '../../daemon/ha/drill-report.js';
 import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../../daemon/kernel/runner.js';
-import { startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
+import { haFiles, startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
 import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
 import { NODE_LINK } from '../../daemon/lab/topology.js';
 import { netnsName } from '../../daemon/plan/names.js';
@@ -128,7 +128,7 @@ const HELD = 4;
 
 /** ESTABLISHED entries to the VIP in ds2's conntrackd external cache: what it commits into its kernel on becoming master. */
 const inConntrackdOf = async (node: string): Promise<number> =>
-  conntrackdEstablishedTo((await ok(inNs(netnsName(lab, node), ['conntrackd', '-C', `/run/lvslab/ha/${node}.conntrackd.conf`, '-e', 'ct']))).stdout, VIP, 8410);
+  conntrackdEstablishedTo((await ok(inNs(netnsName(lab, node), ['conntrackd', '-C', haFiles(lab.lab, node).conntrackd.conf, '-e', 'ct']))).stdout, VIP, 8410);
 
 test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP within 3 s, no address event shows both directors with the VIP, the client's requests through the VIP are answered again within 3 s, and with loose pickup off on both directors, 4 connections established before (copied to ds2 by the IPVS sync daemon and conntrackd) all go on", async (t) => {
   // off, a mid-stream packet that finds no conntrack entry is not tracked: ds2 forwards the held
