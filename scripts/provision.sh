@@ -59,7 +59,10 @@ install_missing() {
 }
 install_missing ipvsadm:ipvsadm ipset:ipset conntrack:conntrack iptables:iptables curl:curl \
   node:nodejs modprobe:kmod ip:iproute2 || say "packages: all present"
-node_major=$(node -p 'process.versions.node.split(".")[0]')
+# node --version prints without starting a JavaScript engine (node -p took 2.8 s on an emulated VM)
+node_version=$(node --version)
+node_major=${node_version#v}
+node_major=${node_major%%.*}
 [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: lvslab needs 20 or newer (Debian 13 ships 20)"
 
 # 2. lvslab in /opt/lvslab -----------------------------------------------------------------------
@@ -102,7 +105,9 @@ unit="lvslabd@$node_name.service"
 lab_name() { sed -n 's/^.*: lab \([^ ]*\) is valid .*$/\1/p' <<< "$1"; }
 new_lab=$(lab_name "$checked")
 old_lab=
-if [ -f "$etc/lab.yaml" ] && [ -x /usr/local/bin/lvslab ]; then
+if [ -f "$etc/lab.yaml" ] && cmp -s "$lab_file" "$etc/lab.yaml"; then
+  old_lab=$new_lab # the same file: no second check (each lvslab run costs seconds on an emulated VM)
+elif [ -f "$etc/lab.yaml" ] && [ -x /usr/local/bin/lvslab ]; then
   old_lab=$(lab_name "$(/usr/local/bin/lvslab check "$etc/lab.yaml" 2>/dev/null || true)")
 fi
 if [ -n "$old_lab" ] && [ "$old_lab" != "$new_lab" ]; then
@@ -126,14 +131,20 @@ done
 # The native module, unix-dgram (sd_notify), with the addon as the build compiled it. Copied when its
 # files (the compiled addon aside) differ; compiled here only when the addon does not load in this
 # machine's node (another OS, CPU or node ABI than the build's): minutes under emulation.
+# the node version the addon last loaded in (written below): with the same files and the same node it
+# still loads, and is not tried again (a node start: seconds on an emulated VM)
+loads_in=$prefix/dist/.unix-dgram-loads-in
 if ! diff -rq -x build "$built/$modules" "$prefix/$modules" >/dev/null 2>&1; then
+  rm -f "$loads_in"
   rm -rf "${prefix:?}/$modules"
   mkdir -p "$prefix/dist"
   cp -a "$built/$modules" "$prefix/$modules"
   changed+=("$prefix/$modules")
 fi
 addon_loads() { (cd "$prefix/dist/bin" && node -e "require('unix-dgram')" >/dev/null 2>&1); }
-if ! addon_loads; then
+if [ "$(cat "$loads_in" 2>/dev/null)" = "$node_version" ]; then
+  : # loaded before, in this node, from these files
+elif ! addon_loads; then
   install_missing npm:npm g++:g++ make:make python3:python3 || true
   say "unix-dgram: the build's addon does not load here: compiling it (npm rebuild)"
   rm -rf "${prefix:?}/$modules/unix-dgram/build"
@@ -141,6 +152,7 @@ if ! addon_loads; then
   addon_loads || die "unix-dgram does not load after npm rebuild in $prefix/dist"
   changed+=("compiled $prefix/$modules/unix-dgram")
 fi
+echo "$node_version" > "$loads_in"
 
 wrapper=$(mktemp)
 trap 'rm -f "$wrapper"' EXIT
@@ -177,10 +189,14 @@ ha_state=""
 node_ip=$(sed -n "s/^.*[(,] \{0,1\}$node_name [a-z-]* \([0-9.]*\)\/[0-9]*[,)].*$/\1/p" <<< "$checked")
 [ -n "$node_ip" ] || die "lvslab check did not give $node_name's address: $checked"
 link=$(ip -o -4 addr show | awk -v ip="$node_ip" '{ split($4, a, "/"); if (a[1] == ip) { print $2; exit } }')
+node_role=$(sed -n "s/^.*[(,] \{0,1\}$node_name \([a-z-]*\) [0-9.]*\/[0-9]*[,)].*$/\1/p" <<< "$checked")
 ha_out=$(mktemp -d)
 trap 'rm -f "$wrapper"; rm -rf "$ha_out"' EXIT
-node "$prefix/dist/bin/lvslab.js" ha-files "$etc/lab.yaml" --node "$node_name" --link "$link" --out "$ha_out" > /dev/null ||
-  die "lvslab ha-files failed for $node_name (above)"
+# only a director can be one of an HA lab's two (ha-files writes nothing for the other nodes)
+if [ "$node_role" = director ]; then
+  node "$prefix/dist/bin/lvslab.js" ha-files "$etc/lab.yaml" --node "$node_name" --link "$link" --out "$ha_out" > /dev/null ||
+    die "lvslab ha-files failed for $node_name (above)"
+fi
 owned_by_lvslab() { [ -f "$1" ] && head -n 1 "$1" | grep -q '^# lvslab:'; }
 if [ -f "$ha_out/keepalived.conf" ]; then
   install_missing keepalived:keepalived conntrackd:conntrackd || true

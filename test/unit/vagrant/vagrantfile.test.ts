@@ -57,9 +57,9 @@ test('a Debian 13 box (Node.js 20 in its own packages), 512 MB under libvirt and
   t.like(calls(config.vm, 'synced_folder')[0], { args: ['.', '/vagrant'], options: { type: 'rsync' } });
 });
 
-test('the rsync excludes are anchored at the folder: the build\'s dist/node_modules (the compiled addon) is synced', async (t) => {
+test('the rsync excludes are anchored at the folder: the build\'s dist/node_modules (the compiled addon) and bundles are synced, tsc\'s test output and the tests are not', async (t) => {
   const [folder] = calls((await configured()).vm, 'synced_folder');
-  t.deepEqual(folder?.options.rsync__exclude, ['/.git/', '/node_modules/', '/.vagrant/']);
+  t.deepEqual(folder?.options.rsync__exclude, ['/.git/', '/node_modules/', '/.vagrant/', '/dist/daemon/', '/dist/test/', '/test/']);
 });
 
 const libvirtOf = (config: Recorded) => calls(config.vm, 'provider').find((p) => p.args[0] === 'libvirt')?.block;
