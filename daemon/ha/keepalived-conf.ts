@@ -15,7 +15,10 @@ export const HA_PRIORITIES = [150, 100] as const;
  * TRACK_FALL failures in a row before the director gives up master. Not tighter: under the micro-VM's
  * emulation a healthy director's check took over 1 s while the lab was under load (a curl's start and
  * a busy daemon), and a timeout of 1 s with 2 failures made the master give up the VIP for nothing.
- * A frozen lvslabd thus loses master after about TRACK_FALL × TRACK_TIMEOUT_S.
+ * A frozen lvslabd thus loses master after about TRACK_FALL × TRACK_TIMEOUT_S. The interval stays 1 s
+ * although each check is a curl (about a quarter of an idle emulated director's CPU): at 2 s, a check
+ * that timed out was still running at the next tick, keepalived skipped that tick, and the director
+ * gave up master 9 s after its daemon froze instead of 6 (micro-VM).
  */
 export const TRACK_INTERVAL_S = 1;
 export const TRACK_TIMEOUT_S = 2;
