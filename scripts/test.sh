@@ -59,6 +59,8 @@ if [ "$vagrant_e2e" = 1 ]; then
   echo "== the HA lab as five VMs (scripts/vagrant-e2e.sh)"
   bash scripts/vagrant-e2e.sh > "$logs/vagrant.log" 2>&1 || vagrant_rc=$?
   if [ "$vagrant_rc" = 0 ]; then
+    # the halt's and the drill's measurements, then each step's time
+    sed -n -e '/^== vagrant halt rs1/,/^   ([0-9]* s)$/p' -e '/^== lvslab drill failover/,/^   ([0-9]* s)$/p' "$logs/vagrant.log"
     sed -n '/^== times/,$p' "$logs/vagrant.log"
     echo "ok - vagrant-e2e: the HA lab as five VMs"
   else

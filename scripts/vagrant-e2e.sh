@@ -15,9 +15,10 @@
 #      as seen from this machine (.1 on the lab network) is printed; verify fails, rs1 answering none,
 #      and names the cause from ds's status API (rs1's health check down)
 #   6. vagrant up rs1: back at weight 1, verify passes again
-#   6b. keepalived stopped on ds: ds2 holds the VIP and the floating address, its conntrackd committed
-#      (notify log), the client's requests through the VIP are answered; ds's keepalived started
-#      again: ds stays backup (no preemption); ds2 destroyed: ds master again
+#   6b. lvslab drill failover, run here with the ssh config Vagrant writes: the client's new and held
+#      connections through ds, ds's keepalived stopped, ds2 holding the VIP and the floating address
+#      (within 3 s), its conntrackd committed (notify log), every held connection answering after,
+#      ds's keepalived started again and ds staying backup (no preemption); ds2 destroyed: ds master again
 #   7. the same VMs (ds2 gone) in TUN (LVSLAB_LAB=labs/tun.yaml vagrant provision; DR is left to the micro-VM): each
 #      node leaves its old lab (its cleanup, and ds's keepalived and conntrackd stopped) for the new one;
 #      verify passes, reads each request as that mode forwards it, and the real servers saw the client's
@@ -223,15 +224,20 @@ done_step
 step "vagrant halt rs1 (weight 0 after fall = 2 failed checks)"
 [ "$(rs1_weight)" = 1 ] || fail "rs1's weight was $(rs1_weight) before the halt"
 # From this machine (.1 on the lab network), every 250 ms: when rs1's HTTP stopped answering, and when
-# the director's status API first showed rs1 unhealthy and at weight 0 in its kernel.
+# the director's status API first showed rs1 unhealthy and at weight 0 in its kernel. Watched until both
+# happened: ds's checks (1 s timeout, from an emulated VM) can fail while rs1, slow in its shutdown, still
+# answers this machine (CI's run of 15276a4: weight 0 seen in the same round as an answer from rs1).
 node --input-type=module -e "$(cat <<'JS'
 const t0 = Date.now(), seen = {};
 const at = (k) => { seen[k] ??= Date.now() - t0; };
 const get = async (url) => { const r = await fetch(url, { signal: AbortSignal.timeout(900) }); if (!r.ok) throw new Error(String(r.status)); return r; };
-while (Date.now() - t0 < 300_000 && seen.weight0 === undefined) {
+let failedInARow = 0;
+while (Date.now() - t0 < 300_000 && (seen.weight0 === undefined || failedInARow < 3)) {
   const tick = Date.now();
-  // silent: the first failure after rs1's last answer (a slow answer before the halt does not count)
-  await get('http://192.168.113.99:8080/').then(() => { delete seen.silent; }, () => at('silent'));
+  // silent: the first failure after rs1's last answer; it counts once 3 requests in a row failed
+  await get('http://192.168.113.99:8080/').then(
+    () => { seen.lastAnswer = Date.now() - t0; delete seen.silent; failedInARow = 0; },
+    () => { at('silent'); failedInARow += 1; });
   try {
     const state = await (await get('http://192.168.113.101:9410/v1/state')).json();
     const rs1 = state.virtualServers.flatMap((v) => v.realServers).find((r) => r.node === 'rs1');
@@ -240,6 +246,7 @@ while (Date.now() - t0 < 300_000 && seen.weight0 === undefined) {
   } catch {}
   await new Promise((r) => setTimeout(r, Math.max(0, 250 - (Date.now() - tick))));
 }
+if (failedInARow < 3) delete seen.silent;
 console.log(JSON.stringify(seen));
 JS
 )" > "$work/watch.json" &
@@ -250,14 +257,21 @@ echo "   the halt took $((SECONDS - halt_started)) s"
 "${virsh[@]}" domstate "${prefix}rs1" | grep -q 'shut off' || fail "rs1's domain is not shut off after the halt"
 wait "$watcher" || true
 watched=$(cat "$work/watch.json")
-echo "   ms after the halt began: $watched (rs1 silent; ds: rs1 unhealthy; ds: rs1 at weight 0)"
-ms() { node -e "const w = JSON.parse(process.argv[1]); console.log(w[process.argv[2]] ?? -1)" "$watched" "$1"; }
-silent=$(ms silent) zero=$(ms weight0)
-if [ "$silent" -lt 0 ] || [ "$zero" -lt 0 ]; then fail "rs1 did not go silent, or never reached weight 0: $watched"; fi
-echo "   rs1 at weight 0 $((zero - silent)) ms after it went silent (seen from here; the fall time is ${fall_time_s} s)"
+echo "   ms after the halt began: $watched (rs1's last answer here; rs1 silent; ds: rs1 unhealthy; ds: rs1 at weight 0)"
 # In ds's own terms, which do not depend on how much CPU the emulated VMs got: the transition came
 # after exactly `fall` (2) failed checks, and its weight went to the kernel at once (keepalived's way).
 on ds sudo journalctl -u lvslabd@ds --since=-10min -o short-iso-precise --no-pager > "$work/ds.journal"
+ms() { node -e "const w = JSON.parse(process.argv[1]); console.log(w[process.argv[2]] ?? -1)" "$watched" "$1"; }
+silent=$(ms silent) zero=$(ms weight0)
+if [ "$silent" -lt 0 ] || [ "$zero" -lt 0 ]; then
+  grep -E 'rs1 192\.168\.113\.99:8080' "$work/ds.journal" | tail -n 5 | quote
+  fail "rs1 did not go silent, or never reached weight 0: $watched"
+fi
+if [ "$zero" -ge "$silent" ]; then
+  echo "   rs1 at weight 0 $((zero - silent)) ms after it went silent (seen from here; the fall time is ${fall_time_s} s)"
+else
+  echo "   rs1 at weight 0 $((silent - zero)) ms before it stopped answering here: ds's checks failed first (their reason below)"
+fi
 # the last line of ds's journal matching PATTERN, quoted; fails naming WHAT when there is none
 journal_line() {
   local line
@@ -289,35 +303,22 @@ grep -m1 'verify: PASS' <<< "$out" | quote
 done_step
 
 # -- 6b -----------------------------------------------------------------------------------------------
-step "keepalived stopped on ds: ds2 takes over; ds back stays backup; ds2 destroyed"
+step "lvslab drill failover from this machine (over ssh): ds2 takes over; ds back stays backup; ds2 destroyed"
 ask() { on client curl -sS -m 2 -o /dev/null -w '%{http_code}' http://10.10.0.1:8410/ 2>/dev/null || true; }
-[ "$(ask)" = 200 ] || fail "the VIP does not answer before the failover"
-on ds sudo systemctl stop keepalived
-stopped=$SECONDS
-while [ "$(holds ds2)" != "$floating" ] && [ $((SECONDS - stopped)) -le 60 ]; do sleep 0.5; done
-moved=$((SECONDS - stopped))
-echo "   ds2 holds $(holds ds2) ${moved} s after keepalived stopped on ds (polled over ssh); ds holds: $(holds ds)"
-[ "$(holds ds2)" = "$floating" ] || fail "ds2 did not take the VIP and the floating address"
-[ -z "$(holds ds)" ] || fail "ds still holds $(holds ds)"
-answered='' attempts=()
-while [ $((SECONDS - stopped)) -le 60 ]; do
-  code=$(ask)
-  attempts+=("$((SECONDS - stopped)) s: ${code:-no answer}")
-  [ "$code" = 200 ] && { answered=$((SECONDS - stopped)); break; }
-  sleep 0.5
-done
-# each attempt is an ssh to the client and a curl of at most 2 s: where the time went, and what the
-# client's neighbour entry for the floating address says after (ds2's gratuitous ARP)
-echo "   the client's requests through the VIP (s after the stop: HTTP status): ${attempts[*]}"
-echo "   the client's neighbour entry for the floating address: $(on client ip neigh show 192.168.113.110)"
-[ -n "$answered" ] || fail "the VIP did not answer through ds2"
-echo "   the client's request through the VIP answered ${answered} s after the stop"
+# the drill as a user runs it on the Vagrant host: the client's load, ds's keepalived stopped and started
+# again, each director's addresses followed by ip monitor, all over ssh with the config Vagrant writes
+drill=$(timeout 600 node dist/bin/lvslab.js drill failover labs/ha.yaml --ssh-config "$work/ssh.cfg" 2>&1) ||
+  { echo "$drill" | quote; fail "lvslab drill failover did not pass"; }
+echo "$drill" | quote
+moved=$(sed -nE 's/^  ds2 held the floating addresses ([0-9.]+) s after.*/\1/p' <<< "$drill")
+outage=$(sed -nE 's/^  new connections: .*; outage ([0-9.]+) s$/\1/p' <<< "$drill")
+if [ -z "$moved" ] || [ -z "$outage" ]; then fail "the drill's output has no takeover time or outage"; fi
+# the issue's bound for the VIP's move (3 adverts of 1 s); the outage is printed (on these emulated VMs
+# a new connection's own 1 s timeout and the VMs' share of two cores come on top of the move)
+node -e 'process.exit(Number(process.argv[1]) <= 3 ? 0 : 1)' "$moved" || fail "ds2 took ${moved} s to hold the floating addresses (bound 3 s)"
+echo "   ds2 held the floating addresses ${moved} s after ds's keepalived stopped; new connections' outage ${outage} s"
 on ds2 sudo tail -n 4 /var/log/lvslab-conntrackd-notify.log | quote
 on ds2 "sudo grep -q 'primary: conntrackd -c exited 0' /var/log/lvslab-conntrackd-notify.log" || fail "ds2's notify log has no commit (conntrackd -c) on becoming master"
-on ds sudo systemctl start keepalived
-sleep 6 # 3 adverts and 3 s: time for ds to claim master, were it to preempt
-echo "   ds's keepalived started again; 6 s later ds holds: '$(holds ds)', ds2 holds: $(holds ds2)"
-if [ "$(holds ds2)" != "$floating" ] || [ -n "$(holds ds)" ]; then fail "ds took master back (no preemption in labs/ha.yaml)"; fi
 # ds2 goes before the DR and TUN labs, which have one director: ds takes over (3 adverts of silence)
 timeout 600 vagrant destroy -f ds2 > "$work/destroy-ds2.log" 2>&1 || { cat "$work/destroy-ds2.log"; fail "vagrant destroy ds2 failed"; }
 destroyed=$SECONDS

@@ -40,7 +40,7 @@ function run(ctx: CliContext, i: Invocation): Promise<number> {
     case 'doctor': return doctorCommand(ctx, i.lab, i.json);
     case 'compare': return compareCommand(ctx, i.labs, { requests: i.requests, timeoutS: i.timeoutS, json: i.json });
     case 'trace': return traceCommand(ctx, i.lab, { from: i.from, to: i.to, json: i.json });
-    case 'drill': return drillCommand(ctx, i.lab, { way: i.way, held: i.held, everyMs: i.everyMs, json: i.json });
+    case 'drill': return drillCommand(ctx, i.lab, { way: i.way, held: i.held, everyMs: i.everyMs, json: i.json, ...(i.sshConfig === undefined ? {} : { sshConfig: i.sshConfig }) });
     case 'drill-agent': return drillAgentCommand(ctx, i.options);
     case 'ha-files': return haFilesCommand(ctx, i.lab, i.node, i.link, i.out);
     case 'plan': case 'apply': case 'status': case 'cleanup':

@@ -21,7 +21,7 @@ export type Invocation =
   | { readonly command: 'compare'; readonly labs: readonly string[]; readonly requests: number; readonly timeoutS: number; readonly json: boolean }
   | { readonly command: 'trace'; readonly lab?: string; readonly from: string; readonly to: string; readonly json: boolean }
   | { readonly command: NodeCommandName; readonly lab?: string; readonly node: string; readonly json: boolean; readonly api?: string }
-  | { readonly command: 'drill'; readonly lab?: string; readonly way: DrillWay; readonly held: number; readonly everyMs: number; readonly json: boolean }
+  | { readonly command: 'drill'; readonly lab?: string; readonly way: DrillWay; readonly held: number; readonly everyMs: number; readonly json: boolean; readonly sshConfig?: string }
   | { readonly command: 'drill-agent'; readonly options: DrillAgentOptions }
   | { readonly command: 'ha-files'; readonly lab?: string; readonly node: string; readonly link: string; readonly out: string }
   | { readonly command: 'completion'; readonly shell: 'bash' };
@@ -109,8 +109,9 @@ function buildProgram(version: string, record: (i: Invocation) => void, output?:
     .option('--held <n>', 'connections the client holds open through the failover', wholeNumber(64), 4)
     .option('--every <ms>', 'the client makes a new connection every this many ms', wholeNumber(10_000), 100)
     .option('--json', 'the drill\'s measurements as JSON')
-    .action((_drill: string, lab: string | undefined, o: { by: DrillWay; held: number; every: number; json?: boolean }) =>
-      record({ command: 'drill', lab, way: o.by, held: o.held, everyMs: o.every, json: o.json === true }));
+    .option('--ssh-config <file>', 'the lab is on machines of their own, reached over ssh with this ssh_config (hosts named after the nodes: vagrant ssh-config > FILE)')
+    .action((_drill: string, lab: string | undefined, o: { by: DrillWay; held: number; every: number; json?: boolean; sshConfig?: string }) =>
+      record({ command: 'drill', lab, way: o.by, held: o.held, everyMs: o.every, json: o.json === true, ...(o.sshConfig === undefined ? {} : { sshConfig: o.sshConfig }) }));
   program.command('ha-files', { hidden: true }).argument('[LAB.yaml]')
     .requiredOption('--node <name>').requiredOption('--link <interface>').requiredOption('--out <dir>')
     .action((lab: string | undefined, o: { node: string; link: string; out: string }) => record({ command: 'ha-files', lab, node: o.node, link: o.link, out: o.out }));

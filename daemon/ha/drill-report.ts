@@ -19,10 +19,17 @@ export interface AddressEvent {
   readonly ip: string;
 }
 
-/** One line of `ip monitor address` ("[Deleted ]2: eth0    inet 10.10.0.1/32 scope global eth0") on `link`; undefined for others (inet6, valid_lft lines). */
-export function parseAddressLine(line: string, link: string): { readonly added: boolean; readonly ip: string } | undefined {
-  const m = /^(Deleted )?\d+: (\S+)\s+inet ([0-9.]+)\//.exec(line);
-  return m === null || m[2] !== link ? undefined : { added: m[1] === undefined, ip: m[3]! };
+/**
+ * One line of `ip monitor address` ("[Deleted ]2: eth0    inet 10.10.0.1/32 scope global eth0") on
+ * `link`; undefined for others (inet6, valid_lft lines). With `ip -ts` run under TZ=UTC, the line starts
+ * with the time ip printed it ("[2026-12-03T18:07:07.630309] "): `stampedMs` is that time, epoch ms
+ * on the printing machine's clock.
+ */
+export function parseAddressLine(line: string, link: string): { readonly added: boolean; readonly ip: string; readonly stampedMs?: number } | undefined {
+  const m = /^(?:\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)\] )?(Deleted )?\d+: (\S+)\s+inet ([0-9.]+)\//.exec(line);
+  if (m === null || m[3] !== link) return undefined;
+  const stampedMs = m[1] === undefined ? undefined : Date.parse(`${m[1]}Z`);
+  return { added: m[2] === undefined, ip: m[4]!, ...(stampedMs === undefined || Number.isNaN(stampedMs) ? {} : { stampedMs }) };
 }
 
 /**
@@ -56,8 +63,14 @@ export interface DrillReport {
   readonly way: DrillWay;
   readonly from: string;
   readonly to: string;
-  /** ms after the master was taken away that `to` held every floating address (absent: it never did). */
+  /**
+   * ms from the failover's start, the first change of a floating address on either director after the
+   * master was taken away (the master dropping them, or the backup taking them), until `to` held every
+   * floating address (absent: it never did).
+   */
   readonly movedMs?: number;
+  /** ms from the command that took the master away (sent from here) to that first change (absent: none seen). */
+  readonly firstChangeMs?: number;
   /** Address changes seen on the two directors' lab links (ip monitor address), from the takeover to 2 s after it. */
   readonly addressEvents: number;
   /** Of those, the ones after which both directors held the VIP. */
@@ -108,7 +121,9 @@ export function renderDrill(r: DrillReport): string {
   const returned = `${r.from} back: ${r.returned.master ?? 'no director'} is master (${why}: ${r.returned.expected} expected) ${r.returned.ok ? '✓' : '✗'}`;
   return [
     `lvslab drill failover: lab ${r.lab}, master ${r.from} taken away: ${how}`,
-    r.movedMs === undefined ? `  ✗ ${r.to} never held the floating addresses` : `  ${r.to} held the floating addresses ${s(r.movedMs)} after ✓`,
+    r.movedMs === undefined ? `  ✗ ${r.to} never held the floating addresses` :
+      `  ${r.to} held the floating addresses ${s(r.movedMs)} after the first address change ✓` +
+      (r.firstChangeMs === undefined ? '' : ` (which came ${s(r.firstChangeMs)} after the command that took ${r.from} away)`),
     `  both directors held the VIP after ${r.bothHeld} of ${r.addressEvents} address changes on their lab links (ip monitor address) ${r.bothHeld === 0 ? '✓' : '✗'}`,
     `  new connections: ${r.newConnections.failed} of ${r.newConnections.sent} failed; outage ${s(r.newConnections.outageMs)}`,
     `  established connections: ${e.survived} of ${e.held} answered after the failover (before it, ${r.to} held ${e.copiedToBackup} from the IPVS sync daemon ` +

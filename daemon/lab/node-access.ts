@@ -42,13 +42,22 @@ export function placeNodes(lab: LabConfig, namespaces: ReadonlySet<string>, loca
   );
 }
 
-interface JsonAddrLink { readonly addr_info?: readonly { readonly family?: string; readonly local?: string }[] }
+interface JsonAddrLink { readonly ifname?: string; readonly addr_info?: readonly { readonly family?: string; readonly local?: string }[] }
+
+const addrLinks = (json: string): JsonAddrLink[] => {
+  const parsed: unknown = json.trim() === '' ? [] : JSON.parse(json);
+  return Array.isArray(parsed) ? (parsed as JsonAddrLink[]) : [];
+};
+const ipv4s = (l: JsonAddrLink): string[] => (l.addr_info ?? []).filter((a) => a.family === 'inet' && a.local).map((a) => a.local!);
 
 /** The IPv4 addresses of `ip -j addr show`. */
 export function localIpv4s(json: string): Set<string> {
-  const parsed: unknown = json.trim() === '' ? [] : JSON.parse(json);
-  const links = Array.isArray(parsed) ? (parsed as JsonAddrLink[]) : [];
-  return new Set(links.flatMap((l) => (l.addr_info ?? []).filter((a) => a.family === 'inet' && a.local).map((a) => a.local!)));
+  return new Set(addrLinks(json).flatMap(ipv4s));
+}
+
+/** The link that holds IPv4 address `ip` in `ip -j addr show`, if one does. */
+export function linkWithAddress(json: string, ip: string): string | undefined {
+  return addrLinks(json).find((l) => ipv4s(l).includes(ip))?.ifname;
 }
 
 /** Thrown by the runner of a remote node: lvslab never runs commands on another machine. */

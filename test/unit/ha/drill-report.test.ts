@@ -21,7 +21,7 @@ test('outageOf: failures to the end (nothing answered again) count to the last f
 });
 
 const parts: Omit<DrillReport, 'ok'> = {
-  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, addressEvents: 4, bothHeld: 0,
+  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, firstChangeMs: 14, addressEvents: 4, bothHeld: 0,
   newConnections: { sent: 120, failed: 9, outageMs: 1191 },
   established: { held: 4, copiedToBackup: 4, inBackupConntrackd: 4, survived: 4, errors: [] },
   returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true },
@@ -32,7 +32,7 @@ test('a drill passes when the backup took over, no sample had the VIP on both, e
   t.true(report.ok);
   t.is(renderDrill(report), [
     'lvslab drill failover: lab ha, master ds taken away: its keepalived stopped (SIGTERM)',
-    '  ds2 held the floating addresses 0.62 s after ✓',
+    '  ds2 held the floating addresses 0.62 s after the first address change ✓ (which came 0.01 s after the command that took ds away)',
     '  both directors held the VIP after 0 of 4 address changes on their lab links (ip monitor address) ✓',
     '  new connections: 9 of 120 failed; outage 1.19 s',
     "  established connections: 4 of 4 answered after the failover (before it, ds2 held 4 from the IPVS sync daemon and 4 in conntrackd's external cache) ✓",
@@ -45,6 +45,8 @@ test('a drill fails when the backup never took over, when a sample had both with
   const { movedMs: _, ...never } = parts;
   t.false(judgeDrill(never).ok);
   t.regex(renderDrill(judgeDrill(never)), /\n {2}✗ ds2 never held the floating addresses\n/);
+  const { firstChangeMs: __, ...unseen } = parts;
+  t.regex(renderDrill(judgeDrill(unseen)), /\n {2}ds2 held the floating addresses 0\.62 s after the first address change ✓\n/, 'no first change seen: no clause about it');
   t.false(judgeDrill({ ...parts, bothHeld: 1 }).ok);
   const back = judgeDrill({ ...parts, returned: { preempt: false, expected: 'ds2', master: 'ds', ok: false } });
   t.false(back.ok);
@@ -66,6 +68,13 @@ test('establishedTo counts ESTABLISHED connections to the VIP and port in ipvsad
   ].join('\n');
   t.is(establishedTo(text, '10.10.0.1', 8410), 2);
   t.is(establishedTo('IPVS connection entries\npro expire state source virtual destination\n', '10.10.0.1', 8410), 0);
+});
+
+test('parseAddressLine reads ip -ts monitor address lines (TZ=UTC): the time ip printed as epoch ms', (t) => {
+  t.deepEqual(parseAddressLine('[2026-12-03T18:07:07.630309] 3: ens5    inet 10.10.0.1/32 scope global ens5', 'ens5'), { added: true, ip: '10.10.0.1', stampedMs: Date.UTC(2026, 11, 3, 18, 7, 7, 630) });
+  t.deepEqual(parseAddressLine('[2026-12-03T18:07:07.000001] Deleted 3: ens5    inet 192.168.113.110/24 scope global secondary ens5', 'ens5'),
+    { added: false, ip: '192.168.113.110', stampedMs: Date.UTC(2026, 11, 3, 18, 7, 7, 0) });
+  t.is(parseAddressLine('[2026-12-03T18:07:07.630309] 3: ens4    inet 10.10.0.1/32 scope global ens4', 'ens5'), undefined);
 });
 
 test('parseAddressLine reads ip monitor address lines of the link: added, deleted; inet6, other links and valid_lft lines are none', (t) => {

@@ -1,7 +1,7 @@
 /** Where each node is, seen from the machine a command runs on. */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { describePlace, labPresence, localIpv4s, notUpHere, placeNodes, remoteRunner, RemoteNodeError } from '../../../daemon/lab/node-access.js';
+import { describePlace, labPresence, linkWithAddress, localIpv4s, notUpHere, placeNodes, remoteRunner, RemoteNodeError } from '../../../daemon/lab/node-access.js';
 import { lab } from '../verify/helpers.js';
 
 const seedNamespaces = new Set(['seed-ds', 'seed-client', 'seed-rs1', 'seed-rs2', 'seed-sw']);
@@ -24,6 +24,14 @@ test('localIpv4s reads the IPv4 addresses of captured `ip -j addr show` output',
   const ips = localIpv4s(readFileSync('test/fixtures/tools/ip-j-addr-ds.json', 'utf8'));
   t.deepEqual([...ips].sort(), ['10.10.0.1', '10.10.0.2', '127.0.0.1', '192.168.113.101']);
   t.deepEqual([...localIpv4s('')], []);
+});
+
+test('linkWithAddress names the link that holds an IPv4 address in captured `ip -j addr show` output, and none for an address not there', (t) => {
+  const json = readFileSync('test/fixtures/tools/ip-j-addr-ds.json', 'utf8');
+  t.is(linkWithAddress(json, '192.168.113.101'), 'eth0');
+  t.is(linkWithAddress(json, '10.10.0.2'), 'lvslab0');
+  t.is(linkWithAddress(json, '192.168.113.1'), undefined);
+  t.is(linkWithAddress('', '192.168.113.101'), undefined);
 });
 
 test('a remote node runs nothing: its runner refuses, naming the node and the command', async (t) => {
