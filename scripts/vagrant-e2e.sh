@@ -16,9 +16,11 @@
 #      and names the cause from ds's status API (rs1's health check down)
 #   6. vagrant up rs1: back at weight 1, verify passes again
 #   6b. lvslab drill failover, run here with the ssh config Vagrant writes: the client's new and held
-#      connections through ds, ds's keepalived stopped, ds2 holding the VIP and the floating address
-#      (within 3 s), its conntrackd committed (notify log), every held connection answering after,
-#      ds's keepalived started again and ds staying backup (no preemption); ds2 destroyed: ds master again
+#      connections through the master, its keepalived stopped, the other director holding the VIP and
+#      the floating address (within 3 s of the first address change), its conntrackd committed (notify
+#      log), every held connection answering after, the old master's keepalived started again and it
+#      staying backup (no preemption); on a failure, both directors' keepalived and lvslabd say why;
+#      ds2 destroyed: ds master
 #   7. the same VMs (ds2 gone) in TUN (LVSLAB_LAB=labs/tun.yaml vagrant provision; DR is left to the micro-VM): each
 #      node leaves its old lab (its cleanup, and ds's keepalived and conntrackd stopped) for the new one;
 #      verify passes, reads each request as that mode forwards it, and the real servers saw the client's
@@ -303,22 +305,37 @@ grep -m1 'verify: PASS' <<< "$out" | quote
 done_step
 
 # -- 6b -----------------------------------------------------------------------------------------------
-step "lvslab drill failover from this machine (over ssh): ds2 takes over; ds back stays backup; ds2 destroyed"
+step "lvslab drill failover from this machine (over ssh): the backup takes over; the old master stays backup; ds2 destroyed"
 ask() { on client curl -sS -m 2 -o /dev/null -w '%{http_code}' http://10.10.0.1:8410/ 2>/dev/null || true; }
 # the drill as a user runs it on the Vagrant host: the client's load, ds's keepalived stopped and started
 # again, each director's addresses followed by ip monitor, all over ssh with the config Vagrant writes
+# each director's keepalived on its states and track script, and its lvslabd's warnings and errors (a
+# failed run makes /healthz answer 503, which the track script counts): why a director was or was not master
+directors_said() {
+  local d
+  for d in ds ds2; do
+    echo "   $d's keepalived since the drill began (states, track script):"
+    on "$d" sudo journalctl -u keepalived --since=-5min -o short-precise --no-pager |
+      grep -E 'STATE|Script|Stopp|Start' | grep -v 'already running' | tail -n 12 | quote || true
+    echo "   $d's lvslabd, its warnings and errors:"
+    on "$d" sudo journalctl -u "lvslabd@$d" --since=-5min -p warning -o cat --no-pager | tail -n 5 | cut -c1-300 | quote || true
+  done
+}
+echo "   master before the drill: ds holds '$(holds ds)', ds2 holds '$(holds ds2)'"
 drill=$(timeout 600 node dist/bin/lvslab.js drill failover labs/ha.yaml --ssh-config "$work/ssh.cfg" 2>&1) ||
-  { echo "$drill" | quote; fail "lvslab drill failover did not pass"; }
+  { echo "$drill" | quote; directors_said; fail "lvslab drill failover did not pass"; }
 echo "$drill" | quote
-moved=$(sed -nE 's/^  ds2 held the floating addresses ([0-9.]+) s after.*/\1/p' <<< "$drill")
+moved=$(sed -nE 's/^  [a-z0-9-]+ held the floating addresses ([0-9.]+) s after.*/\1/p' <<< "$drill")
 outage=$(sed -nE 's/^  new connections: .*; outage ([0-9.]+) s$/\1/p' <<< "$drill")
 if [ -z "$moved" ] || [ -z "$outage" ]; then fail "the drill's output has no takeover time or outage"; fi
 # the issue's bound for the VIP's move (3 adverts of 1 s); the outage is printed (on these emulated VMs
 # a new connection's own 1 s timeout and the VMs' share of two cores come on top of the move)
-node -e 'process.exit(Number(process.argv[1]) <= 3 ? 0 : 1)' "$moved" || fail "ds2 took ${moved} s to hold the floating addresses (bound 3 s)"
-echo "   ds2 held the floating addresses ${moved} s after ds's keepalived stopped; new connections' outage ${outage} s"
-on ds2 sudo tail -n 4 /var/log/lvslab-conntrackd-notify.log | quote
-on ds2 "sudo grep -q 'primary: conntrackd -c exited 0' /var/log/lvslab-conntrackd-notify.log" || fail "ds2's notify log has no commit (conntrackd -c) on becoming master"
+node -e 'process.exit(Number(process.argv[1]) <= 3 ? 0 : 1)' "$moved" || { directors_said; fail "the backup took ${moved} s to hold the floating addresses (bound 3 s)"; }
+# the new master: whichever director holds the floating addresses now (the drill took the other away)
+new_master=ds2; [ "$(holds ds)" = "$floating" ] && new_master=ds
+echo "   $new_master held the floating addresses ${moved} s after the first address change; new connections' outage ${outage} s"
+on "$new_master" sudo tail -n 4 /var/log/lvslab-conntrackd-notify.log | quote
+on "$new_master" "sudo grep -q 'primary: conntrackd -c exited 0' /var/log/lvslab-conntrackd-notify.log" || fail "$new_master's notify log has no commit (conntrackd -c) on becoming master"
 # ds2 goes before the DR and TUN labs, which have one director: ds takes over (3 adverts of silence)
 timeout 600 vagrant destroy -f ds2 > "$work/destroy-ds2.log" 2>&1 || { cat "$work/destroy-ds2.log"; fail "vagrant destroy ds2 failed"; }
 destroyed=$SECONDS

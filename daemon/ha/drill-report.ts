@@ -13,7 +13,7 @@ export type DrillWay = (typeof DRILL_WAYS)[number];
 /** An address added to or deleted from a director's lab link, as `ip monitor address` reported it. */
 export interface AddressEvent {
   readonly node: string;
-  /** ms after the master was taken away. */
+  /** ms after the failover's start (ha-drill.ts: the first change after the master was taken away). */
   readonly at: number;
   readonly added: boolean;
   readonly ip: string;
@@ -73,6 +73,8 @@ export interface DrillReport {
   readonly firstChangeMs?: number;
   /** Address changes seen on the two directors' lab links (ip monitor address), from the takeover to 2 s after it. */
   readonly addressEvents: number;
+  /** Those changes, in the order of their times (`at`: ms after the first), for a reader of --json. */
+  readonly changes: readonly AddressEvent[];
   /** Of those, the ones after which both directors held the VIP. */
   readonly bothHeld: number;
   readonly newConnections: NewConnections;

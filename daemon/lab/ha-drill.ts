@@ -133,6 +133,7 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
       ...(movedMs === undefined ? {} : { movedMs }),
       ...(began === undefined ? {} : { firstChangeMs: Math.max(0, began - takenAt) }),
       addressEvents: events.length,
+      changes: events,
       bothHeld,
       newConnections: outageOf(result.timeline, (began ?? takenAt) + clocks[client.name]! - result.startedAt),
       established: {

@@ -9,6 +9,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { readFileSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
 import { parseLab } from '../../daemon/config/load.js';
 import type { LabConfig } from '../../daemon/config/types.js';
@@ -18,7 +19,7 @@ import { establishedTo, movesOf, parseAddressLine, renderDrill, type AddressEven
 import { HA_PRIORITIES, TRACK_FALL, TRACK_INTERVAL_S, TRACK_TIMEOUT_S } from '../../daemon/ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../../daemon/kernel/runner.js';
 import { haFiles, startKeepalivedOn } from '../../daemon/lab/ha-lab.js';
-import { readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
+import { labRunDir, readRecord, writeRecord, type LabRecord } from '../../daemon/lab/namespace-lab.js';
 import { NODE_LINK } from '../../daemon/lab/topology.js';
 import { netnsName } from '../../daemon/plan/names.js';
 import { cli, hostSnapshot, inNs, lvslab, ok, root, run, sleep, until, type Ran } from './helpers.js';
@@ -212,9 +213,15 @@ test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later 
   t.regex((await ok(lvslab('plan', '--node', 'ds', labPath))).stdout, /^ha: ds holds none of 192\.168\.113\.110, 10\.10\.0\.1: it is backup/m);
 });
 
-const TRACK_BOUND_MS = TRACK_FALL * Math.max(TRACK_INTERVAL_S, TRACK_TIMEOUT_S) * 1000 + 2000;
+/**
+ * keepalived runs the track script on a tick every TRACK_INTERVAL_S and skips a tick while the script still
+ * runs ("Track script ... is already running, expect idle - skipping run"): a check that timed out ends
+ * after its timeout plus curl's own start and exit, which under this emulation can pass one more tick, so
+ * the next check starts up to 2 ticks after the timeout. CI's run of a232363 took 12219 ms (5858 ms alone).
+ */
+const TRACK_BOUND_MS = TRACK_FALL * (TRACK_TIMEOUT_S + 2 * TRACK_INTERVAL_S) * 1000 + 2000;
 
-test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floating address within ${TRACK_BOUND_MS} ms (${TRACK_FALL} checks timed out after ${TRACK_TIMEOUT_S} s each, and 2 s for the handover)`, async (t) => {
+test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floating address within ${TRACK_BOUND_MS} ms (${TRACK_FALL} checks timed out after ${TRACK_TIMEOUT_S} s each, each started up to 2 keepalived ticks of ${TRACK_INTERVAL_S} s after the last ended, and 2 s for the handover)`, async (t) => {
   const r = await record();
   const daemon = r.pids['ds2']!;
   t.true(daemon > 1);
@@ -224,6 +231,9 @@ test.serial(`ds2's lvslabd frozen: ds2 gives up master and ds holds every floati
     const bound = TRACK_BOUND_MS;
     const tookMs = await waitFor('ds holds the floating addresses', 20_000, () => masterIs('ds'), 100);
     t.log(`ds master ${tookMs} ms after ds2's lvslabd was frozen (bound ${bound} ms)`);
+    // where the time went: ds2's keepalived on its track script
+    const said = (await readFile(haFiles(lab.lab, 'ds2').keepalived.log, 'utf8').catch(() => '')).split('\n').filter((l) => /Script|FAULT|BACKUP|MASTER/.test(l));
+    t.log(`ds2's keepalived, last lines on its track script and state:\n${said.slice(-8).join('\n')}`);
     t.true(tookMs <= bound, `${tookMs} ms`);
     t.truthy(await ask(), 'the VIP answers through ds');
   } finally {
@@ -278,6 +288,15 @@ test.serial('lvslab drill failover --json: ds2 holds the floating addresses with
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   const report = JSON.parse(r.stdout) as DrillReport;
   t.log(renderDrill(report));
+  // each director's keepalived on its states and track script during the drill: a backup that went to
+  // FAULT after taking over (its own daemon's /healthz too slow) would show here
+  for (const d of ['ds', 'ds2']) {
+    const said = (await readFile(haFiles(lab.lab, d).keepalived.log, 'utf8').catch(() => '')).split('\n').filter((l) => /Script|FAULT|BACKUP|MASTER|Stopp/.test(l));
+    t.log(`${d}'s keepalived, last lines on its state and track script:\n${said.slice(-10).join('\n')}`);
+    // and its lvslabd's warnings and errors (a failed run makes /healthz answer 503, which the track script counts)
+    const warned = (await readFile(join(labRunDir(lab.lab), `${d}.log`), 'utf8').catch(() => '')).split('\n').filter((l) => /"level":[45]\d/.test(l));
+    t.log(`${d}'s lvslabd, its last warnings and errors:\n${warned.slice(-5).map((l) => l.slice(0, 400)).join('\n') || '(none)'}`);
+  }
   t.like(report, { way: 'keepalived', from: 'ds', to: 'ds2', bothHeld: 0, ok: true, returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true } });
   // from the command (SIGTERM to ds's keepalived): to the first address change, then to ds2 holding them all
   const fromCommand = (report.firstChangeMs ?? 0) + (report.movedMs ?? Infinity);

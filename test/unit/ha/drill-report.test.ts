@@ -21,7 +21,7 @@ test('outageOf: failures to the end (nothing answered again) count to the last f
 });
 
 const parts: Omit<DrillReport, 'ok'> = {
-  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, firstChangeMs: 14, addressEvents: 4, bothHeld: 0,
+  lab: 'ha', way: 'keepalived', from: 'ds', to: 'ds2', movedMs: 622, firstChangeMs: 14, addressEvents: 4, bothHeld: 0, changes: [],
   newConnections: { sent: 120, failed: 9, outageMs: 1191 },
   established: { held: 4, copiedToBackup: 4, inBackupConntrackd: 4, survived: 4, errors: [] },
   returned: { preempt: false, expected: 'ds2', master: 'ds2', ok: true },
