@@ -56,8 +56,10 @@ export function holdingLine(lab: LabConfig, h: DirectorHolding): string {
   return `ha: ${h.node} holds ${h.holds.join(', ')} but not ${all.filter((ip) => !h.holds.includes(ip)).join(', ')}: keepalived is mid-transition, or something else moved them`;
 }
 
-export async function readHolders(lab: LabConfig, runnerOf: (node: string) => Runner, link: string): Promise<Holders> {
-  const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), link)));
+/** Reads both directors and judges; `link` is the lab link's name, or each director's (machines may differ). */
+export async function readHolders(lab: LabConfig, runnerOf: (node: string) => Runner, link: string | ((node: string) => string)): Promise<Holders> {
+  const linkOf = typeof link === 'string' ? () => link : link;
+  const holdings = await Promise.all(directorsOf(lab).map((d) => readHolding(lab, d.name, runnerOf(d.name), linkOf(d.name))));
   return judgeHolders(lab, holdings);
 }
 

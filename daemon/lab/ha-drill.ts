@@ -12,7 +12,7 @@ import type { LabConfig } from '../config/types.js';
 import { conntrackdEstablishedTo } from '../ha/conntrackd-read.js';
 import type { DrillAgentResult } from '../ha/drill-agent.js';
 import { establishedTo, judgeDrill, movesOf, outageOf, parseAddressLine, type AddressEvent, type DrillReport, type DrillWay } from '../ha/drill-report.js';
-import { floatingIps, judgeHolders, readHolding, type Holders } from '../ha/holders.js';
+import { floatingIps, readHolders, type Holders } from '../ha/holders.js';
 import { directorsOf } from '../ha/keepalived-conf.js';
 import { createRunner, watchLines } from '../kernel/runner.js';
 import type { DrillSite } from './drill-sites.js';
@@ -48,8 +48,7 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
   if (client === undefined) throw new Error(`lab ${lab.lab} has no client node`);
   const directors = directorsOf(lab).map((d) => d.name);
   const links = Object.fromEntries(await Promise.all(directors.map(async (d) => [d, await site.linkOf(d)] as const))) as Record<string, string>;
-  const holders = async (): Promise<Holders> =>
-    judgeHolders(lab, await Promise.all(directors.map((d) => readHolding(lab, d, site.runnerOf(d), links[d]))));
+  const holders = (): Promise<Holders> => readHolders(lab, (d) => site.runnerOf(d), (d) => links[d]!);
   const before = await holders();
   if (!before.ok) throw new Error(`drill: keepalived's addresses are not on exactly one director before it starts: ${before.reason}`);
   const from = before.master;

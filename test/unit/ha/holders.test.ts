@@ -121,6 +121,16 @@ test('readHolders reads each director through its own runner: ds the master, ds2
   t.is(backup.calls.length, 1);
 });
 
+test('readHolders with a link per director (machines whose lab links differ) asks each director for its own link', async (t) => {
+  const master = fakeRunner(() => ({ stdout: MASTER_ETH0 }));
+  const backup = fakeRunner(() => ({ stdout: BACKUP_ETH0 }));
+  const runnerOf = (node: string) => (node === 'ds' ? master.runner : backup.runner);
+  const result = await readHolders(ha, runnerOf, (node) => (node === 'ds' ? 'eth0' : 'ens5'));
+  t.is(result.ok ? result.master : undefined, 'ds');
+  t.deepEqual(master.calls.map((c) => c.argv.at(-1)), ['eth0']);
+  t.deepEqual(backup.calls.map((c) => c.argv.at(-1)), ['ens5']);
+});
+
 test('readHolders with both directors printing the master\'s addresses (split brain) → not ok, more than one holds', async (t) => {
   const both = fakeRunner(() => ({ stdout: MASTER_ETH0 }));
   const result = await readHolders(ha, () => both.runner, 'eth0');
