@@ -22,7 +22,16 @@ import { NODE_LINK } from './topology.js';
 export interface DrillSite {
   /** Where the drill runs, for its first line: "this machine's namespaces", "machines over ssh (FILE)". */
   readonly where: string;
+  /** Commands on `node` as root. */
   runnerOf(node: string): Runner;
+  /** Reads on `node` that need no root (ip addr, date, pgrep): over ssh without sudo, which alone takes seconds of an emulated VM's CPU. */
+  readerOf(node: string): Runner;
+  /**
+   * How often the drill asks a node while it waits for something there. Each ask is a process on the
+   * node, and on an emulated VM with one CPU a stream of them (sudo ipvsadm every 100 ms) starved the
+   * backup's lvslabd until keepalived's track script timed out and the backup went FAULT.
+   */
+  readonly pollMs: number;
   /** The argv of a long-running command on `node` (ip monitor, the client's agent), for watchLines and the runner. */
   argvOn(node: string, argv: readonly string[]): string[];
   /** The link that holds `node`'s lab address: where keepalived's addresses come and go. */
@@ -58,6 +67,8 @@ export async function namespaceSite(lab: LabConfig, log: Logger): Promise<DrillS
   return {
     where: 'this machine\'s network namespaces',
     runnerOf: (node) => nodeRunner(lab, node, log),
+    readerOf: (node) => nodeRunner(lab, node, log),
+    pollMs: 100,
     argvOn: (node, argv) => ['ip', 'netns', 'exec', netnsName(lab, node), ...argv],
     linkOf: async () => NODE_LINK,
     lvslab: [process.execPath, cliProgram],
@@ -129,11 +140,13 @@ export async function sshSite(lab: LabConfig, log: Logger, configFile: string): 
   return {
     where: `machines over ssh (${configFile})`,
     runnerOf,
+    readerOf: asUser,
+    pollMs: 1000,
     // over a connection of its own (see sshArgv); a remote program outlives its ssh until it next writes
     // (ip monitor, with no address change, never would): bounded there by timeout(1)
     argvOn: (node, argv) => sshArgv(target, node, ['timeout', '300', ...argv], { own: true }),
     linkOf: async (node) => {
-      const json = (await runnerOf(node).run(['ip', '-j', '-4', 'addr', 'show'])).stdout;
+      const json = (await asUser(node).run(['ip', '-j', '-4', 'addr', 'show'])).stdout;
       const link = linkWithAddress(json, ipOf(node));
       if (link === undefined) throw new Error(`${node} has no link with its lab address ${ipOf(node)} (is it the machine of node ${node}?)`);
       return link;

@@ -31,11 +31,11 @@ const CLOCK_SLACK_MS = 250;
 const AGENT_SECONDS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
+async function waitFor(what: string, timeoutMs: number, everyMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`drill: ${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
+    await sleep(everyMs);
   }
 }
 
@@ -48,7 +48,7 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
   if (client === undefined) throw new Error(`lab ${lab.lab} has no client node`);
   const directors = directorsOf(lab).map((d) => d.name);
   const links = Object.fromEntries(await Promise.all(directors.map(async (d) => [d, await site.linkOf(d)] as const))) as Record<string, string>;
-  const holders = (): Promise<Holders> => readHolders(lab, (d) => site.runnerOf(d), (d) => links[d]!);
+  const holders = (): Promise<Holders> => readHolders(lab, (d) => site.readerOf(d), (d) => links[d]!);
   const before = await holders();
   if (!before.ok) throw new Error(`drill: keepalived's addresses are not on exactly one director before it starts: ${before.reason}`);
   const from = before.master;
@@ -66,18 +66,18 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
     let agentDone = false;
     const agent = createRunner({ log }).run(agentArgv, { timeoutMs: (AGENT_SECONDS + 60) * 1000 }).finally(() => { agentDone = true; });
     agent.catch(() => undefined); // awaited below; a failure before that must not be unhandled
-    await waitFor('the client side started (its held connections open)', 60_000, async () => {
+    await waitFor('the client side started (its held connections open)', 60_000, site.pollMs, async () => {
       if (agentDone) throw new Error(`drill: the client side ended before it was ready: ${await agent.then((r) => r.stderr, (e: Error) => e.message)}`);
       return (await onClient.run(['test', '-e', ready], { okExitCodes: [1] })).exitCode === 0;
     });
     const established = async (node: string) => establishedTo((await site.runnerOf(node).run(['ipvsadm', '-L', '-n', '-c'])).stdout, vs.vip, vs.port);
     // the master's sync daemon sends a connection after a few packets, in batches: give it the time
-    await waitFor(`${o.held} connections copied to ${to}`, 20_000, async () => (await established(to)) >= o.held).catch(() => undefined);
+    await waitFor(`${o.held} connections copied to ${to}`, 20_000, site.pollMs, async () => (await established(to)) >= o.held).catch(() => undefined);
     const copied = await established(to);
     // and conntrackd's copies of their conntrack entries, which the backup commits into its kernel on becoming master
     const backupConntrackd = async () =>
       conntrackdEstablishedTo((await site.runnerOf(to).run(['conntrackd', '-C', site.conntrackdConf(to), '-e', 'ct'])).stdout, vs.vip, vs.port);
-    await waitFor(`${o.held} conntrack entries in ${to}'s conntrackd`, 10_000, async () => (await backupConntrackd()) >= o.held).catch(() => undefined);
+    await waitFor(`${o.held} conntrack entries in ${to}'s conntrackd`, 10_000, site.pollMs, async () => (await backupConntrackd()) >= o.held).catch(() => undefined);
     const tracked = await backupConntrackd();
     say(`${o.held} connections held through ${from}; ${to} has ${copied} from the IPVS sync daemon and ${tracked} in conntrackd's external cache`);
     // the agent's timeline is on the client's clock, and ip -ts stamps each address change on its director's
@@ -96,15 +96,15 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
     try {
       await Promise.all(watches.map((w) => w.started));
       // ip monitor subscribes just after its process starts: running, and 100 ms more
-      await Promise.all(directors.map((d, i) => waitFor(`\`${monitor.join(' ')}\` running on ${d}`, 30_000, async () => (await site.countRunning(d, monitor)) > watching[i]!)));
+      await Promise.all(directors.map((d, i) => waitFor(`\`${monitor.join(' ')}\` running on ${d}`, 30_000, site.pollMs, async () => (await site.countRunning(d, monitor)) > watching[i]!)));
       await sleep(100);
       say(o.way === 'keepalived' ? `stopping ${from}'s keepalived` : `setting ${from}'s lab link ${links[from]} down`);
       takenAt = Date.now();
       await site.takeAway(from, o.way, links[from]!);
-      await waitFor(`${to} holds the floating addresses`, 20_000, async () => {
-        const now = await holders();
-        return now.ok && now.master === to;
-      }).catch(() => undefined);
+      // told by the watches (no process on the directors while the backup takes over): the last change
+      // of each floating address on the backup since the command is its addition
+      const addedOn = (node: string) => floating.every((ip) => changes.filter((c) => c.node === node && c.ip === ip && c.hostMs >= takenAt - CLOCK_SLACK_MS).at(-1)?.added === true);
+      await waitFor(`${to} holds the floating addresses`, 20_000, 50, () => addedOn(to)).catch(() => undefined);
       await sleep(2000);
     } finally {
       await Promise.all(watches.map((w) => w.stop()));
