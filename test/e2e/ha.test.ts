@@ -138,9 +138,10 @@ test.serial("ds's keepalived stopped: ds2 holds the floating address and the VIP
   const stopHeld = '/tmp/lvslab-ha-held.stop';
   const readyHeld = '/tmp/lvslab-ha-held.ready';
   await Promise.all([rm(stopHeld, { force: true }), rm(readyHeld, { force: true })]);
-  // the drill's own client side (lvslab drill-agent), holding HELD connections, and a new one every 10 s
+  // the drill's own client side (lvslab drill-agent), holding HELD connections, and a new one every
+  // 200 ms (1 s timeout each): when the VIP answered again, read from its timeline
   const held = inNs(netnsName(lab, 'client'), [process.execPath, cli, 'drill-agent', '--vip', VIP, '--port', '8410', '--held', String(HELD),
-    '--every', '10000', '--seconds', '90', '--ready', readyHeld, '--stop', stopHeld], undefined, 150_000);
+    '--every', '200', '--seconds', '90', '--ready', readyHeld, '--stop', stopHeld], undefined, 150_000);
   held.catch(() => undefined); // awaited below; a failure before must not leave it unhandled
   try {
     await heldThroughFailover(t, held, stopHeld);
@@ -163,18 +164,20 @@ async function heldThroughFailover(t: ExecutionContext, held: Promise<Ran>, stop
   const stoppedAt = Date.now();
   process.kill(r.keepalived!['ds']!, 'SIGTERM');
   const movedMs = await waitFor('ds2 holds the floating address and the VIP', 10_000, () => masterIs('ds2'), 100);
-  let answeredMs = 0;
-  await until('a request through the VIP is answered', 10_000, async () => {
-    const server = await ask();
-    answeredMs = Date.now() - stoppedAt;
-    return server !== undefined;
-  }, 0);
-  await sleep(500);
+  // the agent's new connections go on meanwhile (a curl started after the takeover, one process with a
+  // 2 s timeout, once took 4.9 s to the first answer: one lost SYN cost its whole timeout)
+  await sleep(Math.max(500, stoppedAt + 5000 - Date.now()));
   watch.stop();
   await sleep(2000);
   await writeFile(stopHeld, '');
   const ran = await held;
-  const outcome = (JSON.parse(ran.stdout) as DrillAgentResult).held;
+  const agent = JSON.parse(ran.stdout) as DrillAgentResult;
+  const outcome = agent.held;
+  // the first new connection answered after the last one that failed, among those sent since the stop
+  const sinceStop = agent.timeline.filter((r) => agent.startedAt + r.at >= stoppedAt);
+  const lastFailed = sinceStop.filter((r) => !r.ok).at(-1);
+  const back = sinceStop.find((r) => r.ok && (lastFailed === undefined || r.at > lastFailed.at));
+  const answeredMs = back === undefined ? Infinity : agent.startedAt + back.at - stoppedAt;
   const survived = outcome.filter((c) => 'server' in c).length;
   t.log(`established before the failover: ${HELD} on ds; on ds2 ${synced} from the IPVS sync daemon and ${tracked} in conntrackd's external cache; ` +
     `${survived} of ${HELD} answered after it: ${JSON.stringify(outcome)}`);
@@ -183,12 +186,12 @@ async function heldThroughFailover(t: ExecutionContext, held: Promise<Ran>, stop
   const vipAdded = watch.events.find((e) => e.node === 'ds2' && e.ip === VIP && e.added);
   const vipDeleted = watch.events.find((e) => e.node === 'ds' && e.ip === VIP && !e.added);
   t.log(`VIP deleted on ds after ${vipDeleted ? vipDeleted.at - stoppedAt : '?'} ms, added on ds2 after ${vipAdded ? vipAdded.at - stoppedAt : '?'} ms; ` +
-    `holders polled ok after ${movedMs} ms; first answer through ds2 after ${answeredMs} ms`);
+    `holders polled ok after ${movedMs} ms; new connections (every 200 ms) answered again from ${answeredMs} ms (${sinceStop.filter((r) => !r.ok).length} of ${sinceStop.length} failed)`);
   t.truthy(vipAdded, 'ds2 got the VIP');
   t.truthy(vipDeleted, 'ds dropped the VIP');
   t.true(vipAdded!.at - stoppedAt <= 3000, `the VIP reached ds2 ${vipAdded!.at - stoppedAt} ms after the stop`);
   t.is(bothHeld(watch.events), 0, 'no moment with the VIP on both directors');
-  t.true(answeredMs <= 3000, `first answer ${answeredMs} ms after the stop`);
+  t.true(answeredMs <= 3000, `new connections answered again ${answeredMs} ms after the stop`);
 }
 
 test.serial('ds restarted stays backup (no preemption): 3 adverts and 2 s later ds2 still holds every floating address and ds none; verify passes through ds2 and reports it master, the same IPVS on both, and the roles of the sync daemons swapped; plan on each director says what it holds', async (t) => {
