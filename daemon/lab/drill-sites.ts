@@ -24,12 +24,13 @@ export interface DrillSite {
   readonly where: string;
   /** Commands on `node` as root. */
   runnerOf(node: string): Runner;
-  /** Reads on `node` that need no root (ip addr, date, pgrep): over ssh without sudo, which alone takes seconds of an emulated VM's CPU. */
+  /** Reads on `node` that need no root (ip addr, date, pgrep): over ssh without sudo (on an emulated VM, sudo alone took 0.3–0.4 s of CPU and about 1 s). */
   readerOf(node: string): Runner;
   /**
    * How often the drill asks a node while it waits for something there. Each ask is a process on the
-   * node, and on an emulated VM with one CPU a stream of them (sudo ipvsadm every 100 ms) starved the
-   * backup's lvslabd until keepalived's track script timed out and the backup went FAULT.
+   * node (over ssh, with sudo), and on an emulated VM with one CPU a stream of them every 100 ms takes
+   * the CPU that keepalived's track script and lvslabd need there (a backup whose track script times
+   * out goes FAULT, as one did in a CI drill).
    */
   readonly pollMs: number;
   /** The argv of a long-running command on `node` (ip monitor, the client's agent), for watchLines and the runner. */
