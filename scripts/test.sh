@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Then the HA lab as five real VMs booted by Vagrant, scripts/vagrant-e2e.sh: about 17 min under software
-# emulation on two cores, the box's build (about 2.5 min, cached) included. VAGRANT_E2E=0 leaves it out
+# emulation on two cores; the box (about 2.5 min to build, then cached) is built beside the unit tests. VAGRANT_E2E=0 leaves it out
 # (and setup does not install Vagrant and libvirt), e.g. to run the rest again after a change.
 vagrant_e2e=${VAGRANT_E2E:-1}
 setup=(--for-tests)
