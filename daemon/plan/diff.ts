@@ -34,24 +34,48 @@ export function diff(desired: KernelState, observed: Observed): Change[] {
   ];
 }
 
-/** Items only in `want` ('add') and only in `have` ('del'), by key. */
-function setDiff<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): ['add' | 'del', T][] {
-  const haveKeys = new Set(have.map(key));
-  const wantKeys = new Set(want.map(key));
-  return [
-    ...have.filter((h) => !wantKeys.has(key(h))).map((h): ['del', T] => ['del', h]),
-    ...want.filter((w) => !haveKeys.has(key(w))).map((w): ['add', T] => ['add', w]),
-  ];
+/** Both sides paired by key: only in `want`, only in `have`, and in both (the last `have` of a key). */
+interface Matched<T> {
+  readonly added: T[];
+  readonly removed: T[];
+  readonly both: [T, T][];
 }
 
-/** Pairs present on both sides, by key. */
-function common<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): [T, T][] {
-  const byKey = new Map(have.map((h) => [key(h), h]));
-  return want.flatMap((w): [T, T][] => {
-    const h = byKey.get(key(w));
-    return h === undefined ? [] : [[w, h]];
+/**
+ * Pure and linear, each item's key computed once: it runs for every virtual service's real servers on
+ * every run, where at 10,000 services making key strings, maps and sets for lists of two was most of a
+ * converged run's diff. Lists that short are searched instead of indexed (the same result).
+ */
+function match<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): Matched<T> {
+  const haveKeys = have.map(key);
+  const wantKeys = want.map(key);
+  const short = have.length <= SHORT && want.length <= SHORT;
+  const byKey = short ? undefined : new Map(haveKeys.map((k, i) => [k, have[i] as T]));
+  const wanted = short ? undefined : new Set(wantKeys);
+  const added: T[] = [];
+  const both: [T, T][] = [];
+  want.forEach((w, i) => {
+    const k = wantKeys[i] as string;
+    const h = byKey === undefined ? have[haveKeys.lastIndexOf(k)] : byKey.get(k);
+    if (h === undefined) added.push(w);
+    else both.push([w, h]);
   });
+  const isWanted = (k: string): boolean => (wanted === undefined ? wantKeys.includes(k) : wanted.has(k));
+  return { added, removed: have.filter((_, i) => !isWanted(haveKeys[i] as string)), both };
 }
+
+/** Up to this many on both sides, a list is searched rather than indexed. */
+const SHORT = 8;
+
+/** Items only in `want` ('add') and only in `have` ('del'), by key. */
+function setDiff<T>(want: readonly T[], have: readonly T[], key: (t: T) => string): ['add' | 'del', T][] {
+  return addsAndDels(match(want, have, key));
+}
+
+const addsAndDels = <T>({ added, removed }: Matched<T>): ['add' | 'del', T][] => [
+  ...removed.map((h): ['del', T] => ['del', h]),
+  ...added.map((w): ['add', T] => ['add', w]),
+];
 
 function diffSysctls(desired: KernelState, observed: Observed): Change[] {
   return desired.sysctls
@@ -61,11 +85,12 @@ function diffSysctls(desired: KernelState, observed: Observed): Change[] {
 
 function diffLinks(desired: KernelState, observed: Observed): Change[] {
   const changes: Change[] = [];
-  for (const [kind, link] of setDiff(desired.links, observed.links, (l) => l.name)) {
+  const links = match(desired.links, observed.links, (l) => l.name);
+  for (const [kind, link] of addsAndDels(links)) {
     changes.push(kind === 'add' ? { kind: 'link-add', link } : { kind: 'link-del', link });
     if (kind === 'add' && link.up) changes.push({ kind: 'link-set', link });
   }
-  for (const [want, have] of common(desired.links, observed.links, (l) => l.name)) {
+  for (const [want, have] of links.both) {
     if (linkKindOf(want) !== linkKindOf(have)) {
       changes.push({ kind: 'link-replace', link: want, from: have });
       if (want.up) changes.push({ kind: 'link-set', link: want });
@@ -81,20 +106,22 @@ function diffLinks(desired: KernelState, observed: Observed): Change[] {
  * with "The sets cannot be swapped: their type does not match", which the result reports.
  */
 function diffIpsets(want: readonly IpSet[], have: readonly IpSet[]): Change[] {
-  const changes: Change[] = setDiff(want, have, (s) => s.name).map(
+  const sets = match(want, have, (s) => s.name);
+  const changes: Change[] = addsAndDels(sets).map(
     ([kind, set]): Change => (kind === 'add' ? { kind: 'ipset-create', set } : { kind: 'ipset-destroy', set }),
   );
-  for (const [w, h] of common(want, have, (s) => s.name)) {
+  for (const [w, h] of sets.both) {
     if (!sameIpSetDefinition(w, h) || !sameIpSetEntries(w, h)) changes.push({ kind: 'ipset-update', set: w, from: h });
   }
   return changes;
 }
 
 function diffChains(desired: KernelState, observed: Observed): Change[] {
-  const changes: Change[] = setDiff(desired.chains, observed.chains, chainKey).map(
+  const chains = match(desired.chains, observed.chains, chainKey);
+  const changes: Change[] = addsAndDels(chains).map(
     ([kind, chain]): Change => (kind === 'add' ? { kind: 'chain-write', chain } : { kind: 'chain-delete', chain }),
   );
-  for (const [w, h] of common(desired.chains, observed.chains, chainKey)) {
+  for (const [w, h] of chains.both) {
     const same = w.rules.length === h.rules.length && w.rules.every((r, i) => r === h.rules[i]);
     if (!same) changes.push({ kind: 'chain-write', chain: w, from: h });
   }
@@ -107,19 +134,21 @@ const sameReal = (a: RealServer, b: RealServer): boolean => a.forwarding === b.f
 
 function diffIpvs(want: readonly VirtualService[], have: readonly VirtualService[]): Change[] {
   const changes: Change[] = [];
-  for (const [kind, service] of setDiff(want, have, virtualServiceKey)) {
+  const services = match(want, have, virtualServiceKey);
+  for (const [kind, service] of addsAndDels(services)) {
     if (kind === 'del') changes.push({ kind: 'vs-del', service });
     else {
       changes.push({ kind: 'vs-add', service });
       for (const real of service.realServers) changes.push({ kind: 'rs-add', service, real });
     }
   }
-  for (const [w, h] of common(want, have, virtualServiceKey)) {
+  for (const [w, h] of services.both) {
     if (!sameService(w, h)) changes.push({ kind: 'vs-edit', service: w, from: h });
-    for (const [kind, real] of setDiff(w.realServers, h.realServers, realServerKey)) {
+    const reals = match(w.realServers, h.realServers, realServerKey);
+    for (const [kind, real] of addsAndDels(reals)) {
       changes.push(kind === 'add' ? { kind: 'rs-add', service: w, real } : { kind: 'rs-del', service: w, real });
     }
-    for (const [wr, hr] of common(w.realServers, h.realServers, realServerKey)) {
+    for (const [wr, hr] of reals.both) {
       if (!sameReal(wr, hr)) changes.push({ kind: 'rs-edit', service: w, real: wr, from: hr });
     }
   }

@@ -17,7 +17,7 @@ import {
   applyDrain, connectionsById, drainedVips, needsConnections, withoutDraining,
   type DrainOutput, type DrainStarts, type DrainingServer,
 } from '../plan/drain.js';
-import { planNode } from '../plan/plan.js';
+import { memoPlanNode, type PlanMemo } from '../plan/plan-memo.js';
 import type { HealthView } from '../plan/real-servers.js';
 
 export interface ReconcileResult {
@@ -66,6 +66,8 @@ export interface ReconcileOptions {
   readonly superseded?: () => boolean;
   /** The node's kernel release (`uname -r`); default this machine's (a namespace shares it). */
   readonly kernelRelease?: string;
+  /** The last plan, kept by a long-lived caller (the daemon) to plan again only when its inputs changed. */
+  readonly planMemo?: PlanMemo;
   /** Epoch milliseconds; default Date.now (tests set it). */
   readonly now?: () => number;
 }
@@ -82,7 +84,10 @@ interface Outcome {
 export async function reconcile(lab: LabConfig, nodeName: string, kernel: NodeKernel, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const started = performance.now();
   const kernelRelease = options.kernelRelease ?? release();
-  const planNow = () => planNode(lab, nodeName, { kernelRelease, ...(options.health === undefined ? {} : { health: options.health() }) });
+  const runtime = () => ({ kernelRelease, ...(options.health === undefined ? {} : { health: options.health() }) });
+  // a run plans twice (health may have changed while it read the kernel): the same inputs, the same plan
+  const memo = options.planMemo ?? {};
+  const planNow = () => memoPlanNode(memo, lab, nodeName, runtime());
   let plan = planNow();
   let desired: KernelState = options.cleanup ? emptyState : plan.desired;
   const outcome: Outcome = { changes: [], steps: [], remaining: [] };

@@ -13,6 +13,7 @@ import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
 import type { IpvsTableMemo } from '../kernel/ipvs/index.js';
+import type { PlanMemo } from '../plan/plan-memo.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
@@ -89,6 +90,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   const lane = priorityLane(o.runner);
   /** This node's kernel as the lab in force owns it; the runner is the lane's background unless a write goes ahead. */
   const ipvsMemo: IpvsTableMemo = {};
+  const planMemo: PlanMemo = {};
   const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName), ipvsMemo);
   await dns.update(lab);
 
@@ -169,7 +171,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   function reconcileCurrentLab(): Promise<ReconcileResult> {
     return untilNotSuperseded(
       () => labGeneration,
-      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded }),
+      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded, planMemo }),
       (result, attempt) => o.log.info({ attempt, notWritten: result.changes }, summarize(result)),
     );
   }

@@ -149,3 +149,19 @@ test('planDirector: the lab\'s ipvsTimeouts on the director only', (t) => {
   for (const node of ['client', 'rs1', 'rs2']) t.false('ipvsTimeouts' in planNode(lab, node).desired, node);
   t.false('ipvsTimeouts' in desired);
 });
+
+test('real servers are paired the same by key in a short list (searched) and a long one (indexed): order does not matter, a repeated observed one is deleted once per copy', (t) => {
+  const [vs] = desired.ipvs;
+  const real = (i: number) => ({ address: `192.168.113.${10 + i}`, port: 8080, forwarding: 'nat' as const, weight: 1 });
+  for (const n of [3, 8, 9, 40]) {
+    const want = Array.from({ length: n }, (_, i) => real(i));
+    // the kernel lists them backwards, one with another weight, the first missing, one extra listed twice
+    const have = [...want.slice(1).reverse().map((r, i) => (i === 0 ? { ...r, weight: 5 } : r)), real(n), real(n)];
+    const changes = diff({ ...desired, ipvs: [{ ...vs!, realServers: want }] }, asObserved({ ...desired, ipvs: [{ ...vs!, realServers: have }] }));
+    t.deepEqual(kinds(changes), ['rs-del', 'rs-del', 'rs-add', 'rs-edit'], `n = ${n}`);
+    const [, , add, edit] = changes;
+    t.like(add, { kind: 'rs-add', real: real(0) }, `n = ${n}`);
+    t.like(edit, { kind: 'rs-edit', real: want[n - 1], from: { ...want[n - 1], weight: 5 } }, `n = ${n}`);
+    t.deepEqual(diff({ ...desired, ipvs: [{ ...vs!, realServers: want }] }, asObserved({ ...desired, ipvs: [{ ...vs!, realServers: [...want].reverse() }] })), [], `n = ${n} reversed`);
+  }
+});
