@@ -74,20 +74,24 @@ export function nodeKernel(runner: Runner, owned: Ownership, ipvsMemo?: IpvsTabl
     async observe(desired: KernelState, planned: KernelState = desired): Promise<OwnedObserved> {
       const epoch = owned.ledger.epoch();
       const recorded = await owned.ledger.read();
-      const claim = new Set([...recorded, ...ownedKeys(desired), ...ownedKeys(planned)]);
+      // each key list made once: at 10,000 services they are tens of thousands of strings a run
+      const desiredKeys = ownedKeys(desired);
+      const claim = new Set(recorded);
+      for (const k of desiredKeys) claim.add(k);
+      if (planned !== desired) for (const k of ownedKeys(planned)) claim.add(k);
       const { link, addresses, routes } = await ip.observe(owned.interface);
       const sysctls = desired.sysctls.length > 0 ? await sysctl.observe(desired.sysctls.map((s) => s.key)) : new Map<string, string>();
       // every set, chain and rule: the ledger may name objects of an older lab with another prefix
       const ipsets = await ipset.observe('');
       const { chains, jumps } = await iptables.observe('', TABLES);
       // A node that neither wants nor holds a virtual service does not need IPVS at all.
-      const ipvsKnown = [...claim].some((k) => k.startsWith('ipvs:'));
+      const ipvsKnown = desired.ipvs.length > 0 || planned.ipvs.length > 0 || [...recorded].some((k) => k.startsWith('ipvs:'));
       const services = ipvsKnown ? await ipvs.observe(() => true) : [];
       const seen = { ...(link ? { link } : {}), addresses, routes, ipsets, chains, jumps, ipvs: services };
       const { owned: mine, conflicts } = claimOwned(seen, recorded, claim, desired);
       const timeouts = await observeTimeouts(desired, recorded);
       const present = ownedKeys(mine);
-      const wanted = new Set(ownedKeys(desired));
+      const wanted = new Set(desiredKeys);
       const found = new Set([...present, ...timeouts.kept]);
       const adopted = [...present.filter((k) => wanted.has(k) && !recorded.has(k)), ...timeouts.adopted];
       await owned.ledger.settle(adopted, [...recorded].filter((k) => !found.has(k)), epoch);

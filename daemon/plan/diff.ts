@@ -132,6 +132,16 @@ const sameService = (a: VirtualService, b: VirtualService): boolean =>
   a.scheduler === b.scheduler && a.persistence === b.persistence;
 const sameReal = (a: RealServer, b: RealServer): boolean => a.forwarding === b.forwarding && a.weight === b.weight;
 
+/**
+ * The same real servers in the same order: the kernel lists them in the order they were added, which is
+ * the plan's, so on a converged node this answers for nearly every service without pairing them by key.
+ */
+const inStep = (want: readonly RealServer[], have: readonly RealServer[]): boolean =>
+  want.length === have.length && want.every((w, i) => {
+    const h = have[i];
+    return h !== undefined && w.address === h.address && w.port === h.port && sameReal(w, h);
+  });
+
 function diffIpvs(want: readonly VirtualService[], have: readonly VirtualService[]): Change[] {
   const changes: Change[] = [];
   const services = match(want, have, virtualServiceKey);
@@ -144,6 +154,7 @@ function diffIpvs(want: readonly VirtualService[], have: readonly VirtualService
   }
   for (const [w, h] of services.both) {
     if (!sameService(w, h)) changes.push({ kind: 'vs-edit', service: w, from: h });
+    if (inStep(w.realServers, h.realServers)) continue;
     const reals = match(w.realServers, h.realServers, realServerKey);
     for (const [kind, real] of addsAndDels(reals)) {
       changes.push(kind === 'add' ? { kind: 'rs-add', service: w, real } : { kind: 'rs-del', service: w, real });

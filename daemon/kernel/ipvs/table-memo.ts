@@ -10,7 +10,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { VirtualService } from '../types.js';
-import { textLines } from '../batch.js';
 
 /** The last full read of one node's table, kept by a long-lived caller (the daemon) across runs. */
 export interface IpvsTableMemo {
@@ -20,13 +19,16 @@ export interface IpvsTableMemo {
 /**
  * The table as /proc/net/ip_vs prints it, without what traffic changes: each real server's line
  * "  -> C0A87163:1F90      Masq    1      0          0" keeps its address, forwarding and weight and
- * drops ActiveConn and InActConn. The header (with the connection table's size) is kept.
+ * drops ActiveConn and InActConn; no line keeps its trailing blanks. The header (with the connection table's size) is kept. One pass of
+ * one expression over the text, hashed whole: at 10,000 services a line-by-line split made 30,000
+ * strings a run.
  */
 export function ipvsFingerprint(procText: string): string {
-  const hash = createHash('sha256');
-  for (const line of textLines(procText)) {
-    const kept = line.startsWith('  ->') ? line.trim().split(/\s+/).slice(0, 4).join(' ') : line.trimEnd();
-    hash.update(kept).update('\n');
-  }
-  return hash.digest('hex');
+  return createHash('sha256').update(procText.replace(CONNECTION_COUNTS, '$1')).digest('hex');
 }
+
+/**
+ * A real server's line with its two connection counts after the weight, kept up to the weight; or the
+ * blanks that end any other line, dropped (the kernel pads its columns with spaces).
+ */
+const CONNECTION_COUNTS = /^( {2}-> \S+ +\S+ +\S+) +\d+ +\d+ *$| +$/gm;
