@@ -3,6 +3,7 @@
  * on reload; the health monitor (director); drain start times kept between runs; systemd readiness and
  * status; metrics. Kernel work happens only in reconcile(); nothing here flushes or cleans up.
  */
+import { release } from 'node:os';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import { formatProblems, loadLab } from '../config/load.js';
@@ -13,7 +14,8 @@ import { conntrackAdapter } from '../kernel/conntrack/index.js';
 import { nodeKernel, ownershipOf } from '../kernel/node-kernel.js';
 import type { Runner } from '../kernel/runner.js';
 import type { IpvsTableMemo } from '../kernel/ipvs/index.js';
-import type { PlanMemo } from '../plan/plan-memo.js';
+import { memoPlanNode, type PlanMemo } from '../plan/plan-memo.js';
+import type { HealthView } from '../plan/real-servers.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DrainStarts } from '../plan/drain.js';
 import { describeChange } from '../plan/describe.js';
@@ -91,6 +93,9 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   /** This node's kernel as the lab in force owns it; the runner is the lane's background unless a write goes ahead. */
   const ipvsMemo: IpvsTableMemo = {};
   const planMemo: PlanMemo = {};
+  const kernelRelease = release();
+  /** A lab's plan for this node, as the runs make it (through their memo: one plan per lab and health). */
+  const planOf = (l: LabConfig, health: HealthView) => memoPlanNode(planMemo, l, o.nodeName, { kernelRelease, health });
   const kernel = (runner: Runner = lane.background) => nodeKernel(runner, ownershipOf(lab, o.nodeName), ipvsMemo);
   await dns.update(lab);
 
@@ -171,7 +176,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
   function reconcileCurrentLab(): Promise<ReconcileResult> {
     return untilNotSuperseded(
       () => labGeneration,
-      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded, planMemo }),
+      (superseded) => reconcile(lab, o.nodeName, kernel(), { health: () => monitor.snapshot(), drainStarts, superseded, planMemo, kernelRelease }),
       (result, attempt) => o.log.info({ attempt, notWritten: result.changes }, summarize(result)),
     );
   }
@@ -185,7 +190,9 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
     try {
       const planning = performance.now();
       const health = monitor.snapshot();
-      const changes = reloadIpvsChanges(planNode(previous, o.nodeName, { health }).desired, planNode(next, o.nodeName, { health }).desired, drainStarts);
+      // the lab in force was planned by the last run (the memo's); the new one is planned once, here, for
+      // the reconcile that follows too
+      const changes = reloadIpvsChanges(planOf(previous, health).desired, planOf(next, health).desired, drainStarts);
       if (changes.length === 0) return;
       const applying = performance.now();
       const steps = await kernel(lane.urgent).apply(changes);
@@ -284,7 +291,7 @@ export async function startDaemon(first: LabConfig, o: DaemonOptions) {
         await task.stop();
         task = schedule(lab.reconcileSchedule);
       }
-      const wanted = planNode(lab, o.nodeName).backends;
+      const wanted = planOf(lab, monitor.snapshot()).backends;
       if (JSON.stringify(wanted) !== JSON.stringify(backends.listening)) {
         await backends.close();
         backends = await startBackends(o.nodeName, wanted, o.log);

@@ -10,7 +10,8 @@
 #     processes started and how many of them wrote (goal for the re-run: 0);
 #   - lvslabd on the applied lab: its RSS, and the CPU of its converged runs at the default schedule
 #     (every 5 s, each scheduled run held back until the last one's CPU is 10% of the time since:
-#     service/cpu-budget.ts) over --daemon-seconds, per run and as a share of one core;
+#     service/cpu-budget.ts) over --daemon-seconds, per run and as a share of one core; then one real
+#     server's weight changed in the lab file and SIGHUP: the time until lvslabd wrote it;
 #   - lvslab cleanup.
 # Everything runs in a network namespace of its own inside the VM. One run; the ratios against the
 # floor are the result, absolute times (software emulation) only context. A benchmark, not a test: it
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --services) [ $# -ge 2 ] || usage; services=$2; shift 2 ;;
     --daemon-seconds) [ $# -ge 2 ] || usage; daemon_seconds=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage ;;
   esac
 done
@@ -201,6 +202,27 @@ sleep "$daemon_seconds"
 c1=$(cpu_ticks) r1=$(state 's.runs') t1=$(now_ms)
 rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$daemon_pid/status")
 [ "$(state 's.last.changes.length')" = 0 ] || fail "lvslabd's runs were not converged: $(state 'JSON.stringify(s.last.changes.slice(0, 3))')"
+
+# The same change as the daemon makes it: v1's first real server to weight 3 in the lab file, then
+# SIGHUP. lvslabd writes a reload's IPVS changes at once, before its reconcile reads the kernel
+# (service/daemon.ts fastReload); its log line gives the signal's time and each part's milliseconds.
+sed -i 's/{"name":"v1","vip":"10.20.0.1","port":80,"snat":true,"realServers":\[{"node":"rs1","port":8080}/{"name":"v1","vip":"10.20.0.1","port":80,"snat":true,"realServers":[{"node":"rs1","port":8080,"weight":3}/' "$work/lab.json"
+grep -q '"vip":"10.20.0.1","port":80,"snat":true,"realServers":\[{"node":"rs1","port":8080,"weight":3}' "$work/lab.json" || fail "the reload's weight change was not made in the lab"
+kill -HUP "$daemon_pid"
+start=$(now_ms)
+until grep -q '"msg":"reload: ' "$work/daemon.log"; do
+  kill -0 "$daemon_pid" 2> /dev/null || fail "lvslabd stopped: $(tail -5 "$work/daemon.log")"
+  grep -q '"msg":"reload refused' "$work/daemon.log" && fail "lvslabd refused the reload: $(grep 'reload refused' "$work/daemon.log" | head -3)"
+  [ $(($(now_ms) - start)) -lt $((120000 + services * 20)) ] || fail "lvslabd wrote no reload's changes in time: $(tail -3 "$work/daemon.log")"
+  sleep 0.2
+done
+in_ns ipvsadm -Ln -t "$(vip 1):80" | grep -q '192.168.113.99:8080 *Masq *3 ' || fail "the reload's weight change is not in the kernel"
+# shellcheck disable=SC2016 # JavaScript, not the shell's
+IFS=$'\t' read -r -a reload <<< "$(grep '"msg":"reload: ' "$work/daemon.log" | tail -1 | node -e '
+  const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+  const t = j.timings, writes = j.steps.length;
+  console.log([j.time - t.receivedAt, writes, writes, `${j.msg}: read and checked the lab ${t.readMs} ms, planned ${t.planMs} ms, wrote ${t.applyMs} ms (${j.steps.map((s) => s.step + " " + s.lines + " line" + (s.lines === 1 ? "" : "s")).join(", ")})`].join("\t"));')"
+row "lvslabd reload, one weight" "${reload[@]}"
 kill "$daemon_pid"; wait "$daemon_pid" 2> /dev/null || true
 daemon_pid=''
 daemon_runs=$((r1 - r0)) daemon_wall=$((t1 - t0)) daemon_cpu=$(((c1 - c0) * 1000 / hz))
@@ -221,7 +243,7 @@ echo "floor: $floor_ms ms"
 
 echo
 { printf 'bare ipvsadm -R (floor)\t%s\t1\t1\tafter the rest, as lvslab ran\n' "$floor_ms"; cat "$rows"; } |
-  awk -F'\t' -v full="$full_ms" -v floor="$floor_ms" '{ printf "%-34s %9.1f s %8.2fx %8s %9s %9s  %s\n", $1, $2 / 1000, $2 / floor, ($1 ~ /changed|re-run/ ? sprintf("%.1f%%", 100 * $2 / full) : ""), $3, $4, $5 }' |
+  awk -F'\t' -v full="$full_ms" -v floor="$floor_ms" '{ printf "%-34s %9.1f s %8.2fx %8s %9s %9s  %s\n", $1, $2 / 1000, $2 / floor, ($1 ~ /changed|re-run|reload/ ? sprintf("%.1f%%", 100 * $2 / full) : ""), $3, $4, $5 }' |
   { printf "%-34s %11s %9s %8s %9s %9s\n" "$services services x 2 real servers" time "vs floor" "of apply" processes writers; cat; }
 echo
 cat "$work/where.txt"

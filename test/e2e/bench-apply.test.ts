@@ -3,15 +3,15 @@
  * small, with no timing assertion): 30 virtual services x 2 real servers, the daemon watched for 10 s.
  * It runs here, in the e2e micro-VM (LVSLAB_IN_MICROVM: no second VM). What it checks: every row of
  * the table is there with a time, a ratio and its process counts; the floor and keepalived loaded all
- * 30 services (the script fails otherwise); lvslab's weight change started exactly one writer and the
- * converged re-run none; the daemon line has its figures; nothing of the run is left (its namespace
+ * 30 services (the script fails otherwise); lvslab's weight change, by the CLI and by the daemon's
+ * reload, started exactly one writer and the converged re-run none; the daemon line has its figures; nothing of the run is left (its namespace
  * and its lab's ledger). About a minute in the micro-VM.
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { ok, run } from './helpers.js';
 
-test('the apply benchmark at 30 services: every row with a time and process counts, one writer for a weight change, none for a converged re-run, nothing left behind', async (t) => {
+test('the apply benchmark at 30 services: every row with a time and process counts, one writer for a weight change by the CLI and by a daemon reload, none for a converged re-run, nothing left behind', async (t) => {
   t.timeout(600_000);
   const r = await ok(run(['bash', 'scripts/bench/apply.sh', '--services', '30', '--daemon-seconds', '10'], undefined, 590_000));
   t.log(r.stdout.trim());
@@ -36,6 +36,10 @@ test('the apply benchmark at 30 services: every row with a time and process coun
   const converged = row('converged re-run');
   t.is(converged?.writers, 0, 'a converged re-run starts no writing process');
   t.regex(r.stdout, /^converged re-run .* ds: 0 changes \(converged\)/m);
+  const reload = row('lvslabd reload, one weight');
+  t.like(reload, { processes: 1, writers: 1 }, "the daemon's reload writes the weight with one ipvsadm run");
+  t.regex(reload?.share ?? '', /%$/);
+  t.regex(r.stdout, /^lvslabd reload, one weight .* reload: 1 IPVS changes written directly: read and checked the lab \d+ ms, planned \d+ ms, wrote \d+ ms \(ipvs 1 line\)$/m);
   t.truthy(row('lvslab cleanup'));
   t.regex(r.stdout, /^lvslabd at 30 services: RSS \d+ MB; \d+ converged runs in \d+ s .* \d+% of one core, \d+\.\d\d CPU s per run$/m);
 
