@@ -19,9 +19,9 @@ export interface IpvsTableMemo {
 /**
  * The table as /proc/net/ip_vs prints it, without what traffic changes: each real server's line
  * "  -> C0A87163:1F90      Masq    1      0          0" keeps its address, forwarding and weight and
- * drops ActiveConn and InActConn; no line keeps its trailing blanks. The header (with the connection table's size) is kept. One pass of
- * one expression over the text, hashed whole: at 10,000 services a line-by-line split made 30,000
- * strings a run.
+ * drops ActiveConn and InActConn; no line keeps its trailing blanks. The header (with the connection
+ * table's size) is kept. One pass of one expression over the text, hashed whole: at 10,000 services a
+ * line-by-line split made 30,000 strings a run.
  */
 export function ipvsFingerprint(procText: string): string {
   return createHash('sha256').update(procText.replace(CONNECTION_COUNTS, '$1')).digest('hex');
