@@ -176,9 +176,14 @@ cli "lvslab apply from empty" apply
 full_ms=$(awk -F'\t' 'END { print $2 }' "$rows")
 echo "apply: $full_ms ms"
 
-# v0's first real server to weight 2: one line of the 30,000 differs
-sed -i 's/{"name":"v0","vip":"10.20.0.0","port":80,"snat":true,"realServers":\[{"node":"rs1","port":8080}/{"name":"v0","vip":"10.20.0.0","port":80,"snat":true,"realServers":[{"node":"rs1","port":8080,"weight":2}/' "$work/lab.json"
-grep -q '"node":"rs1","port":8080,"weight":2}' "$work/lab.json" || fail "the weight change was not made in the lab"
+# virtual service I's first real server (rs1) to weight W in the lab file: one line of the 3N differs
+set_weight() {
+  local head
+  head="{\"name\":\"v$1\",\"vip\":\"$(vip "$1")\",\"port\":80,\"snat\":true,\"realServers\":[{\"node\":\"rs1\",\"port\":8080"
+  sed -i "s/${head/[/\\[}}/$head,\"weight\":$2}/" "$work/lab.json"
+  grep -qF "$head,\"weight\":$2}" "$work/lab.json" || fail "v$1's weight change was not made in the lab"
+}
+set_weight 0 2
 cli "one real server's weight changed" apply
 in_ns ipvsadm -Ln -t "$(vip 0):80" | grep -q '192.168.113.99:8080 *Masq *2 ' || fail "the weight change is not in the kernel"
 cli "converged re-run" apply
@@ -206,8 +211,7 @@ rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$daemon_pid/status")
 # The same change as the daemon makes it: v1's first real server to weight 3 in the lab file, then
 # SIGHUP. lvslabd writes a reload's IPVS changes at once, before its reconcile reads the kernel
 # (service/daemon.ts fastReload); its log line gives the signal's time and each part's milliseconds.
-sed -i 's/{"name":"v1","vip":"10.20.0.1","port":80,"snat":true,"realServers":\[{"node":"rs1","port":8080}/{"name":"v1","vip":"10.20.0.1","port":80,"snat":true,"realServers":[{"node":"rs1","port":8080,"weight":3}/' "$work/lab.json"
-grep -q '"vip":"10.20.0.1","port":80,"snat":true,"realServers":\[{"node":"rs1","port":8080,"weight":3}' "$work/lab.json" || fail "the reload's weight change was not made in the lab"
+set_weight 1 3
 kill -HUP "$daemon_pid"
 start=$(now_ms)
 until grep -q '"msg":"reload: ' "$work/daemon.log"; do

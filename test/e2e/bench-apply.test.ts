@@ -4,8 +4,8 @@
  * It runs here, in the e2e micro-VM (LVSLAB_IN_MICROVM: no second VM). What it checks: every row of
  * the table is there with a time, a ratio and its process counts; the floor and keepalived loaded all
  * 30 services (the script fails otherwise); lvslab's weight change, by the CLI and by the daemon's
- * reload, started exactly one writer and the converged re-run none; the daemon line has its figures; nothing of the run is left (its namespace
- * and its lab's ledger). About a minute in the micro-VM.
+ * reload, started exactly one writer and the converged re-run none; the daemon line has its figures;
+ * nothing of the run is left (its namespace and its lab's ledger). About a minute in the micro-VM.
  */
 import test from 'ava';
 import { existsSync } from 'node:fs';
