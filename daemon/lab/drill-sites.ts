@@ -26,13 +26,6 @@ export interface DrillSite {
   runnerOf(node: string): Runner;
   /** Reads on `node` that need no root (ip addr, date, pgrep): over ssh without sudo (on an emulated VM, sudo alone took 0.3–0.4 s of CPU and about 1 s). */
   readerOf(node: string): Runner;
-  /**
-   * How often the drill asks a node while it waits for something there. Each ask is a process on the
-   * node (over ssh, with sudo), and on an emulated VM with one CPU a stream of them every 100 ms takes
-   * the CPU that keepalived's track script and lvslabd need there (a backup whose track script times
-   * out goes FAULT, as one did in a CI drill).
-   */
-  readonly pollMs: number;
   /** The argv of a long-running command on `node` (ip monitor, the client's agent), for watchLines and the runner. */
   argvOn(node: string, argv: readonly string[]): string[];
   /** The link that holds `node`'s lab address: where keepalived's addresses come and go. */
@@ -69,7 +62,6 @@ export async function namespaceSite(lab: LabConfig, log: Logger): Promise<DrillS
     where: 'this machine\'s network namespaces',
     runnerOf: (node) => nodeRunner(lab, node, log),
     readerOf: (node) => nodeRunner(lab, node, log),
-    pollMs: 100,
     argvOn: (node, argv) => ['ip', 'netns', 'exec', netnsName(lab, node), ...argv],
     linkOf: async () => NODE_LINK,
     lvslab: [process.execPath, cliProgram],
@@ -142,7 +134,6 @@ export async function sshSite(lab: LabConfig, log: Logger, configFile: string): 
     where: `machines over ssh (${configFile})`,
     runnerOf,
     readerOf: asUser,
-    pollMs: 1000,
     // over a connection of its own (see sshArgv); a remote program outlives its ssh until it next writes
     // (ip monitor, with no address change, never would): bounded there by timeout(1)
     argvOn: (node, argv) => sshArgv(target, node, ['timeout', '300', ...argv], { own: true }),

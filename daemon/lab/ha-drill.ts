@@ -30,6 +30,15 @@ const CLOCK_SLACK_MS = 250;
 /** The agent's own bound: far beyond a drill's length, so that it always ends by itself. */
 const AGENT_SECONDS = 120;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * How often the drill asks a node while it waits for something there. Each ask is a process on the node
+ * (over ssh with sudo, or through ip netns exec): under emulation one `ip netns exec … ipvsadm -Lnc` costs
+ * 110 ms of CPU and a curl 190 ms (micro-VM, two CPUs for every node). Asked every 100 ms, the asks took
+ * the CPU that keepalived's track script and lvslabd need (a backup whose track script timed out went
+ * FAULT in a CI drill on the Vagrant VMs); once a second they take a tenth of it. The takeover itself is
+ * read from the ip monitor watches, without a process.
+ */
+const POLL_MS = 1000;
 
 async function waitFor(what: string, timeoutMs: number, everyMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -66,18 +75,18 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
     let agentDone = false;
     const agent = createRunner({ log }).run(agentArgv, { timeoutMs: (AGENT_SECONDS + 60) * 1000 }).finally(() => { agentDone = true; });
     agent.catch(() => undefined); // awaited below; a failure before that must not be unhandled
-    await waitFor('the client side started (its held connections open)', 60_000, site.pollMs, async () => {
+    await waitFor('the client side started (its held connections open)', 60_000, POLL_MS, async () => {
       if (agentDone) throw new Error(`drill: the client side ended before it was ready: ${await agent.then((r) => r.stderr, (e: Error) => e.message)}`);
       return (await onClient.run(['test', '-e', ready], { okExitCodes: [1] })).exitCode === 0;
     });
     const established = async (node: string) => establishedTo((await site.runnerOf(node).run(['ipvsadm', '-L', '-n', '-c'])).stdout, vs.vip, vs.port);
     // the master's sync daemon sends a connection after a few packets, in batches: give it the time
-    await waitFor(`${o.held} connections copied to ${to}`, 20_000, site.pollMs, async () => (await established(to)) >= o.held).catch(() => undefined);
+    await waitFor(`${o.held} connections copied to ${to}`, 20_000, POLL_MS, async () => (await established(to)) >= o.held).catch(() => undefined);
     const copied = await established(to);
     // and conntrackd's copies of their conntrack entries, which the backup commits into its kernel on becoming master
     const backupConntrackd = async () =>
       conntrackdEstablishedTo((await site.runnerOf(to).run(['conntrackd', '-C', site.conntrackdConf(to), '-e', 'ct'])).stdout, vs.vip, vs.port);
-    await waitFor(`${o.held} conntrack entries in ${to}'s conntrackd`, 10_000, site.pollMs, async () => (await backupConntrackd()) >= o.held).catch(() => undefined);
+    await waitFor(`${o.held} conntrack entries in ${to}'s conntrackd`, 10_000, POLL_MS, async () => (await backupConntrackd()) >= o.held).catch(() => undefined);
     const tracked = await backupConntrackd();
     say(`${o.held} connections held through ${from}; ${to} has ${copied} from the IPVS sync daemon and ${tracked} in conntrackd's external cache`);
     // the agent's timeline is on the client's clock, and ip -ts stamps each address change on its director's
@@ -96,7 +105,7 @@ export async function drillFailover(lab: LabConfig, site: DrillSite, log: Logger
     try {
       await Promise.all(watches.map((w) => w.started));
       // ip monitor subscribes just after its process starts: running, and 100 ms more
-      await Promise.all(directors.map((d, i) => waitFor(`\`${monitor.join(' ')}\` running on ${d}`, 30_000, site.pollMs, async () => (await site.countRunning(d, monitor)) > watching[i]!)));
+      await Promise.all(directors.map((d, i) => waitFor(`\`${monitor.join(' ')}\` running on ${d}`, 30_000, POLL_MS, async () => (await site.countRunning(d, monitor)) > watching[i]!)));
       await sleep(100);
       say(o.way === 'keepalived' ? `stopping ${from}'s keepalived` : `setting ${from}'s lab link ${links[from]} down`);
       takenAt = Date.now();
