@@ -15,12 +15,15 @@ export const HA_PRIORITIES = [150, 100] as const;
  * TRACK_FALL failures in a row before the director gives up master. Not tighter: under the micro-VM's
  * emulation a healthy director's check took over 1 s while the lab was under load (a curl's start and
  * a busy daemon), and a timeout of 1 s with 2 failures made the master give up the VIP for nothing.
- * A frozen lvslabd thus loses master after about TRACK_FALL × TRACK_TIMEOUT_S. The interval stays 1 s
- * although each check is a curl (about a quarter of an idle emulated director's CPU): at 2 s, a check
- * that timed out was still running at the next tick, keepalived skipped that tick, and the director
- * gave up master 9 s after its daemon froze instead of 6 (micro-VM).
+ * Not more often: each check is a curl, 190–210 ms of an emulated CPU (its 33 libraries loaded), and at
+ * one a second the two directors' checks took 19% of the micro-VM's two CPUs with the lab idle and 30%
+ * of a CPU each under the HA tests' load (keepalived's own count of its children's time), enough that in
+ * CI both directors' checks timed out 3 times in a row and the master gave up the VIP for nothing. At
+ * 2 s a check that timed out is still running at the next tick, which keepalived skips: a frozen
+ * lvslabd loses master after about TRACK_FALL × 2 ticks (12 s), and a daemon that answers 503 after
+ * TRACK_FALL ticks (6 s).
  */
-export const TRACK_INTERVAL_S = 1;
+export const TRACK_INTERVAL_S = 2;
 export const TRACK_TIMEOUT_S = 2;
 export const TRACK_FALL = 3;
 export const TRACK_RISE = 2;

@@ -38,7 +38,7 @@ global_defs {
 # the local lvslabd: 3 failed checks in a row and this director gives up master (FAULT)
 vrrp_script lvslabd_healthy {
   script "/usr/bin/curl -fsS -m 2 -o /dev/null http://127.0.0.1:9410/healthz"
-  interval 1
+  interval 2
   timeout 2
   fall 3
   rise 2
