@@ -18,10 +18,10 @@ export const HA_PRIORITIES = [150, 100] as const;
  * Not more often: each check is a curl, 190–210 ms of an emulated CPU (its 33 libraries loaded), and at
  * one a second the two directors' checks took 19% of the micro-VM's two CPUs with the lab idle and 30%
  * of a CPU each under the HA tests' load (keepalived's own count of its children's time), enough that in
- * CI both directors' checks timed out 3 times in a row and the master gave up the VIP for nothing. At
- * 2 s a check that timed out is still running at the next tick, which keepalived skips: a frozen
- * lvslabd loses master after about TRACK_FALL × 2 ticks (12 s), and a daemon that answers 503 after
- * TRACK_FALL ticks (6 s).
+ * CI both directors' checks timed out 3 times in a row and the master gave up the VIP for nothing. A
+ * daemon that answers 503 loses master after TRACK_FALL ticks (6 s); a frozen one after 6.6 s in the
+ * check run of 76c3471, and at most TRACK_FALL × 2 ticks (12 s) when each timed-out check is still
+ * running at the next tick, which keepalived then skips.
  */
 export const TRACK_INTERVAL_S = 2;
 export const TRACK_TIMEOUT_S = 2;
